@@ -1,0 +1,16 @@
+// Edges: traffic between a resource and one peer, seen from the resource.
+
+import type { RawStats } from "./metrics.ts";
+import type { ResourceRef } from "./resource.ts";
+
+/** FROM: the peer called the resource. TO: the resource called the peer. */
+export type EdgeDirection = "FROM" | "TO";
+
+export interface EdgeStats {
+  readonly direction: EdgeDirection;
+  readonly resource: ResourceRef;
+  readonly peer: ResourceRef;
+  readonly stats: RawStats;
+  /** Whether the traffic was mutually authenticated TLS; null when unknown or mixed. */
+  readonly mtls: boolean | null;
+}

@@ -1,0 +1,27 @@
+// Errors that user input can cause. Transports map them to their own shapes
+// (GraphQL extensions.code, Kubernetes Status); nothing below knows those shapes.
+
+export class InvalidInputError extends Error {
+  override readonly name = "InvalidInputError";
+  /** The argument or parameter at fault, e.g. "window" or "name". */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** A resource that the inventory does not know. */
+export class NotFoundError extends Error {
+  override readonly name = "NotFoundError";
+}
+
+/** A feature that needs something this deployment lacks (e.g. a cluster connection). */
+export class UnsupportedError extends Error {
+  override readonly name = "UnsupportedError";
+}
+
+/** The caller may not see what it asked for. */
+export class ForbiddenError extends Error {
+  override readonly name = "ForbiddenError";
+}

@@ -1,0 +1,28 @@
+// Evaluation times ("at"): RFC 3339 or unix seconds, never in the future.
+
+import { InvalidInputError } from "./errors.ts";
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const UNIX = /^\d+(\.\d+)?$/;
+
+/** Tolerance for clocks of client and server that disagree a little. */
+const FUTURE_SLACK_MS = 5_000;
+
+export function parseAt(text: string, now: Date, field = "at"): Date {
+  let ms: number;
+  if (UNIX.test(text)) ms = Number(text) * 1000;
+  else if (RFC3339.test(text)) ms = Date.parse(text);
+  else ms = Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw new InvalidInputError(field, `${field} ${JSON.stringify(text)} is neither an RFC 3339 time nor unix seconds`);
+  }
+  return checkAt(new Date(ms), now, field);
+}
+
+export function checkAt(at: Date, now: Date, field = "at"): Date {
+  if (!Number.isFinite(at.getTime())) throw new InvalidInputError(field, `${field} is not a valid time`);
+  if (at.getTime() > now.getTime() + FUTURE_SLACK_MS) {
+    throw new InvalidInputError(field, `${field} ${at.toISOString()} is in the future`);
+  }
+  return at;
+}

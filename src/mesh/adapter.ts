@@ -1,0 +1,53 @@
+// The one interface every mesh adapter implements. It speaks in domain terms
+// only: no HTTP, no GraphQL, and nothing that assumes Prometheus.
+
+import type { EdgeStats } from "../domain/edges.ts";
+import type { ResourceKind } from "../domain/kinds.ts";
+import type { RawStats } from "../domain/metrics.ts";
+import type { ResourceRef } from "../domain/resource.ts";
+import type { Window } from "../domain/window.ts";
+
+export type MeshName = "linkerd" | "istio" | "consul";
+export const MESH_NAMES: readonly MeshName[] = ["linkerd", "istio", "consul"];
+
+/** One batch: resources of a single kind, over one window, at one moment. */
+export interface StatsBatch {
+  readonly kind: ResourceKind;
+  readonly refs: readonly ResourceRef[];
+  readonly window: Window;
+  readonly at: Date;
+}
+
+/** Which resources a listing covers: a kind, in one namespace or in all of them. */
+export interface ListScope {
+  readonly kind: ResourceKind;
+  /** null: every namespace */
+  readonly namespace: string | null;
+  /** End of the period in which a resource must have had traffic to be listed. */
+  readonly at: Date;
+  /** How far back from `at` traffic counts as "seen". */
+  readonly lookback: Window;
+}
+
+export interface MeshAdapter {
+  readonly mesh: MeshName;
+
+  /**
+   * Golden metrics of every resource in the batch, keyed by refKey.
+   * A resource without traffic may be missing from the map; callers treat it as idle.
+   * The number of backend queries does not depend on refs.length.
+   */
+  resourceStats(batch: StatsBatch): Promise<Map<string, RawStats>>;
+
+  /**
+   * Edges of every resource in the batch, both directions, peers in any namespace.
+   * Peers are of the batch's kind. The number of backend queries does not depend on refs.length.
+   */
+  edges(batch: StatsBatch): Promise<EdgeStats[]>;
+
+  /** Resources of a kind that the backend has seen traffic for. */
+  seenResources(scope: ListScope): Promise<ResourceRef[]>;
+
+  /** Whether this mesh's metrics are present in the backend (for `--mesh auto`). */
+  detect(at: Date): Promise<boolean>;
+}
