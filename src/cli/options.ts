@@ -1,0 +1,100 @@
+// Parsing and checking `meshql serve` options: flags first, then MESHQL_*
+// environment variables, then defaults. Any mistake is one line and exit 2.
+
+import { parseArgs } from "node:util";
+import { parseWindow, type Window } from "../domain/window.ts";
+import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export interface ServeOptions {
+  readonly mesh: MeshName | "auto";
+  readonly prometheusUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly defaultWindow: Window;
+  readonly scrapeInterval: Window;
+  readonly seenLookback: Window;
+  readonly queryTimeoutMs: number;
+  readonly cacheTtlMs: number;
+}
+
+interface FlagSpec {
+  readonly env: string;
+  readonly default: string;
+  readonly help: string;
+}
+
+export const SERVE_FLAGS = {
+  mesh: { env: "MESHQL_MESH", default: "auto", help: "linkerd | istio | consul | auto (detect from the backend's series)" },
+  "prometheus-url": { env: "MESHQL_PROMETHEUS_URL", default: "http://127.0.0.1:9090", help: "base URL of a Prometheus-compatible HTTP API" },
+  listen: { env: "MESHQL_LISTEN", default: "127.0.0.1:8080", help: "HOST:PORT to serve GraphQL, SMI REST, probes and /metrics on" },
+  "default-window": { env: "MESHQL_DEFAULT_WINDOW", default: "30s", help: "window used when a request names none" },
+  "scrape-interval": { env: "MESHQL_SCRAPE_INTERVAL", default: "10s", help: "the backend's scrape interval; windows shorter than twice it are refused" },
+  "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
+  "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
+  "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+} as const satisfies Record<string, FlagSpec>;
+
+type FlagName = keyof typeof SERVE_FLAGS;
+
+export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ServeOptions {
+  let values: Partial<Record<string, string | boolean>>;
+  try {
+    const parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.keys(SERVE_FLAGS).map((k) => [k, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    values = parsed.values;
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
+  }
+  const get = (name: FlagName): string => {
+    const v = values[name];
+    return typeof v === "string" ? v : (env[SERVE_FLAGS[name].env] ?? SERVE_FLAGS[name].default);
+  };
+  const window = (name: FlagName): Window => {
+    try {
+      return parseWindow(get(name), `--${name}`);
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const mesh = get("mesh");
+  if (mesh !== "auto" && !(MESH_NAMES as readonly string[]).includes(mesh)) {
+    throw new UsageError(`--mesh must be one of ${[...MESH_NAMES, "auto"].join(", ")}, not ${JSON.stringify(mesh)}`);
+  }
+  const prometheusUrl = get("prometheus-url");
+  if (!/^https?:\/\/[^/]+/.test(prometheusUrl)) throw new UsageError(`--prometheus-url must be an http(s) URL, not ${JSON.stringify(prometheusUrl)}`);
+  const { host, port } = parseListen(get("listen"));
+  return {
+    mesh: mesh as MeshName | "auto",
+    prometheusUrl,
+    host,
+    port,
+    defaultWindow: window("default-window"),
+    scrapeInterval: window("scrape-interval"),
+    seenLookback: window("seen-lookback"),
+    queryTimeoutMs: window("query-timeout").seconds * 1000,
+    cacheTtlMs: /^0[smhd]?$/.test(get("cache-ttl")) ? 0 : window("cache-ttl").seconds * 1000,
+  };
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]*):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port > 65535) throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or :8080), not ${JSON.stringify(text)}`);
+  const host = match[1]!.replace(/^\[|\]$/g, "") || "0.0.0.0";
+  return { host, port };
+}
+
+export function serveHelp(): string {
+  return Object.entries(SERVE_FLAGS)
+    .map(([name, f]) => `  --${name.padEnd(17)} ${f.help}\n  ${"".padEnd(19)} env ${f.env}, default ${f.default}`)
+    .join("\n");
+}

@@ -1,0 +1,78 @@
+// Resolvers translate GraphQL arguments into service calls and service answers
+// into GraphQL objects. They check nothing and query nothing themselves.
+
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
+import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
+import type { GraphQLContext } from "./context.ts";
+import { DateTimeScalar, DurationScalar } from "./scalars.ts";
+import { Edge, EdgeDirection, Label, PodCounts, Resource, ResourceKind, TrafficMetrics } from "./types.ts";
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => Resource, {
+    nullable: true,
+    description: "One resource, or null when the inventory does not know it. Omit namespace for NAMESPACE.",
+  })
+  async resource(
+    @Ctx() { scope }: GraphQLContext,
+    @Arg("kind", () => ResourceKind) kind: DomainKind,
+    @Arg("name", () => String) name: string,
+    @Arg("namespace", () => String, { nullable: true }) namespace?: string | null,
+  ): Promise<Resource | null> {
+    const view = await scope.getResource(kind, namespace, name);
+    return view && Resource.of(view.ref, view);
+  }
+
+  @Query(() => [Resource], {
+    description:
+      "Every resource of a kind: in one namespace, or in all of them when namespace is omitted. labelSelector uses kubectl's syntax and needs a cluster connection.",
+  })
+  async resources(
+    @Ctx() { scope }: GraphQLContext,
+    @Arg("kind", () => ResourceKind) kind: DomainKind,
+    @Arg("namespace", () => String, { nullable: true }) namespace?: string | null,
+    @Arg("labelSelector", () => String, { nullable: true }) labelSelector?: string | null,
+  ): Promise<Resource[]> {
+    const views = await scope.listResources(kind, namespace, labelSelector);
+    return views.map((v) => Resource.of(v.ref, v));
+  }
+}
+
+@Resolver(() => Resource)
+export class ResourceResolver {
+  @FieldResolver(() => TrafficMetrics, { description: "The golden metrics over `window`, ending at `at` (default: now)." })
+  async metrics(
+    @Root() resource: Resource,
+    @Ctx() { scope }: GraphQLContext,
+    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s" }) window: string | null,
+    @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
+  ): Promise<TrafficMetrics> {
+    const q = scope.metricsQuery({ window, at });
+    return TrafficMetrics.of(await scope.metrics(resource.ref, q));
+  }
+
+  @FieldResolver(() => [Edge], { description: "Traffic with each peer of the same kind, in any namespace; both directions unless `direction` is given." })
+  async edges(
+    @Root() resource: Resource,
+    @Ctx() { scope }: GraphQLContext,
+    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s" }) window: string | null,
+    @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
+    @Arg("direction", () => EdgeDirection, { nullable: true }) direction?: DomainEdgeDirection | null,
+  ): Promise<Edge[]> {
+    const q = scope.metricsQuery({ window, at });
+    return (await scope.edges(resource.ref, q, direction)).map(Edge.of);
+  }
+
+  @FieldResolver(() => [Label], { nullable: true, description: "The resource's Kubernetes labels; null without a cluster connection." })
+  labels(@Root() resource: Resource): Label[] | null {
+    const labels = resource.view?.labels;
+    return labels ? Object.entries(labels).map(([key, value]) => Object.assign(new Label(), { key, value })) : null;
+  }
+
+  @FieldResolver(() => PodCounts, { nullable: true, description: "Meshed and total pods; null without a cluster connection." })
+  pods(@Root() resource: Resource): PodCounts | null {
+    const pods = resource.view?.pods;
+    return pods ? Object.assign(new PodCounts(), pods) : null;
+  }
+}

@@ -1,0 +1,13 @@
+import "reflect-metadata";
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { QueryResolver, ResourceResolver } from "./resolvers.ts";
+
+export function buildMeshqlSchema(): Promise<GraphQLSchema> {
+  return buildSchema({ resolvers: [QueryResolver, ResourceResolver], validate: false });
+}
+
+/** The SDL checked in as schema/schema.graphql: sorted, so diffs show real changes only. */
+export async function printMeshqlSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await buildMeshqlSchema()))}\n`;
+}

@@ -1,0 +1,135 @@
+// Linkerd: golden metrics from the proxies' response_total and
+// response_latency_ms series. Resource stats use the server's (inbound) view;
+// edges use the client's (outbound) view, which names both ends.
+
+import type { EdgeDirection, EdgeStats } from "../../domain/edges.ts";
+import type { ResourceKind } from "../../domain/kinds.ts";
+import type { RawStats } from "../../domain/metrics.ts";
+import { refKey, type ResourceRef } from "../../domain/resource.ts";
+import { promRange } from "../../domain/window.ts";
+import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
+import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
+import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
+import { groupLabels, keySet, refFromLabels, refMatchers, type RefLabels } from "../refs.ts";
+import { quantilesQuery, StatsAccumulator } from "../results.ts";
+import { LINKERD_LABELS } from "./labels.ts";
+
+const RESPONSES = "response_total";
+const LATENCY_BUCKETS = "response_latency_ms_bucket";
+
+function selfLabels(kind: ResourceKind): RefLabels {
+  return { namespace: "namespace", name: LINKERD_LABELS[kind].self };
+}
+
+function dstLabels(kind: ResourceKind): RefLabels {
+  return { namespace: "dst_namespace", name: LINKERD_LABELS[kind].dst };
+}
+
+export class LinkerdAdapter implements MeshAdapter {
+  readonly mesh = "linkerd" as const;
+
+  constructor(private readonly backend: InstantQuerier) {}
+
+  async resourceStats(batch: StatsBatch): Promise<Map<string, RawStats>> {
+    if (batch.refs.length === 0) return new Map();
+    const labels = selfLabels(batch.kind);
+    const matchers = [eq("direction", "inbound"), ...refMatchers(batch.kind, batch.refs, labels)];
+    const group = groupLabels(batch.kind, labels);
+    const range = promRange(batch.window);
+    const [counts, quantiles] = await Promise.all([
+      this.backend.query(`sum ${by([...group, "classification"])} (increase(${selector(RESPONSES, matchers)}[${range}]))`, batch.at),
+      this.backend.query(quantilesQuery(`rate(${selector(LATENCY_BUCKETS, matchers)}[${range}])`, group), batch.at),
+    ]);
+
+    const wanted = keySet(batch.refs);
+    const acc = new StatsAccumulator();
+    const keyOf = (s: Sample): string | null => {
+      const ref = refFromLabels(batch.kind, s.labels, labels);
+      const key = ref && refKey(ref);
+      return key && wanted.has(key) ? key : null;
+    };
+    for (const s of counts) {
+      const key = keyOf(s);
+      if (key) acc.addCount(key, s.labels.classification !== "failure", s.value);
+    }
+    for (const s of quantiles) {
+      const key = keyOf(s);
+      if (key) acc.addQuantile(key, s);
+    }
+    return acc.toMap();
+  }
+
+  async edges(batch: StatsBatch): Promise<EdgeStats[]> {
+    if (batch.refs.length === 0) return [];
+    const src = selfLabels(batch.kind);
+    const dst = dstLabels(batch.kind);
+    const outbound = eq("direction", "outbound");
+    // Both ends in one expression: series the refs sent, or series sent to them.
+    const union = (metric: string, fn: string): string =>
+      `${fn}(${selector(metric, [outbound, ...refMatchers(batch.kind, batch.refs, src)])}[${promRange(batch.window)}]) or ` +
+      `${fn}(${selector(metric, [outbound, ...refMatchers(batch.kind, batch.refs, dst)])}[${promRange(batch.window)}])`;
+    const group = [...new Set([...groupLabels(batch.kind, src), ...groupLabels(batch.kind, dst)])];
+
+    const [counts, quantiles] = await Promise.all([
+      this.backend.query(`sum ${by([...group, "classification", "tls"])} (${union(RESPONSES, "increase")})`, batch.at),
+      this.backend.query(quantilesQuery(union(LATENCY_BUCKETS, "rate"), group), batch.at),
+    ]);
+
+    const pairs = new Map<string, { from: ResourceRef; to: ResourceRef; tls: Set<string> }>();
+    const acc = new StatsAccumulator();
+    const pairOf = (s: Sample): string | null => {
+      const from = refFromLabels(batch.kind, s.labels, src);
+      const to = refFromLabels(batch.kind, s.labels, dst);
+      if (!from || !to) return null; // the peer is outside the mesh or of another kind
+      const key = `${refKey(from)}>${refKey(to)}`;
+      if (!pairs.has(key)) pairs.set(key, { from, to, tls: new Set() });
+      return key;
+    };
+    for (const s of counts) {
+      const key = pairOf(s);
+      if (!key) continue;
+      acc.addCount(key, s.labels.classification !== "failure", s.value);
+      if (s.value > 0) pairs.get(key)!.tls.add(s.labels.tls ?? "");
+    }
+    for (const s of quantiles) {
+      const key = pairOf(s);
+      if (key) acc.addQuantile(key, s);
+    }
+
+    const wanted = keySet(batch.refs);
+    const out: EdgeStats[] = [];
+    for (const [key, pair] of pairs) {
+      const stats = acc.get(key);
+      if (!stats || stats.success + stats.failure <= 0) continue;
+      const mtls = mtlsOf(pair.tls);
+      const push = (direction: EdgeDirection, resource: ResourceRef, peer: ResourceRef) =>
+        out.push({ direction, resource, peer, stats, mtls });
+      if (wanted.has(refKey(pair.from))) push("TO", pair.from, pair.to);
+      if (wanted.has(refKey(pair.to))) push("FROM", pair.to, pair.from);
+    }
+    return out;
+  }
+
+  async seenResources(scope: ListScope): Promise<ResourceRef[]> {
+    const labels = selfLabels(scope.kind);
+    const matchers: Matcher[] = [neq(labels.name, "")];
+    if (scope.namespace !== null) matchers.push(eq("namespace", scope.namespace));
+    const group = groupLabels(scope.kind, labels);
+    const samples = await this.backend.query(
+      `group ${by(group)} (present_over_time(${selector(RESPONSES, matchers)}[${promRange(scope.lookback)}]))`,
+      scope.at,
+    );
+    return samples.flatMap((s) => refFromLabels(scope.kind, s.labels, labels) ?? []);
+  }
+
+  async detect(at: Date): Promise<boolean> {
+    const samples = await this.backend.query(`count(present_over_time(${selector(RESPONSES, [eq("direction", "inbound")])}[10m]))`, at);
+    return samples.some((s) => s.value > 0);
+  }
+}
+
+/** Linkerd's tls label is "true" for mTLS; anything else is plaintext. Mixed traffic is not mTLS. */
+function mtlsOf(values: ReadonlySet<string>): boolean | null {
+  if (values.size === 0 || values.has("")) return null;
+  return [...values].every((v) => v === "true");
+}

@@ -1,0 +1,27 @@
+// Builds the adapter for a mesh name, and finds out which meshes a backend has.
+
+import type { InstantQuerier } from "../prometheus/client.ts";
+import type { MeshAdapter, MeshName } from "./adapter.ts";
+import { MESH_NAMES } from "./adapter.ts";
+import { LinkerdAdapter } from "./linkerd/adapter.ts";
+
+const FACTORIES: Partial<Record<MeshName, (backend: InstantQuerier) => MeshAdapter>> = {
+  linkerd: (backend) => new LinkerdAdapter(backend),
+};
+
+export function supportedMeshes(): MeshName[] {
+  return MESH_NAMES.filter((m) => FACTORIES[m] !== undefined);
+}
+
+export function createAdapter(mesh: MeshName, backend: InstantQuerier): MeshAdapter {
+  const factory = FACTORIES[mesh];
+  if (!factory) throw new Error(`mesh ${mesh} is not supported yet; supported: ${supportedMeshes().join(", ")}`);
+  return factory(backend);
+}
+
+/** The meshes whose metrics the backend holds, in the order of MESH_NAMES. */
+export async function detectMeshes(backend: InstantQuerier, at: Date): Promise<MeshName[]> {
+  const meshes = supportedMeshes();
+  const present = await Promise.all(meshes.map((m) => createAdapter(m, backend).detect(at)));
+  return meshes.filter((_, i) => present[i]);
+}

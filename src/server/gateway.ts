@@ -1,0 +1,89 @@
+// Wires one gateway together: backend client, cache, adapter, inventory,
+// service and HTTP app. The CLI, the demo and the tests all start it here.
+
+import type { FastifyInstance } from "fastify";
+import { type Window } from "../domain/window.ts";
+import type { MeshAdapter, MeshName } from "../mesh/adapter.ts";
+import { createAdapter, detectMeshes } from "../mesh/registry.ts";
+import { PrometheusClient } from "../prometheus/client.ts";
+import { CoalescingQuerier } from "../prometheus/coalesce.ts";
+import { BackendInventory } from "../service/backend-inventory.ts";
+import type { Inventory } from "../service/inventory.ts";
+import { MeshqlService } from "../service/service.ts";
+import { buildApp } from "./app.ts";
+import { GatewayMetrics } from "./metrics.ts";
+
+export interface GatewayConfig {
+  readonly mesh: MeshName | "auto";
+  readonly prometheusUrl: string;
+  readonly defaultWindow: Window;
+  /** The backend's scrape interval; windows shorter than twice this are refused. */
+  readonly scrapeInterval: Window;
+  readonly seenLookback: Window;
+  readonly queryTimeoutMs: number;
+  /** How long identical backend answers are reused; 0 shares only concurrent ones. */
+  readonly cacheTtlMs: number;
+  readonly clock?: () => Date;
+  readonly inventory?: Inventory;
+  /** Off in tests that start many gateways in one process. */
+  readonly processMetrics?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly service: MeshqlService;
+  readonly metrics: GatewayMetrics;
+  readonly mesh: MeshName;
+  /** How the mesh was chosen, for start-up logs and /readyz. */
+  readonly meshReason: string;
+  close(): Promise<void>;
+}
+
+export async function createGateway(config: GatewayConfig): Promise<Gateway> {
+  const log = config.log ?? (() => {});
+  const metrics = new GatewayMetrics({ processMetrics: config.processMetrics ?? true });
+  const client = new PrometheusClient({ baseUrl: config.prometheusUrl, timeoutMs: config.queryTimeoutMs, observer: metrics.observeQuery });
+  const backend = new CoalescingQuerier(client, { ttlMs: config.cacheTtlMs, maxEntries: 2000 });
+  const clock = config.clock ?? (() => new Date());
+
+  const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
+  log(`meshql: mesh ${mesh} (${reason})`);
+  const adapter: MeshAdapter = createAdapter(mesh, backend);
+  const inventory = config.inventory ?? new BackendInventory();
+  if (inventory.source === "backend") {
+    log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
+  }
+
+  const service = new MeshqlService(
+    { adapter, inventory },
+    {
+      defaultWindow: config.defaultWindow,
+      minWindow: { seconds: config.scrapeInterval.seconds * 2 },
+      seenLookback: config.seenLookback,
+      clock,
+    },
+  );
+  const app = await buildApp({
+    service,
+    metrics,
+    readiness: [
+      { name: "backend", run: async () => (await client.query("vector(1)", clock()), `prometheus API at ${config.prometheusUrl}`) },
+      { name: "mesh", run: async () => `${mesh} (${reason})` },
+    ],
+  });
+  return { app, service, metrics, mesh, meshReason: reason, close: () => app.close() };
+}
+
+async function chooseMesh(requested: MeshName | "auto", backend: CoalescingQuerier, now: Date): Promise<{ mesh: MeshName; reason: string }> {
+  if (requested !== "auto") return { mesh: requested, reason: "chosen by --mesh" };
+  try {
+    const found = await detectMeshes(backend, now);
+    if (found.length === 0) return { mesh: "linkerd", reason: "auto: no mesh metrics found yet, defaulting to linkerd" };
+    const [first, ...others] = found as [MeshName, ...MeshName[]];
+    const also = others.length > 0 ? `; also present: ${others.join(", ")} (one gateway serves one mesh: run one per mesh)` : "";
+    return { mesh: first, reason: `auto: detected ${first}${also}` };
+  } catch (e) {
+    return { mesh: "linkerd", reason: `auto: backend unreachable at start-up (${e instanceof Error ? e.message : String(e)}), defaulting to linkerd` };
+  }
+}

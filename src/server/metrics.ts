@@ -1,0 +1,42 @@
+// The gateway's own metrics on /metrics, in a registry of its own so tests
+// and several gateways in one process never share counters.
+
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import type { QueryObserver } from "../prometheus/client.ts";
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly backendQueries = new Counter({
+    name: "meshql_backend_queries_total",
+    help: "Queries sent to the metrics backend, by outcome.",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
+  readonly backendQueryDuration = new Histogram({
+    name: "meshql_backend_query_duration_seconds",
+    help: "Time the metrics backend took to answer a query.",
+    labelNames: ["outcome"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Histogram({
+    name: "meshql_http_request_duration_seconds",
+    help: "HTTP requests served, by route and status code.",
+    labelNames: ["route", "method", "code"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "meshql_" });
+  }
+
+  /** Hook for the Prometheus client: counts and times every backend query. */
+  readonly observeQuery: QueryObserver = ({ seconds, outcome }) => {
+    this.backendQueries.inc({ outcome });
+    this.backendQueryDuration.observe({ outcome }, seconds);
+  };
+}

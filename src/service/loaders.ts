@@ -1,0 +1,97 @@
+// Per-request DataLoaders. Every metrics or edges question of one request that
+// shares kind, window and moment becomes one adapter call, so a document costs
+// a bounded number of backend queries however many resources it touches.
+
+import DataLoader from "dataloader";
+import type { EdgeStats } from "../domain/edges.ts";
+import type { ResourceKind } from "../domain/kinds.ts";
+import { EMPTY_STATS, type RawStats } from "../domain/metrics.ts";
+import { refKey, type ResourceRef } from "../domain/resource.ts";
+import type { Window } from "../domain/window.ts";
+import type { MeshAdapter, StatsBatch } from "../mesh/adapter.ts";
+
+export interface StatsKey {
+  readonly ref: ResourceRef;
+  readonly window: Window;
+  readonly at: Date;
+}
+
+export interface SeenKey {
+  readonly kind: ResourceKind;
+  readonly namespace: string | null;
+}
+
+const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k.at.getTime()}`;
+const statsKey = (k: StatsKey): string => `${batchKey(k)}|${refKey(k.ref)}`;
+
+/** Groups keys into one StatsBatch per kind, window and moment. */
+function batches(keys: readonly StatsKey[]): StatsBatch[] {
+  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: ResourceRef[] }>();
+  for (const k of keys) {
+    const id = batchKey(k);
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: [] }));
+    g.refs.push(k.ref);
+  }
+  return [...groups.values()];
+}
+
+// Async resolvers resolve a document's fields over several ticks; a short
+// timer keeps them in one batch (the default per-tick scheduler splits it).
+const schedule = (cb: () => void): void => void setTimeout(cb, 2);
+
+export interface Loaders {
+  readonly stats: DataLoader<StatsKey, RawStats, string>;
+  readonly edges: DataLoader<StatsKey, EdgeStats[], string>;
+  readonly seen: DataLoader<SeenKey, ResourceRef[], string>;
+}
+
+export function createLoaders(adapter: MeshAdapter, lookback: Window, now: Date): Loaders {
+  const stats = new DataLoader<StatsKey, RawStats, string>(
+    async (keys) => {
+      const answers = await Promise.all(batches(keys).map(async (b) => ({ b, stats: await adapter.resourceStats(b) })));
+      const byKey = new Map<string, RawStats>();
+      for (const { b, stats } of answers) {
+        for (const ref of b.refs) byKey.set(statsKey({ ref, window: b.window, at: b.at }), stats.get(refKey(ref)) ?? EMPTY_STATS);
+      }
+      return keys.map((k) => byKey.get(statsKey(k)) ?? EMPTY_STATS);
+    },
+    { cacheKeyFn: statsKey, batchScheduleFn: schedule },
+  );
+
+  const edges = new DataLoader<StatsKey, EdgeStats[], string>(
+    async (keys) => {
+      const byKey = new Map<string, EdgeStats[]>();
+      await Promise.all(
+        batches(keys).map(async (b) => {
+          for (const e of await adapter.edges(b)) {
+            const key = statsKey({ ref: e.resource, window: b.window, at: b.at });
+            byKey.set(key, [...(byKey.get(key) ?? []), e]);
+          }
+        }),
+      );
+      return keys.map((k) => byKey.get(statsKey(k)) ?? []);
+    },
+    { cacheKeyFn: statsKey, batchScheduleFn: schedule },
+  );
+
+  // Listings of several namespaces in one batch become one all-namespace query.
+  const seen = new DataLoader<SeenKey, ResourceRef[], string>(
+    async (keys) => {
+      const kinds = new Map<ResourceKind, SeenKey[]>();
+      for (const k of keys) kinds.set(k.kind, [...(kinds.get(k.kind) ?? []), k]);
+      const perKind = new Map<ResourceKind, ResourceRef[]>();
+      await Promise.all(
+        [...kinds].map(async ([kind, ks]) => {
+          const namespaces = new Set(ks.map((k) => k.namespace));
+          const namespace = namespaces.size === 1 ? ks[0]!.namespace : null;
+          perKind.set(kind, await adapter.seenResources({ kind, namespace, at: now, lookback }));
+        }),
+      );
+      return keys.map((k) => (perKind.get(k.kind) ?? []).filter((r) => k.namespace === null || r.namespace === k.namespace));
+    },
+    { cacheKeyFn: (k) => `${k.kind}|${k.namespace ?? ""}`, batchScheduleFn: schedule },
+  );
+
+  return { stats, edges, seen };
+}
