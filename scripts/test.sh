@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): installs what it needs, regenerates the typed
+# test operations, typechecks, then runs every test against real Prometheus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh prometheus kubectl
+npx --no-install graphql-codegen --config codegen.yml --silent >/dev/null
+npx --no-install tsc --noEmit -p tsconfig.json
+shopt -s globstar nullglob
+files=(test/**/*.test.ts)
+exec node --import tsx --test "$@" "${files[@]}"

@@ -1,0 +1,116 @@
+// `meshql demo`: everything on loopback, no cluster. A live traffic generator
+// (emojivoto) is scraped by Debian's prometheus, which also gets an hour of
+// backfilled history, and the gateway serves it.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError, parseListen } from "../cli/options.ts";
+import { windowOfSeconds } from "../domain/window.ts";
+import type { MeshName } from "../mesh/adapter.ts";
+import { createGateway } from "../server/gateway.ts";
+import { emojivoto } from "../traffic/emojivoto.ts";
+import { demoFormat, demoFormats } from "../traffic/formats.ts";
+import { startLive } from "../traffic/live.ts";
+import { buildModel } from "../traffic/model.ts";
+import { writeOpenMetrics } from "../traffic/openmetrics.ts";
+import { backfill, findBinary, startPrometheus } from "./prometheus.ts";
+
+const SCRAPE_SECONDS = 5;
+const HISTORY_SECONDS = 3600;
+
+export async function runDemo(argv: string[]): Promise<void> {
+  let values: { mesh?: string; listen?: string };
+  try {
+    values = parseArgs({ args: argv, options: { mesh: { type: "string" }, listen: { type: "string" } }, strict: true }).values;
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
+  }
+  const meshes = demoFormats();
+  const mesh = (values.mesh ?? "linkerd") as MeshName;
+  if (!meshes.includes(mesh)) throw new UsageError(`--mesh must be one of ${meshes.join(", ")}, not ${JSON.stringify(values.mesh)}`);
+  const { host, port } = parseListen(values.listen ?? "127.0.0.1:8080");
+  findBinary("prometheus");
+  findBinary("promtool");
+
+  const format = demoFormat(mesh);
+  const model = buildModel(emojivoto);
+  const dir = await mkdtemp(join(tmpdir(), "meshql-demo-"));
+  const cleanup: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })];
+  const shutdown = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  };
+  try {
+    const live = await startLive({ model, formats: [format] });
+    cleanup.push(() => live.close());
+
+    // The last hour, up to just before scraping starts, so windows of an hour and
+    // `at` in the past work at once. Same counters as the live endpoint: one series.
+    const end = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS - SCRAPE_SECONDS;
+    const history = join(dir, "history.om");
+    await writeOpenMetrics(history, model, [format], { start: end - HISTORY_SECONDS, end, step: SCRAPE_SECONDS });
+    const dataDir = join(dir, "data");
+    await backfill(history, dataDir);
+
+    const prometheus = await startPrometheus({ dataDir, config: scrapeConfig(new URL(live.url)) });
+    cleanup.push(() => prometheus.stop());
+
+    const gateway = await createGateway({
+      mesh,
+      prometheusUrl: prometheus.url,
+      defaultWindow: windowOfSeconds(30),
+      scrapeInterval: windowOfSeconds(SCRAPE_SECONDS),
+      seenLookback: windowOfSeconds(HISTORY_SECONDS),
+      queryTimeoutMs: 10_000,
+      cacheTtlMs: 2_000,
+      log: (line) => console.error(line),
+    });
+    cleanup.push(() => gateway.close());
+    const address = await gateway.app.listen({ host, port });
+    console.log(examples(address, prometheus.url, mesh));
+  } catch (e) {
+    await shutdown();
+    throw e;
+  }
+  const stop = (): void => void shutdown().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+function scrapeConfig(target: URL): string {
+  // job and instance are dropped so the scraped series continue the backfilled ones.
+  return `global:
+  scrape_interval: ${SCRAPE_SECONDS}s
+  evaluation_interval: ${SCRAPE_SECONDS}s
+scrape_configs:
+  - job_name: meshql-demo-proxies
+    metrics_path: ${target.pathname}
+    static_configs:
+      - targets: ["${target.host}"]
+    metric_relabel_configs:
+      - action: labeldrop
+        regex: "job|instance"
+`;
+}
+
+function examples(address: string, prometheusUrl: string, mesh: MeshName): string {
+  const smi = `${address}/apis/metrics.smi-spec.io/v1alpha1`;
+  const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"1m\\") { requestsPerSecond successRate latency { p50 p99 } } edges { direction peer { name } metrics { requestCount } } } }`;
+  return `
+meshql demo is running (${mesh} metrics of emojivoto: vote-bot -> web -> emoji, voting).
+  GraphQL    ${address}/graphql    (introspection on: point any GraphQL IDE at it)
+  SMI REST   ${smi}
+  Prometheus ${prometheusUrl}
+  probes     ${address}/readyz?verbose   gateway metrics ${address}/metrics
+
+Try:
+  curl -s ${address}/graphql -H 'content-type: application/json' \\
+    -d '{"query":"${query}"}'
+  curl -s ${smi}/namespaces/emojivoto/deployments
+  curl -s ${smi}/namespaces/emojivoto/deployments/web/edges?window=5m
+  kubectl --server ${address} get --raw /apis/metrics.smi-spec.io/v1alpha1/namespaces/emojivoto/deployments/web
+
+Ctrl-C stops everything.
+`;
+}
