@@ -79,18 +79,17 @@ export async function runDemo(argv: string[]): Promise<void> {
 }
 
 function scrapeConfig(target: URL): string {
-  // job and instance are dropped so the scraped series continue the backfilled ones.
+  // honor_labels keeps the generator's job and instance (as the backfill has them),
+  // so the scraped series continue the backfilled ones.
   return `global:
   scrape_interval: ${SCRAPE_SECONDS}s
   evaluation_interval: ${SCRAPE_SECONDS}s
 scrape_configs:
   - job_name: meshql-demo-proxies
     metrics_path: ${target.pathname}
+    honor_labels: true
     static_configs:
       - targets: ["${target.host}"]
-    metric_relabel_configs:
-      - action: labeldrop
-        regex: "job|instance"
 `;
 }
 

@@ -3,10 +3,14 @@
 import type { InstantQuerier } from "../prometheus/client.ts";
 import type { MeshAdapter, MeshName } from "./adapter.ts";
 import { MESH_NAMES } from "./adapter.ts";
+import { ConsulAdapter } from "./consul/adapter.ts";
+import { IstioAdapter } from "./istio/adapter.ts";
 import { LinkerdAdapter } from "./linkerd/adapter.ts";
 
 const FACTORIES: Partial<Record<MeshName, (backend: InstantQuerier) => MeshAdapter>> = {
   linkerd: (backend) => new LinkerdAdapter(backend),
+  istio: (backend) => new IstioAdapter(backend),
+  consul: (backend) => new ConsulAdapter(backend),
 };
 
 export function supportedMeshes(): MeshName[] {

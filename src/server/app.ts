@@ -9,7 +9,8 @@ import { formatGraphQLError } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
-import { registerHealth, type ReadinessCheck } from "./health.ts";
+import { registerSmi } from "../smi/index.ts";
+import { readiness as runReadiness, registerHealth, type ReadinessCheck } from "./health.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface AppOptions {
@@ -43,6 +44,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealth(app, options.readiness);
+  registerSmi(app, {
+    scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS),
+    ready: async () => {
+      const { ok, lines } = await runReadiness(options.readiness);
+      return { ok, message: lines.join("; ") };
+    },
+  });
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.metrics.registry.contentType);
     return options.metrics.registry.metrics();

@@ -9,7 +9,7 @@ export interface ReadinessCheck {
   run(): Promise<string>;
 }
 
-async function runChecks(checks: readonly ReadinessCheck[]): Promise<{ ok: boolean; lines: string[] }> {
+export async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ok: boolean; lines: string[] }> {
   const results = await Promise.all(
     checks.map(async (c) => {
       try {
@@ -22,12 +22,12 @@ async function runChecks(checks: readonly ReadinessCheck[]): Promise<{ ok: boole
   return { ok: results.every((r) => r.ok), lines: results.map((r) => r.line) };
 }
 
-export function registerHealth(app: FastifyInstance, readiness: readonly ReadinessCheck[]): void {
+export function registerHealth(app: FastifyInstance, checks: readonly ReadinessCheck[]): void {
   const live = async (): Promise<string> => "ok";
   app.get("/healthz", live);
   app.get("/livez", live);
   app.get("/readyz", async (request, reply) => {
-    const { ok, lines } = await runChecks(readiness);
+    const { ok, lines } = await readiness(checks);
     const verbose = Object.hasOwn((request.query ?? {}) as object, "verbose");
     reply.code(ok ? 200 : 503).type("text/plain; charset=utf-8");
     if (verbose) return `${lines.join("\n")}\nreadyz check ${ok ? "passed" : "failed"}\n`;

@@ -21,19 +21,22 @@ export type RouteResult =
 
 const notFound = (message = "the server could not find the requested resource"): RouteResult => ({ ok: false, reason: "notFound", message });
 
-/** Splits and percent-decodes a path; one trailing slash is accepted, empty inner segments are not. */
-export function pathSegments(path: string): string[] | null {
+/**
+ * Splits and percent-decodes a path. One trailing slash is accepted; an empty
+ * inner segment ("//") matches nothing; a malformed escape is a bad request.
+ */
+export function pathSegments(path: string): string[] | "empty" | "undecodable" {
   let trimmed = path;
   if (trimmed.length > 1 && trimmed.endsWith("/")) trimmed = trimmed.slice(0, -1);
-  if (!trimmed.startsWith("/")) return null;
+  if (!trimmed.startsWith("/")) return "empty";
   const raw = trimmed === "/" ? [] : trimmed.slice(1).split("/");
   const out: string[] = [];
   for (const s of raw) {
-    if (s === "") return null;
+    if (s === "") return "empty";
     try {
       out.push(decodeURIComponent(s));
     } catch {
-      return null;
+      return "undecodable";
     }
   }
   return out;
@@ -42,7 +45,8 @@ export function pathSegments(path: string): string[] | null {
 /** Routes a path such as "/apis/metrics.smi-spec.io/v1alpha1/namespaces/x/deployments". */
 export function routeSmi(path: string): RouteResult {
   const segs = pathSegments(path);
-  if (segs === null) return { ok: false, reason: "badPath", message: `the path ${JSON.stringify(path.slice(0, 200))} is not a valid request path` };
+  if (segs === "empty") return notFound();
+  if (segs === "undecodable") return { ok: false, reason: "badPath", message: `the path ${JSON.stringify(path.slice(0, 200))} is not a valid request path` };
   if (segs[0] !== "apis") return notFound();
   if (segs.length === 1) return { ok: true, route: { op: "groupList" } };
   if (segs[1] !== GROUP) return notFound();

@@ -82,10 +82,11 @@ export function statusForError(error: unknown, target?: StatusTarget): Status {
   // request cannot be served as asked, as the API server answers 400 for an
   // unsupported field selector. 501 has no Status reason clients know.
   if (error instanceof UnsupportedError) {
-    return failure(400, "BadRequest", error.message, detailsFor(target, { causes: [{ reason: "FieldValueNotSupported", message: error.message, field: "labelSelector" }] }));
+    return failure(400, "BadRequest", error.message, detailsFor(target));
   }
+  // The backend's own message may name its address or echo a query: only the kind is said.
   if (error instanceof BackendError) {
-    return failure(503, "ServiceUnavailable", `the metrics backend is unavailable (${error.kind}): ${error.message}`, detailsFor(target, { retryAfterSeconds: 1 }));
+    return failure(503, "ServiceUnavailable", `the metrics backend is unavailable (${error.kind}); try again later`, detailsFor(target, { retryAfterSeconds: 1 }));
   }
   return failure(500, "InternalError", "an internal error occurred", detailsFor(target));
 }

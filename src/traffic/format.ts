@@ -41,22 +41,49 @@ export type MetricFamily = ScalarFamily | HistogramFamily;
 /** One mesh's metric vocabulary. Istio and Consul writers implement the same interface. */
 export interface MeshFormat {
   readonly name: string;
+  /**
+   * The writer's module URL (`import.meta.url`). Backfill caches hash this
+   * file with the generator's core; without it they hash all of src/traffic.
+   */
+  readonly source?: string;
   families(model: TrafficModel): MetricFamily[];
 }
 
-/** Families of several formats, refusing two families of the same name. */
+/**
+ * Families of several formats. Families of one name (e.g. process metrics
+ * written by two meshes) merge when their type and buckets agree; a series
+ * written twice with the same labels is an error, as Prometheus would reject it.
+ */
 export function allFamilies(model: TrafficModel, formats: readonly MeshFormat[]): MetricFamily[] {
-  const out: MetricFamily[] = [];
-  const names = new Set<string>();
+  const byName = new Map<string, MetricFamily>();
   for (const format of formats) {
     for (const family of format.families(model)) {
-      if (names.has(family.name)) throw new Error(`metric family ${family.name} is written by two formats`);
       if (family.type === "counter" && !family.name.endsWith("_total")) throw new Error(`counter ${family.name} must end in _total`);
-      names.add(family.name);
-      out.push(family);
+      const seen = byName.get(family.name);
+      byName.set(family.name, seen ? merge(seen, family) : family);
     }
   }
+  const out = [...byName.values()];
+  for (const family of out) checkUniqueSeries(family);
   return out;
+}
+
+function merge(a: MetricFamily, b: MetricFamily): MetricFamily {
+  if (a.type === "histogram" && b.type === "histogram") {
+    if (a.bounds.join() !== b.bounds.join()) throw new Error(`histogram ${a.name} is written with two sets of buckets`);
+    return { ...a, series: [...a.series, ...b.series] };
+  }
+  if (a.type !== "histogram" && b.type === a.type) return { ...a, series: [...a.series, ...(b as ScalarFamily).series] };
+  throw new Error(`metric family ${a.name} is written as both ${a.type} and ${b.type}`);
+}
+
+function checkUniqueSeries(family: MetricFamily): void {
+  const keys = new Set<string>();
+  for (const s of family.series) {
+    const key = renderLabels(Object.fromEntries(Object.entries(s.labels).sort(([x], [y]) => (x < y ? -1 : 1))));
+    if (keys.has(key)) throw new Error(`series ${family.name}${key} is written twice`);
+    keys.add(key);
+  }
 }
 
 /** `{a="x",b="y"}` with Prometheus' escaping; "" for no labels. */

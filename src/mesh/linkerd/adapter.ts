@@ -3,27 +3,18 @@
 // edges use the client's (outbound) view, which names both ends.
 
 import type { EdgeDirection, EdgeStats } from "../../domain/edges.ts";
-import type { ResourceKind } from "../../domain/kinds.ts";
 import type { RawStats } from "../../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../../domain/resource.ts";
 import { promRange } from "../../domain/window.ts";
 import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
-import { groupLabels, keySet, refFromLabels, refMatchers, type RefLabels } from "../refs.ts";
+import { groupLabels, keySet, refFromLabels, refMatchers } from "../refs.ts";
 import { quantilesQuery, StatsAccumulator } from "../results.ts";
-import { LINKERD_LABELS } from "./labels.ts";
+import { dstLabels, selfLabels } from "./labels.ts";
 
 const RESPONSES = "response_total";
 const LATENCY_BUCKETS = "response_latency_ms_bucket";
-
-function selfLabels(kind: ResourceKind): RefLabels {
-  return { namespace: "namespace", name: LINKERD_LABELS[kind].self };
-}
-
-function dstLabels(kind: ResourceKind): RefLabels {
-  return { namespace: "dst_namespace", name: LINKERD_LABELS[kind].dst };
-}
 
 export class LinkerdAdapter implements MeshAdapter {
   readonly mesh = "linkerd" as const;
@@ -112,7 +103,7 @@ export class LinkerdAdapter implements MeshAdapter {
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
     const labels = selfLabels(scope.kind);
-    const matchers: Matcher[] = [neq(labels.name, "")];
+    const matchers: Matcher[] = labels.composed ? [] : [neq(labels.name, "")];
     if (scope.namespace !== null) matchers.push(eq("namespace", scope.namespace));
     const group = groupLabels(scope.kind, labels);
     const samples = await this.backend.query(

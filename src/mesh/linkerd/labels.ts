@@ -1,21 +1,27 @@
-// Which Linkerd proxy label names a resource of each kind, on both ends of a
+// Which Linkerd proxy labels name a resource of each kind, on both ends of a
 // request. Jobs use `k8s_job`, since `job` belongs to Prometheus' scrape config.
+// Pods carry only their top owner's label, so a Deployment's ReplicaSet is
+// named from `deployment` and `pod_template_hash`.
 
 import type { ResourceKind } from "../../domain/kinds.ts";
+import type { RefLabels } from "../refs.ts";
 
-export interface KindLabels {
-  /** Label of the proxy's own workload (inbound: the server; outbound: the client). */
-  readonly self: string;
-  /** Label of the destination workload on outbound series. */
-  readonly dst: string;
+function kindLabel(kind: ResourceKind): string {
+  return kind === "JOB" ? "k8s_job" : kind.toLowerCase();
 }
 
-export const LINKERD_LABELS: Readonly<Record<ResourceKind, KindLabels>> = {
-  NAMESPACE: { self: "namespace", dst: "dst_namespace" },
-  POD: { self: "pod", dst: "dst_pod" },
-  DEPLOYMENT: { self: "deployment", dst: "dst_deployment" },
-  DAEMONSET: { self: "daemonset", dst: "dst_daemonset" },
-  STATEFULSET: { self: "statefulset", dst: "dst_statefulset" },
-  REPLICASET: { self: "replicaset", dst: "dst_replicaset" },
-  JOB: { self: "k8s_job", dst: "dst_k8s_job" },
-};
+/** Labels of the proxy's own workload (inbound: the server; outbound: the client). */
+export function selfLabels(kind: ResourceKind): RefLabels {
+  const name = kindLabel(kind);
+  return kind === "REPLICASET"
+    ? { namespace: "namespace", name, composed: { owner: "deployment", hash: "pod_template_hash" } }
+    : { namespace: "namespace", name };
+}
+
+/** Labels of the destination workload on outbound series. */
+export function dstLabels(kind: ResourceKind): RefLabels {
+  const name = `dst_${kindLabel(kind)}`;
+  return kind === "REPLICASET"
+    ? { namespace: "dst_namespace", name, composed: { owner: "dst_deployment", hash: "dst_pod_template_hash" } }
+    : { namespace: "dst_namespace", name: kind === "NAMESPACE" ? "dst_namespace" : name };
+}

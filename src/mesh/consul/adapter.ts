@@ -1,0 +1,185 @@
+// Consul service mesh (Envoy sidecars): resource stats from each server
+// sidecar's public listener (envoy_http_downstream_rq_*), edges from each
+// client sidecar's upstream clusters (envoy_cluster_upstream_rq_*), which name
+// the destination service. The server sidecar's `local_app` cluster counts
+// the same inbound requests again; it has no consul_destination_service and
+// is left out of every query. Envoy's time histograms are in milliseconds.
+//
+// Services map to workloads (directory.ts). NAMESPACE and POD need no
+// mapping; pod-to-pod edges cannot be expressed (clients name a service, not
+// the pod that answered). Consul connect is mTLS between sidecars, always.
+
+import type { EdgeStats } from "../../domain/edges.ts";
+import type { ResourceKind } from "../../domain/kinds.ts";
+import type { RawStats } from "../../domain/metrics.ts";
+import { compareRefs, refKey, type ResourceRef } from "../../domain/resource.ts";
+import { promRange } from "../../domain/window.ts";
+import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
+import { by, eq, type Matcher, neq, oneOf, selector } from "../../prometheus/promql.ts";
+import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
+import { type WorkloadResolver, workloadAsKind } from "../infer.ts";
+import { keySet } from "../refs.ts";
+import { quantilesQuery } from "../results.ts";
+import { ConsulDirectory, directoryQuery } from "./directory.ts";
+import {
+  CONSUL,
+  consulSuccess,
+  DOWNSTREAM_TIME_BUCKETS,
+  DOWNSTREAM_XX,
+  PUBLIC_LISTENER,
+  UPSTREAM_TIME_BUCKETS,
+  UPSTREAM_XX,
+} from "./labels.ts";
+import { MergingAccumulator } from "./merge.ts";
+
+/** The labels naming one end: the sidecar's own (client or server) or the upstream's. */
+interface Side {
+  readonly namespace: string;
+  readonly service: string;
+}
+
+const LOCAL: Side = { namespace: CONSUL.namespace, service: CONSUL.service };
+const UPSTREAM: Side = { namespace: CONSUL.dstNamespace, service: CONSUL.dstService };
+
+export class ConsulAdapter implements MeshAdapter {
+  readonly mesh = "consul" as const;
+
+  /** resolver: the Kubernetes inventory, when there is a cluster; otherwise owners come from pod names. */
+  constructor(
+    private readonly backend: InstantQuerier,
+    private readonly resolver: WorkloadResolver | null = null,
+  ) {}
+
+  async resourceStats(batch: StatsBatch): Promise<Map<string, RawStats>> {
+    if (batch.refs.length === 0) return new Map();
+    const range = promRange(batch.window);
+    const matchers = [eq(CONSUL.prefix, PUBLIC_LISTENER), ...this.matchers(batch.kind, batch.refs, LOCAL, true)];
+    const group = this.group(batch.kind, LOCAL, true);
+    const [counts, quantiles, directory] = await Promise.all([
+      this.backend.query(`sum ${by([...group, CONSUL.codeClass])} (increase(${selector(DOWNSTREAM_XX, matchers)}[${range}]))`, batch.at),
+      this.backend.query(quantilesQuery(`rate(${selector(DOWNSTREAM_TIME_BUCKETS, matchers)}[${range}])`, group), batch.at),
+      this.directory(batch),
+    ]);
+
+    const wanted = keySet(batch.refs);
+    const acc = new MergingAccumulator();
+    const keyOf = (s: Sample): string | null => {
+      const ref = this.refOf(batch.kind, s.labels, LOCAL, true, directory);
+      const key = ref && refKey(ref);
+      return key && wanted.has(key) ? key : null;
+    };
+    for (const s of counts) {
+      const key = keyOf(s);
+      if (key) acc.addCount(key, consulSuccess(s.labels[CONSUL.codeClass]), s.value);
+    }
+    for (const s of quantiles) {
+      const key = keyOf(s);
+      if (key) acc.addQuantile(key, s);
+    }
+    return acc.toMap();
+  }
+
+  async edges(batch: StatsBatch): Promise<EdgeStats[]> {
+    if (batch.refs.length === 0 || batch.kind === "POD") return [];
+    const range = promRange(batch.window);
+    // Both ends in one expression; every upstream series names a destination service, local_app none.
+    const union = (metric: string, fn: string): string =>
+      [LOCAL, UPSTREAM]
+        .map((side) => `${fn}(${selector(metric, [neq(CONSUL.dstService, ""), ...this.matchers(batch.kind, batch.refs, side, false)])}[${range}])`)
+        .join(" or ");
+    const group = [...this.group(batch.kind, LOCAL, false), ...this.group(batch.kind, UPSTREAM, false)];
+    const [counts, quantiles, directory] = await Promise.all([
+      this.backend.query(`sum ${by([...group, CONSUL.codeClass])} (${union(UPSTREAM_XX, "increase")})`, batch.at),
+      this.backend.query(quantilesQuery(union(UPSTREAM_TIME_BUCKETS, "rate"), group), batch.at),
+      this.directory(batch),
+    ]);
+
+    const pairs = new Map<string, { from: ResourceRef; to: ResourceRef }>();
+    const acc = new MergingAccumulator();
+    const pairOf = (s: Sample): string | null => {
+      const from = this.refOf(batch.kind, s.labels, LOCAL, false, directory);
+      const to = this.refOf(batch.kind, s.labels, UPSTREAM, false, directory);
+      if (!from || !to) return null; // a peer of another kind
+      const key = `${refKey(from)}>${refKey(to)}`;
+      if (!pairs.has(key)) pairs.set(key, { from, to });
+      return key;
+    };
+    for (const s of counts) {
+      const key = pairOf(s);
+      if (key) acc.addCount(key, consulSuccess(s.labels[CONSUL.codeClass]), s.value);
+    }
+    for (const s of quantiles) {
+      const key = pairOf(s);
+      if (key) acc.addQuantile(key, s);
+    }
+
+    const wanted = keySet(batch.refs);
+    const out: EdgeStats[] = [];
+    for (const [key, pair] of pairs) {
+      const stats = acc.get(key);
+      if (!stats || stats.success + stats.failure <= 0) continue;
+      // Consul connect only carries mutually authenticated TLS between sidecars.
+      if (wanted.has(refKey(pair.from))) out.push({ direction: "TO", resource: pair.from, peer: pair.to, stats, mtls: true });
+      if (wanted.has(refKey(pair.to))) out.push({ direction: "FROM", resource: pair.to, peer: pair.from, stats, mtls: true });
+    }
+    return out;
+  }
+
+  async seenResources(scope: ListScope): Promise<ResourceRef[]> {
+    const samples = await this.backend.query(directoryQuery(scope.lookback, scope.namespace), scope.at);
+    const directory = new ConsulDirectory(samples, this.resolver);
+    const out = new Map<string, ResourceRef>();
+    for (const w of directory.all()) {
+      const refs: ResourceRef[] =
+        scope.kind === "POD"
+          ? [...w.pods].map((pod) => ({ kind: "POD" as const, namespace: w.namespace, name: pod }))
+          : [workloadAsKind(w, scope.kind)].flatMap((r) => r ?? []);
+      for (const r of refs) out.set(refKey(r), r);
+    }
+    return [...out.values()].sort(compareRefs);
+  }
+
+  async detect(at: Date): Promise<boolean> {
+    const inbound = selector(DOWNSTREAM_XX, [eq(CONSUL.prefix, PUBLIC_LISTENER), neq(CONSUL.service, "")]);
+    const samples = await this.backend.query(`count(present_over_time(${inbound}[10m]))`, at);
+    return samples.some((s) => s.value > 0);
+  }
+
+  // ---- helpers ----
+
+  private directory(batch: StatsBatch): Promise<ConsulDirectory | null> {
+    if (batch.kind === "NAMESPACE" || batch.kind === "POD") return Promise.resolve(null);
+    return this.backend.query(directoryQuery(batch.window), batch.at).then((samples) => new ConsulDirectory(samples, this.resolver));
+  }
+
+  /**
+   * Matchers selecting series whose `side` may belong to the refs. Services
+   * are not workloads, so workload batches select their namespaces only (a
+   * superset, filtered exactly after mapping); `server` allows POD.
+   */
+  private matchers(kind: ResourceKind, refs: readonly ResourceRef[], side: Side, server: boolean): Matcher[] {
+    if (kind === "NAMESPACE") return [oneOf(side.namespace, refs.map((r) => r.name))];
+    const namespaces = oneOf(side.namespace, refs.map((r) => r.namespace ?? ""));
+    if (kind === "POD" && server) return [namespaces, oneOf(CONSUL.pod, refs.map((r) => r.name))];
+    return [namespaces];
+  }
+
+  private group(kind: ResourceKind, side: Side, server: boolean): string[] {
+    if (kind === "NAMESPACE") return [side.namespace];
+    if (kind === "POD" && server) return [side.namespace, CONSUL.pod];
+    return [side.namespace, side.service];
+  }
+
+  private refOf(kind: ResourceKind, labels: Readonly<Record<string, string>>, side: Side, server: boolean, directory: ConsulDirectory | null): ResourceRef | null {
+    const namespace = labels[side.namespace];
+    if (!namespace) return null;
+    if (kind === "NAMESPACE") return { kind, namespace: null, name: namespace };
+    if (kind === "POD") {
+      const pod = server ? labels[CONSUL.pod] : undefined;
+      return pod ? { kind, namespace, name: pod } : null;
+    }
+    const service = labels[side.service];
+    if (!service || !directory) return null;
+    return workloadAsKind(directory.get(namespace, service), kind);
+  }
+}

@@ -1,0 +1,31 @@
+// Consul service mesh: the Envoy stats its sidecars export, with the tags
+// Consul configures, and the labels Prometheus adds to each scraped pod.
+
+/** Inbound: the public listener's HTTP connection manager. */
+export const DOWNSTREAM_XX = "envoy_http_downstream_rq_xx";
+export const DOWNSTREAM_COMPLETED = "envoy_http_downstream_rq_completed";
+export const DOWNSTREAM_TIME_BUCKETS = "envoy_http_downstream_rq_time_bucket";
+export const PUBLIC_LISTENER = "public_listener";
+
+/** Outbound: one Envoy cluster per upstream service. */
+export const UPSTREAM_XX = "envoy_cluster_upstream_rq_xx";
+export const UPSTREAM_COMPLETED = "envoy_cluster_upstream_rq_completed";
+export const UPSTREAM_TIME_BUCKETS = "envoy_cluster_upstream_rq_time_bucket";
+
+export const CONSUL = {
+  prefix: "envoy_http_conn_manager_prefix",
+  codeClass: "envoy_response_code_class",
+  /** The local service of the sidecar (a static tag on all its stats). */
+  service: "consul_source_service",
+  dstService: "consul_destination_service",
+  /** A Consul namespace; meshql reads it as the Kubernetes namespace (namespace mirroring). */
+  dstNamespace: "consul_destination_namespace",
+  /** Added by Prometheus: the scraped pod's Kubernetes namespace and name. */
+  namespace: "namespace",
+  pod: "pod",
+} as const;
+
+/** Failure is a 5xx, as for every mesh: a 404 is the server answering correctly. */
+export function consulSuccess(codeClass: string | undefined): boolean {
+  return codeClass !== "5";
+}

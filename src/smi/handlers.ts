@@ -1,0 +1,60 @@
+// Executes one routed SMI request against the service. The service validates
+// names, windows, times and selectors and batches the backend queries; this
+// module only asks it, in the fewest calls, and shapes the answers.
+
+import { NotFoundError } from "../domain/errors.ts";
+import type { KindInfo } from "../domain/kinds.ts";
+import type { RequestScope } from "../service/types.ts";
+import { apiGroup, apiGroupList, apiResourceList } from "./discovery.ts";
+import type { SmiParams } from "./params.ts";
+import type { SmiRoute } from "./router.ts";
+import { compareEdges, edgeList, edgeTrafficMetrics, resourceList, resourceTrafficMetrics } from "./shape.ts";
+
+/** Documents that need no service: discovery. */
+export function staticDocument(route: SmiRoute): object | null {
+  switch (route.op) {
+    case "groupList":
+      return apiGroupList();
+    case "group":
+      return apiGroup();
+    case "resourceList":
+      return apiResourceList();
+    default:
+      return null;
+  }
+}
+
+function notFound(kind: KindInfo, namespace: string | null, name: string): NotFoundError {
+  const where = namespace === null ? "" : ` in namespace ${JSON.stringify(namespace)}`;
+  return new NotFoundError(`${kind.plural} ${JSON.stringify(name)} not found${where}: no such ${kind.kubeKind} in the cluster and no traffic seen for it`);
+}
+
+export async function executeSmi(route: SmiRoute, params: SmiParams, scope: RequestScope): Promise<object> {
+  const fixed = staticDocument(route);
+  if (fixed) return fixed;
+  // Checks window and time before any lookup, so a bad one never costs a query.
+  const q = scope.metricsQuery({ window: params.window, at: params.at }, { window: params.windowField, at: "at" });
+  switch (route.op) {
+    case "list": {
+      const views = await scope.listResources(route.kind.kind, route.namespace, params.labelSelector);
+      // One metrics() call per item; the service batches them into one query set.
+      const metrics = await Promise.all(views.map((v) => scope.metrics(v.ref, q)));
+      const items = views.map((v, i) => resourceTrafficMetrics(v.ref, metrics[i]!, scope.now));
+      return resourceList(route.kind.plural, route.kind.kubeKind, route.kind.namespaced ? route.namespace : null, items);
+    }
+    case "get": {
+      const view = await scope.getResource(route.kind.kind, route.namespace, route.name);
+      if (!view) throw notFound(route.kind, route.namespace, route.name);
+      return resourceTrafficMetrics(view.ref, await scope.metrics(view.ref, q), scope.now);
+    }
+    case "edges": {
+      const view = await scope.getResource(route.kind.kind, route.namespace, route.name);
+      if (!view) throw notFound(route.kind, route.namespace, route.name);
+      const edges = await scope.edges(view.ref, q, null);
+      const items = [...edges].sort(compareEdges).map((e) => edgeTrafficMetrics(e, scope.now));
+      return edgeList(view.ref, items);
+    }
+    default:
+      throw new Error(`unhandled SMI route ${route.op}`);
+  }
+}

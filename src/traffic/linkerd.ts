@@ -1,0 +1,305 @@
+// The model as Linkerd proxies report it, after Linkerd's Prometheus scrape
+// config has added the pod's labels. Each source pod's proxy writes outbound
+// series, each destination pod's proxy writes inbound series.
+//
+// Label decisions (from Linkerd's docs and public code, not copied):
+// - the pod's owner label is deployment (+ pod_template_hash), daemonset,
+//   statefulset, replicaset (standalone only) or k8s_job; a Deployment's pods
+//   carry no replicaset label, their ReplicaSet is `<deployment>-<pod_template_hash>`.
+// - outbound destination labels are "dst_" + the same owner label, so a Job
+//   destination is `dst_k8s_job` (Linkerd maps the kind Job to "k8s_job" for
+//   both sides) and a Deployment destination adds `dst_pod_template_hash`.
+// - mTLS: tls="true" with server_id (outbound) / client_id (inbound); without
+//   it tls="no_identity" and a no_tls_reason, and inbound has no client_id.
+
+import { bucketAt, countAt, latencySumAt } from "./counters.ts";
+import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarFamily, ScalarSeries } from "./format.ts";
+import type { Flow, Pod, TrafficModel, Workload, WorkloadKind } from "./model.ts";
+import { podSuffixes, podTemplateHash } from "./names.ts";
+
+/** Linkerd's response_latency_ms bucket bounds, in milliseconds (+Inf implied). */
+export const LINKERD_LATENCY_BOUNDS_MS: readonly number[] = [
+  1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000,
+];
+
+export const LINKERD_TRUST_DOMAIN = "cluster.local";
+const CONTROL_PLANE_NS = "linkerd";
+const PROXY_VERSION = "stable-2.14.10";
+
+/** The Prometheus label Linkerd uses for a workload kind. */
+export function linkerdOwnerLabel(kind: WorkloadKind): string {
+  switch (kind) {
+    case "DEPLOYMENT":
+      return "deployment";
+    case "DAEMONSET":
+      return "daemonset";
+    case "STATEFULSET":
+      return "statefulset";
+    case "REPLICASET":
+      return "replicaset";
+    case "JOB":
+      return "k8s_job";
+  }
+}
+
+export function linkerdIdentity(w: Workload): string {
+  return `${w.serviceAccount}.${w.namespace}.serviceaccount.identity.linkerd.${LINKERD_TRUST_DOMAIN}`;
+}
+
+export function linkerdAuthority(dst: Pod): string {
+  const w = dst.workload;
+  return w.service ? `${w.service}.${w.namespace}.svc.cluster.local:${w.port}` : `${dst.ip}:${w.port}`;
+}
+
+/** Labels every series of a pod's proxy carries once Prometheus scraped it. */
+export function linkerdPodLabels(pod: Pod): Record<string, string> {
+  const w = pod.workload;
+  const labels: Record<string, string> = {
+    namespace: pod.namespace,
+    pod: pod.name,
+    [linkerdOwnerLabel(w.kind)]: w.name,
+  };
+  if (w.podTemplateHash) labels.pod_template_hash = w.podTemplateHash;
+  labels.control_plane_ns = CONTROL_PLANE_NS;
+  labels.workload_ns = pod.namespace;
+  labels.job = "linkerd-proxy";
+  labels.instance = `${pod.ip}:4191`;
+  return labels;
+}
+
+function outboundLabels(flow: Flow): Record<string, string> {
+  const dst = flow.dst;
+  const w = dst.workload;
+  const labels: Record<string, string> = {
+    ...linkerdPodLabels(flow.src),
+    direction: "outbound",
+    authority: linkerdAuthority(dst),
+    dst_namespace: dst.namespace,
+    dst_pod: dst.name,
+    [`dst_${linkerdOwnerLabel(w.kind)}`]: w.name,
+  };
+  if (w.podTemplateHash) labels.dst_pod_template_hash = w.podTemplateHash;
+  if (w.service) labels.dst_service = w.service;
+  labels.dst_serviceaccount = w.serviceAccount;
+  if (w.meshed) labels.dst_control_plane_ns = CONTROL_PLANE_NS;
+  if (flow.edge.tls && w.meshed) {
+    labels.tls = "true";
+    labels.server_id = linkerdIdentity(w);
+  } else {
+    labels.tls = "no_identity";
+    labels.no_tls_reason = "not_provided_by_service_discovery";
+  }
+  return labels;
+}
+
+function inboundLabels(flow: Flow): Record<string, string> {
+  const labels: Record<string, string> = {
+    ...linkerdPodLabels(flow.dst),
+    direction: "inbound",
+    authority: linkerdAuthority(flow.dst),
+  };
+  if (flow.edge.tls && flow.src.workload.meshed) {
+    labels.tls = "true";
+    labels.client_id = linkerdIdentity(flow.src.workload);
+  } else {
+    labels.tls = "no_identity";
+    labels.no_tls_reason = "no_tls_from_remote";
+  }
+  return labels;
+}
+
+function responseLabels(base: Labels, status: number): Record<string, string> {
+  return { ...base, classification: status >= 500 && status <= 599 ? "failure" : "success", status_code: String(status) };
+}
+
+interface Group {
+  readonly labels: Labels;
+  readonly flows: Flow[];
+}
+
+/** Flows that land in the same series: e.g. two client pods with one identity, at one server pod. */
+function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): Group[] {
+  const groups = new Map<string, Group>();
+  for (const flow of flows) {
+    const labels = labelsOf(flow);
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { labels, flows: [] }));
+    g.flows.push(flow);
+  }
+  return [...groups.values()];
+}
+
+function counterOf(g: Group): ScalarSeries {
+  const flows = g.flows;
+  return {
+    labels: g.labels,
+    value(t) {
+      let n = 0;
+      for (const f of flows) n += countAt(f.rate, t);
+      return n;
+    },
+  };
+}
+
+function histogramOf(g: Group, bounds: readonly number[]): HistogramSeries {
+  const flows = g.flows;
+  return {
+    labels: g.labels,
+    buckets(t) {
+      const out = new Array<number>(bounds.length + 1).fill(0);
+      for (const f of flows) {
+        const count = countAt(f.rate, t);
+        for (let i = 0; i < bounds.length; i++) out[i]! += bucketAt(count, f.edge.latency, bounds[i]!);
+        out[bounds.length]! += count;
+      }
+      return out;
+    },
+    sum(t) {
+      let s = 0;
+      for (const f of flows) s += latencySumAt(countAt(f.rate, t), f.edge.latency);
+      return s;
+    },
+  };
+}
+
+function trafficFamilies(model: TrafficModel): MetricFamily[] {
+  const outbound = model.flows.filter((f) => f.src.workload.meshed);
+  const inbound = model.flows.filter((f) => f.dst.workload.meshed);
+  const requestGroups = [...groupFlows(outbound, outboundLabels), ...groupFlows(inbound, inboundLabels)];
+  const responseGroups = [
+    ...groupFlows(outbound, (f) => responseLabels(outboundLabels(f), f.status)),
+    ...groupFlows(inbound, (f) => responseLabels(inboundLabels(f), f.status)),
+  ];
+  const request: ScalarFamily = {
+    type: "counter",
+    name: "request_total",
+    help: "Total count of HTTP requests.",
+    series: requestGroups.map(counterOf),
+  };
+  const response: ScalarFamily = {
+    type: "counter",
+    name: "response_total",
+    help: "Total count of HTTP responses.",
+    series: responseGroups.map(counterOf),
+  };
+  const latency: HistogramFamily = {
+    type: "histogram",
+    name: "response_latency_ms",
+    help: "Elapsed times between a request's headers being received and its response stream completing",
+    bounds: LINKERD_LATENCY_BOUNDS_MS,
+    series: responseGroups.map((g) => histogramOf(g, LINKERD_LATENCY_BOUNDS_MS)),
+  };
+  return [request, response, latency];
+}
+
+// Pods of a small control plane, present only through process metrics, so
+// they add realistic series without adding traffic the model does not know.
+function controlPlanePods(model: TrafficModel): Array<{ labels: Labels; seed: number }> {
+  if (model.namespaces.includes(CONTROL_PLANE_NS)) return [];
+  return ["linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"].map((name, i) => {
+    const hash = podTemplateHash(CONTROL_PLANE_NS, name);
+    const pod = `${name}-${hash}-${podSuffixes(`${CONTROL_PLANE_NS}/${name}`, 1)[0]}`;
+    return {
+      labels: {
+        namespace: CONTROL_PLANE_NS,
+        pod,
+        deployment: name,
+        pod_template_hash: hash,
+        control_plane_ns: CONTROL_PLANE_NS,
+        workload_ns: CONTROL_PLANE_NS,
+        job: "linkerd-proxy",
+        instance: `10.41.0.${i + 2}:4191`,
+      },
+      seed: i + 1,
+    };
+  });
+}
+
+/** Process, build and TCP series: realistic noise a query must not pick up by accident. */
+function noiseFamilies(model: TrafficModel): MetricFamily[] {
+  const meshedPods = model.pods.filter((p) => p.workload.meshed);
+  const proxies = [
+    ...meshedPods.map((p, i) => ({ labels: linkerdPodLabels(p) as Labels, seed: 100 + i })),
+    ...controlPlanePods(model),
+  ];
+  const started = 1_700_000_000;
+  const constant = (labels: Labels, v: number): ScalarSeries => ({ labels, value: () => v });
+  const families: MetricFamily[] = [
+    {
+      type: "gauge",
+      name: "process_start_time_seconds",
+      help: "Time that the process started (in seconds since the UNIX epoch)",
+      series: proxies.map((p) => constant(p.labels, started + p.seed)),
+    },
+    {
+      type: "counter",
+      name: "process_cpu_seconds_total",
+      help: "Total user and system CPU time spent in seconds.",
+      series: proxies.map((p) => ({ labels: p.labels, value: (t: number) => Math.max(0, Math.floor((t - started) * (2 + (p.seed % 7)))) / 1000 })),
+    },
+    {
+      type: "gauge",
+      name: "process_resident_memory_bytes",
+      help: "Resident memory size in bytes.",
+      series: proxies.map((p) => constant(p.labels, 18_000_000 + (p.seed % 13) * 524_288)),
+    },
+    {
+      type: "gauge",
+      name: "proxy_build_info",
+      help: "Proxy build info",
+      series: proxies.map((p) => constant({ ...p.labels, version: PROXY_VERSION, vendor: "Linkerd" }, 1)),
+    },
+  ];
+
+  // One TCP connection per peer pod and direction; bytes follow the requests.
+  const tcp = new Map<string, { labels: Labels; peers: Set<string>; rate: number }>();
+  const note = (pod: Pod, direction: string, peer: Pod, rate: number) => {
+    const key = `${pod.namespace}/${pod.name}/${direction}`;
+    let e = tcp.get(key);
+    if (!e) tcp.set(key, (e = { labels: { ...linkerdPodLabels(pod), direction, peer: direction === "inbound" ? "src" : "dst" }, peers: new Set(), rate: 0 }));
+    e.peers.add(peer.name);
+    e.rate += rate;
+  };
+  for (const f of model.flows) {
+    if (f.src.workload.meshed) note(f.src, "outbound", f.dst, f.rate);
+    if (f.dst.workload.meshed) note(f.dst, "inbound", f.src, f.rate);
+  }
+  const entries = [...tcp.values()];
+  families.push(
+    {
+      type: "gauge",
+      name: "tcp_open_connections",
+      help: "Number of currently-open connections",
+      series: entries.map((e) => constant(e.labels, e.peers.size)),
+    },
+    {
+      type: "counter",
+      name: "tcp_read_bytes_total",
+      help: "Total count of bytes read from peers",
+      series: entries.map((e) => ({ labels: e.labels, value: (t: number) => countAt(e.rate * 412, t) })),
+    },
+    {
+      type: "counter",
+      name: "tcp_write_bytes_total",
+      help: "Total count of bytes written to peers",
+      series: entries.map((e) => ({ labels: e.labels, value: (t: number) => countAt(e.rate * 1187, t) })),
+    },
+  );
+  return families;
+}
+
+export interface LinkerdFormatOptions {
+  /** Leave out process, build and TCP series (smaller backfills). Default false. */
+  readonly trafficOnly?: boolean;
+}
+
+export function linkerdFormat(options: LinkerdFormatOptions = {}): MeshFormat {
+  return {
+    name: options.trafficOnly ? "linkerd-traffic" : "linkerd",
+    source: import.meta.url,
+    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...noiseFamilies(model)]),
+  };
+}
+
+export const linkerd: MeshFormat = linkerdFormat();

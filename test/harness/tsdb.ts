@@ -1,0 +1,178 @@
+// Backfilled TSDBs, built once with promtool and cached under .tmp/tsdb by a
+// hash of everything that determines their content (the topology, formats,
+// range, and the generator's own source), so repeated test runs are fast.
+
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { MeshFormat } from "../../src/traffic/format.ts";
+import type { TrafficModel } from "../../src/traffic/model.ts";
+import { writeOpenMetrics, type HistoryRange } from "../../src/traffic/openmetrics.ts";
+import { findBinary } from "./binaries.ts";
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const CACHE_ROOT = join(REPO_ROOT, ".tmp", "tsdb");
+const TRAFFIC_SRC = join(REPO_ROOT, "src", "traffic");
+/** The generator's mesh-independent modules. */
+const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts"];
+/** Bump when the cache layout or the backfill procedure changes. */
+const CACHE_VERSION = 1;
+const META_FILE = "backfill.json";
+const STALE_LOCK_MS = 10 * 60 * 1000;
+
+export type BackfillSource =
+  | { readonly model: TrafficModel; readonly formats: readonly MeshFormat[]; readonly range: HistoryRange }
+  | { readonly openMetricsFiles: readonly string[] };
+
+export interface BackfillStats {
+  /** Size of the OpenMetrics text fed to promtool. */
+  readonly openMetricsBytes: number;
+  readonly samples: number | null;
+  readonly series: number | null;
+  readonly writeSeconds: number;
+  readonly promtoolSeconds: number;
+  /** Size of the resulting TSDB blocks. */
+  readonly tsdbBytes: number;
+}
+
+export interface Backfill {
+  /** The cached TSDB directory (read-only: copy it before starting Prometheus on it). */
+  readonly dir: string;
+  readonly cached: boolean;
+  readonly stats: BackfillStats;
+}
+
+export function cacheKey(source: BackfillSource): string {
+  const h = createHash("sha256");
+  h.update(`v${CACHE_VERSION}\n`);
+  if ("openMetricsFiles" in source) {
+    for (const file of source.openMetricsFiles) h.update(readFileSync(file)).update("\n--\n");
+  } else {
+    h.update(JSON.stringify({ spec: source.model.spec, formats: source.formats.map((f) => f.name), range: source.range }));
+    // The generator's code decides the content as much as the inputs do: its
+    // core and each writer's own file (other writers' edits leave the entry valid).
+    const declared = source.formats.map((f) => f.source);
+    const files = declared.every((u): u is string => typeof u === "string")
+      ? [...CORE_FILES.map((f) => join(TRAFFIC_SRC, f)), ...declared.map((u) => fileURLToPath(u))]
+      : readdirSync(TRAFFIC_SRC).filter((f) => f.endsWith(".ts")).sort().map((f) => join(TRAFFIC_SRC, f));
+    for (const file of files) h.update(relative(REPO_ROOT, file)).update(readFileSync(file));
+  }
+  return h.digest("hex").slice(0, 24);
+}
+
+/** The TSDB for a source, from the cache or freshly backfilled. Safe across concurrent test processes. */
+export async function backfill(source: BackfillSource): Promise<Backfill> {
+  const key = cacheKey(source);
+  const dir = join(CACHE_ROOT, key);
+  await mkdir(CACHE_ROOT, { recursive: true });
+  const lock = `${dir}.lock`;
+  for (;;) {
+    const hit = await readMeta(dir);
+    if (hit) return { dir, cached: true, stats: hit };
+    try {
+      await mkdir(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      // Another test process is building it: wait, unless its lock is abandoned.
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    const hit = await readMeta(dir);
+    if (hit) return { dir, cached: true, stats: hit };
+    const stats = await build(source, dir);
+    return { dir, cached: false, stats };
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+async function readMeta(dir: string): Promise<BackfillStats | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, META_FILE), "utf8")) as BackfillStats;
+  } catch {
+    return null;
+  }
+}
+
+async function build(source: BackfillSource, dir: string): Promise<BackfillStats> {
+  const promtool = findBinary("promtool");
+  const work = await mkdtemp(join(tmpdir(), "meshql-backfill-"));
+  const out = join(work, "tsdb");
+  try {
+    let files: readonly string[];
+    let openMetricsBytes = 0;
+    let samples: number | null = null;
+    let series: number | null = null;
+    const writeStarted = performance.now();
+    if ("openMetricsFiles" in source) {
+      files = source.openMetricsFiles;
+      for (const f of files) openMetricsBytes += (await stat(f)).size;
+    } else {
+      const file = join(work, "history.om");
+      const written = await writeOpenMetrics(file, source.model, source.formats, source.range);
+      files = [file];
+      openMetricsBytes = written.bytes;
+      samples = written.samples;
+      series = written.series;
+    }
+    const writeSeconds = (performance.now() - writeStarted) / 1000;
+    const promtoolStarted = performance.now();
+    for (const file of files) await createBlocks(promtool, file, out);
+    const promtoolSeconds = (performance.now() - promtoolStarted) / 1000;
+    const stats: BackfillStats = {
+      openMetricsBytes,
+      samples,
+      series,
+      writeSeconds: round(writeSeconds),
+      promtoolSeconds: round(promtoolSeconds),
+      tsdbBytes: await dirSize(out),
+    };
+    await writeFile(join(out, META_FILE), JSON.stringify(stats, null, 2));
+    await rm(dir, { recursive: true, force: true });
+    // The meta file is written before the rename, so a visible cache entry is always complete.
+    await rename(out, dir).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EXDEV") throw e;
+      await run("cp", ["-r", out, dir]);
+    });
+    return stats;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs promtool's OpenMetrics backfill; its error output becomes the error message. */
+export async function createBlocks(promtool: string, file: string, outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  try {
+    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], { maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`promtool rejected ${file}: ${(err.stderr || err.stdout || err.message).trim().slice(0, 2000)}`);
+  }
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? await dirSize(path) : (await stat(path)).size;
+  }
+  return total;
+}
+
+const round = (s: number) => Math.round(s * 100) / 100;
+
+export function cacheExists(source: BackfillSource): boolean {
+  return existsSync(join(CACHE_ROOT, cacheKey(source), META_FILE));
+}

@@ -1,0 +1,60 @@
+// scaleTopology(300) in a real Prometheus: one grouped query answers for all
+// 300 Deployments, each exactly as the model says.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { PrometheusClient } from "../../src/prometheus/client.ts";
+import { expectedEdgeCounts, expectedInbound } from "../../src/traffic/expected.ts";
+import { linkerd } from "../../src/traffic/linkerd.ts";
+import { buildModel, resourcesOf } from "../../src/traffic/model.ts";
+import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
+import { SCALE_HISTORY, SCALE_NAMESPACE, T0, scaleTopology } from "../fixtures/topology.ts";
+
+const model = buildModel(scaleTopology(300));
+let prom: PrometheusInstance;
+let client: PrometheusClient;
+
+before(async () => {
+  const started = performance.now();
+  prom = await startPrometheus({ model, formats: [linkerd], ...SCALE_HISTORY });
+  const b = prom.backfill!;
+  console.log(
+    `# scale(300) prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)}s (${b.cached ? "cached" : "fresh"}: ` +
+      `${(b.stats.openMetricsBytes / 1e6).toFixed(0)} MB, ${b.stats.samples} samples, write ${b.stats.writeSeconds}s, promtool ${b.stats.promtoolSeconds}s)`,
+  );
+  client = new PrometheusClient({ baseUrl: prom.url });
+});
+after(async () => {
+  await prom?.stop();
+});
+
+describe("scale topology", () => {
+  it("one query covers all 300 Deployments, each exact", async () => {
+    prom.resetQueries();
+    const rows = await client.query(
+      `sum by (namespace, deployment, classification) (increase(response_total{direction="inbound",namespace="${SCALE_NAMESPACE}"}[1m]))`,
+      new Date(T0 * 1000),
+    );
+    assert.equal(prom.queries().length, 1);
+    const refs = resourcesOf(model, "DEPLOYMENT", SCALE_NAMESPACE);
+    assert.equal(refs.length, 300);
+    const got = new Map(rows.map((s) => [`${s.labels.deployment}/${s.labels.classification}`, s.value]));
+    for (const r of refs) {
+      const want = expectedInbound(model, r, T0 - 60, T0);
+      assert.equal(got.get(`${r.name}/success`) ?? 0, want.success, `${r.name} success`);
+      assert.equal(got.get(`${r.name}/failure`) ?? 0, want.failure, `${r.name} failure`);
+    }
+  });
+
+  it("the ring's edges are there, both ends labelled", async () => {
+    const rows = await client.query(
+      `sum by (deployment, dst_deployment) (increase(response_total{direction="outbound",namespace="${SCALE_NAMESPACE}"}[5m]))`,
+      new Date(T0 * 1000),
+    );
+    assert.equal(rows.length, 300);
+    const r = (name: string) => ({ kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name }) as const;
+    const last = rows.find((s) => s.labels.deployment === "svc-299")!;
+    assert.equal(last.labels.dst_deployment, "svc-000");
+    assert.equal(last.value, expectedEdgeCounts(model, r("svc-299"), r("svc-000"), T0 - 300, T0).total);
+  });
+});
