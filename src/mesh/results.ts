@@ -1,6 +1,7 @@
 // Shared helpers that turn backend samples into domain stats. Adapters for
 // Prometheus-speaking meshes share them; the MeshAdapter interface does not.
 
+import { type Bucket, histogramQuantile } from "../domain/histogram.ts";
 import type { Latency, RawStats } from "../domain/metrics.ts";
 import { NO_LATENCY, QUANTILES, quantileField } from "../domain/metrics.ts";
 import type { Sample } from "../prometheus/client.ts";
@@ -18,18 +19,35 @@ export function quantilesQuery(bucketRates: string, groupLabels: readonly string
   return QUANTILES.map((q) => `label_replace(histogram_quantile(${q}, ${buckets}), "${QUANTILE_LABEL}", "${q}", "", "")`).join(" or ");
 }
 
+/**
+ * Per-bucket rates summed by group: one evaluation serves all four percentiles,
+ * which StatsAccumulator computes as histogram_quantile does. Asking Prometheus
+ * for four histogram_quantiles would make it read every bucket series four times.
+ */
+export function bucketRatesQuery(bucketRates: string, groupLabels: readonly string[]): string {
+  return `sum ${by(["le", ...groupLabels])} (${bucketRates})`;
+}
+
 /** A finite, non-negative number, or null: NaN (no observations) never leaks out. */
 export function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) && v >= 0 ? v : null;
 }
 
-export class StatsAccumulator {
-  private readonly entries = new Map<string, { success: number; failure: number; latency: Record<keyof Latency, number | null> }>();
+interface Entry {
+  success: number;
+  failure: number;
+  latency: Record<keyof Latency, number | null>;
+  /** Bucket rates by bound, summed over every sample of the key. */
+  readonly buckets: Map<number, number>;
+}
 
-  private entry(key: string) {
+export class StatsAccumulator {
+  private readonly entries = new Map<string, Entry>();
+
+  private entry(key: string): Entry {
     let e = this.entries.get(key);
     if (!e) {
-      e = { success: 0, failure: 0, latency: { ...NO_LATENCY } };
+      e = { success: 0, failure: 0, latency: { ...NO_LATENCY }, buckets: new Map() };
       this.entries.set(key, e);
     }
     return e;
@@ -42,6 +60,14 @@ export class StatsAccumulator {
     else e.failure += value;
   }
 
+  /** A sample of a bucketRatesQuery answer. Samples of one key add up, so groups may be merged. */
+  addBucket(key: string, sample: Sample): void {
+    const le = parseBound(sample.labels.le);
+    if (le === null || !Number.isFinite(sample.value)) return;
+    const buckets = this.entry(key).buckets;
+    buckets.set(le, (buckets.get(le) ?? 0) + sample.value);
+  }
+
   /** A sample of a quantilesQuery answer. */
   addQuantile(key: string, sample: Sample): void {
     const q = Number(sample.labels[QUANTILE_LABEL]);
@@ -51,7 +77,8 @@ export class StatsAccumulator {
   }
 
   get(key: string): RawStats | undefined {
-    return this.entries.get(key);
+    const e = this.entries.get(key);
+    return e && { success: e.success, failure: e.failure, latency: latencyOf(e) };
   }
 
   keys(): IterableIterator<string> {
@@ -59,6 +86,21 @@ export class StatsAccumulator {
   }
 
   toMap(): Map<string, RawStats> {
-    return new Map(this.entries);
+    return new Map([...this.entries.keys()].map((k) => [k, this.get(k)!]));
   }
+}
+
+function latencyOf(e: Entry): Latency {
+  if (e.buckets.size === 0) return e.latency;
+  const buckets: Bucket[] = [...e.buckets].map(([le, count]) => ({ le, count }));
+  const latency = { ...NO_LATENCY };
+  for (const q of QUANTILES) latency[quantileField(q)] = finiteOrNull(histogramQuantile(q, buckets));
+  return latency;
+}
+
+function parseBound(le: string | undefined): number | null {
+  if (le === undefined) return null;
+  if (le === "+Inf") return Number.POSITIVE_INFINITY;
+  const n = Number(le);
+  return le.trim() === "" || Number.isNaN(n) ? null : n;
 }

@@ -52,39 +52,6 @@ export function latencyDistribution(spec: LatencySpec): LatencyDistribution {
   return { points: pts, cdf, meanMs: mean };
 }
 
-/** One cumulative bucket: observations <= le (le may be Infinity). */
-export interface Bucket {
-  readonly le: number;
-  readonly count: number;
-}
-
-/**
- * The quantile Prometheus' histogram_quantile computes from cumulative buckets
- * (linear interpolation inside the bucket holding the rank; the +Inf bucket
- * answers the highest finite bound). NaN when there are no observations.
- */
-export function histogramQuantile(q: number, input: readonly Bucket[]): number {
-  if (Number.isNaN(q)) return Number.NaN;
-  if (q < 0) return Number.NEGATIVE_INFINITY;
-  if (q > 1) return Number.POSITIVE_INFINITY;
-  const buckets = [...input].sort((a, b) => a.le - b.le);
-  if (buckets.length < 2 || buckets[buckets.length - 1]!.le !== Number.POSITIVE_INFINITY) return Number.NaN;
-  // Prometheus forces monotonic counts before interpolating.
-  let max = Number.NEGATIVE_INFINITY;
-  const counts = buckets.map((b) => (max = Math.max(max, b.count)));
-  const total = counts[counts.length - 1]!;
-  if (total === 0) return Number.NaN;
-  let rank = q * total;
-  let b = counts.findIndex((c, i) => i < counts.length - 1 && c >= rank);
-  if (b === -1) b = counts.length - 1;
-  if (b === counts.length - 1) return buckets[buckets.length - 2]!.le;
-  if (b === 0 && buckets[0]!.le <= 0) return buckets[0]!.le;
-  let start = 0;
-  let count = counts[b]!;
-  if (b > 0) {
-    start = buckets[b - 1]!.le;
-    count -= counts[b - 1]!;
-    rank -= counts[b - 1]!;
-  }
-  return start + (buckets[b]!.le - start) * (rank / count);
-}
+// The generator's expectations use the same quantile rule as the adapters; the
+// tests also check it against Prometheus' own histogram_quantile.
+export { histogramQuantile, type Bucket } from "../domain/histogram.ts";

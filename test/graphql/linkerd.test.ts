@@ -83,6 +83,20 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
     });
   }
 
+  it("computes percentiles exactly as Prometheus' own histogram_quantile does", async () => {
+    const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "5m" });
+    for (const [field, q] of [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const) {
+      // Written by hand, independent of the adapter's PromQL.
+      const promql = `histogram_quantile(${q}, sum by (le) (rate(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="catalog"}[5m])))`;
+      const body = new URLSearchParams({ query: promql, time: String(T0) });
+      const answer = (await (await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body })).json()) as {
+        data: { result: Array<{ value: [number, string] }> };
+      };
+      const prom = Number(answer.data.result[0]!.value[1]);
+      assert.ok(close(got.resource!.metrics.latency[field], prom, 1e-9), `${field}: meshql ${got.resource!.metrics.latency[field]}, Prometheus ${prom}`);
+    }
+  });
+
   it("answers at a moment in the past", async () => {
     const at = new Date((T0 - 600) * 1000).toISOString();
     const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "5m", at });

@@ -10,7 +10,7 @@ import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { groupLabels, keySet, refFromLabels, refMatchers } from "../refs.ts";
-import { quantilesQuery, StatsAccumulator } from "../results.ts";
+import { bucketRatesQuery, StatsAccumulator } from "../results.ts";
 import { dstLabels, selfLabels } from "./labels.ts";
 
 const RESPONSES = "response_total";
@@ -27,9 +27,9 @@ export class LinkerdAdapter implements MeshAdapter {
     const matchers = [eq("direction", "inbound"), ...refMatchers(batch.kind, batch.refs, labels)];
     const group = groupLabels(batch.kind, labels);
     const range = promRange(batch.window);
-    const [counts, quantiles] = await Promise.all([
+    const [counts, buckets] = await Promise.all([
       this.backend.query(`sum ${by([...group, "classification"])} (increase(${selector(RESPONSES, matchers)}[${range}]))`, batch.at),
-      this.backend.query(quantilesQuery(`rate(${selector(LATENCY_BUCKETS, matchers)}[${range}])`, group), batch.at),
+      this.backend.query(bucketRatesQuery(`rate(${selector(LATENCY_BUCKETS, matchers)}[${range}])`, group), batch.at),
     ]);
 
     const wanted = keySet(batch.refs);
@@ -43,9 +43,9 @@ export class LinkerdAdapter implements MeshAdapter {
       const key = keyOf(s);
       if (key) acc.addCount(key, s.labels.classification !== "failure", s.value);
     }
-    for (const s of quantiles) {
+    for (const s of buckets) {
       const key = keyOf(s);
-      if (key) acc.addQuantile(key, s);
+      if (key) acc.addBucket(key, s);
     }
     return acc.toMap();
   }
@@ -61,9 +61,9 @@ export class LinkerdAdapter implements MeshAdapter {
       `${fn}(${selector(metric, [outbound, ...refMatchers(batch.kind, batch.refs, dst)])}[${promRange(batch.window)}])`;
     const group = [...new Set([...groupLabels(batch.kind, src), ...groupLabels(batch.kind, dst)])];
 
-    const [counts, quantiles] = await Promise.all([
+    const [counts, buckets] = await Promise.all([
       this.backend.query(`sum ${by([...group, "classification", "tls"])} (${union(RESPONSES, "increase")})`, batch.at),
-      this.backend.query(quantilesQuery(union(LATENCY_BUCKETS, "rate"), group), batch.at),
+      this.backend.query(bucketRatesQuery(union(LATENCY_BUCKETS, "rate"), group), batch.at),
     ]);
 
     const pairs = new Map<string, { from: ResourceRef; to: ResourceRef; tls: Set<string> }>();
@@ -82,9 +82,9 @@ export class LinkerdAdapter implements MeshAdapter {
       acc.addCount(key, s.labels.classification !== "failure", s.value);
       if (s.value > 0) pairs.get(key)!.tls.add(s.labels.tls ?? "");
     }
-    for (const s of quantiles) {
+    for (const s of buckets) {
       const key = pairOf(s);
-      if (key) acc.addQuantile(key, s);
+      if (key) acc.addBucket(key, s);
     }
 
     const wanted = keySet(batch.refs);
