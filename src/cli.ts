@@ -18,9 +18,10 @@ ${serveHelp()}
 
 async function serve(argv: string[]): Promise<void> {
   const options = parseServeOptions(argv, process.env);
-  const gateway = await createGateway({ ...options, log: (line) => console.error(line) });
+  // Anonymous only where nobody could be asked who is calling: no cluster, no front proxy.
+  const gateway = await createGateway({ ...options, kube: { ...options.kube, allowAnonymous: "without-cluster" }, log: (line) => console.error(line) });
   const address = await gateway.app.listen({ host: options.host, port: options.port });
-  console.error(`meshql: serving on ${address} (GraphQL at ${address}/graphql)`);
+  console.error(`meshql: serving on ${address} (GraphQL at ${address}/graphql, SMI at ${address}/apis/metrics.smi-spec.io/v1alpha1)`);
   const stop = (): void => void gateway.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

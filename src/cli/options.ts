@@ -19,6 +19,21 @@ export interface ServeOptions {
   readonly seenLookback: Window;
   readonly queryTimeoutMs: number;
   readonly cacheTtlMs: number;
+  readonly kube: KubeFlags;
+  /** HTTPS serving; null serves plain HTTP. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+}
+
+/** Kubernetes' own flag names, as every extension API server takes them. */
+export interface KubeFlags {
+  readonly kubeconfig: string | null;
+  readonly requestheaderClientCAFile: string | null;
+  readonly requestheaderAllowedNames: readonly string[] | null;
+  readonly requestheaderUsernameHeaders: readonly string[] | null;
+  readonly requestheaderGroupHeaders: readonly string[] | null;
+  readonly requestheaderExtraHeadersPrefix: readonly string[] | null;
+  readonly authenticationKubeconfig: string | null;
+  readonly authorizationKubeconfig: string | null;
 }
 
 interface FlagSpec {
@@ -38,14 +53,28 @@ export const SERVE_FLAGS = {
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
 } as const satisfies Record<string, FlagSpec>;
 
+export const KUBE_FLAGS = {
+  kubeconfig: "kubeconfig file of the cluster (else KUBECONFIG, ~/.kube/config, in-cluster; none: no cluster)",
+  "tls-cert-file": "serving certificate (PEM); with --tls-private-key-file serves HTTPS, reloaded when the files change",
+  "tls-private-key-file": "serving key (PEM)",
+  "requestheader-client-ca-file": "CA of front-proxy client certificates (else from kube-system/extension-apiserver-authentication)",
+  "requestheader-allowed-names": "comma-separated CNs allowed as front proxy (empty: any signed by the CA)",
+  "requestheader-username-headers": "comma-separated headers holding the user (X-Remote-User)",
+  "requestheader-group-headers": "comma-separated headers holding groups (X-Remote-Group)",
+  "requestheader-extra-headers-prefix": "comma-separated header prefixes of user extras (X-Remote-Extra-)",
+  "authentication-kubeconfig": "kubeconfig for TokenReviews (default: the cluster's)",
+  "authorization-kubeconfig": "kubeconfig for SubjectAccessReviews (default: the cluster's)",
+} as const;
+
 type FlagName = keyof typeof SERVE_FLAGS;
+type KubeFlagName = keyof typeof KUBE_FLAGS;
 
 export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ServeOptions {
   let values: Partial<Record<string, string | boolean>>;
   try {
     const parsed = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(Object.keys(SERVE_FLAGS).map((k) => [k, { type: "string" as const }])),
+      options: Object.fromEntries([...Object.keys(SERVE_FLAGS), ...Object.keys(KUBE_FLAGS)].map((k) => [k, { type: "string" as const }])),
       strict: true,
       allowPositionals: false,
     });
@@ -72,6 +101,14 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const prometheusUrl = get("prometheus-url");
   if (!/^https?:\/\/[^/]+/.test(prometheusUrl)) throw new UsageError(`--prometheus-url must be an http(s) URL, not ${JSON.stringify(prometheusUrl)}`);
   const { host, port } = parseListen(get("listen"));
+  const kubeFlag = (name: KubeFlagName): string | null => {
+    const v = values[name];
+    return typeof v === "string" && v !== "" ? v : null;
+  };
+  const list = (name: KubeFlagName): string[] | null => kubeFlag(name)?.split(",").map((x) => x.trim()).filter(Boolean) ?? null;
+  const certFile = kubeFlag("tls-cert-file");
+  const keyFile = kubeFlag("tls-private-key-file");
+  if ((certFile === null) !== (keyFile === null)) throw new UsageError("--tls-cert-file and --tls-private-key-file go together");
   return {
     mesh: mesh as MeshName | "auto",
     prometheusUrl,
@@ -82,6 +119,17 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     seenLookback: window("seen-lookback"),
     queryTimeoutMs: window("query-timeout").seconds * 1000,
     cacheTtlMs: /^0[smhd]?$/.test(get("cache-ttl")) ? 0 : window("cache-ttl").seconds * 1000,
+    kube: {
+      kubeconfig: kubeFlag("kubeconfig"),
+      requestheaderClientCAFile: kubeFlag("requestheader-client-ca-file"),
+      requestheaderAllowedNames: list("requestheader-allowed-names"),
+      requestheaderUsernameHeaders: list("requestheader-username-headers"),
+      requestheaderGroupHeaders: list("requestheader-group-headers"),
+      requestheaderExtraHeadersPrefix: list("requestheader-extra-headers-prefix"),
+      authenticationKubeconfig: kubeFlag("authentication-kubeconfig"),
+      authorizationKubeconfig: kubeFlag("authorization-kubeconfig"),
+    },
+    tls: certFile && keyFile ? { certFile, keyFile } : null,
   };
 }
 
@@ -94,7 +142,9 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 export function serveHelp(): string {
-  return Object.entries(SERVE_FLAGS)
-    .map(([name, f]) => `  --${name.padEnd(17)} ${f.help}\n  ${"".padEnd(19)} env ${f.env}, default ${f.default}`)
-    .join("\n");
+  const general = Object.entries(SERVE_FLAGS).map(
+    ([name, f]) => `  --${name.padEnd(34)} ${f.help}\n  ${"".padEnd(36)} env ${f.env}, default ${f.default}`,
+  );
+  const kube = Object.entries(KUBE_FLAGS).map(([name, help]) => `  --${name.padEnd(34)} ${help}`);
+  return `${general.join("\n")}\n\nKubernetes (as an extension API server; same names as kube-apiserver's):\n${kube.join("\n")}`;
 }

@@ -25,3 +25,13 @@ export class UnsupportedError extends Error {
 export class ForbiddenError extends Error {
   override readonly name = "ForbiddenError";
 }
+
+/** Something meshql depends on (other than the metrics backend) cannot answer now. */
+export class UnavailableError extends Error {
+  override readonly name: string = "UnavailableError";
+}
+
+/** The request did not prove who sent it, or proved it wrongly. */
+export class UnauthenticatedError extends Error {
+  override readonly name: string = "UnauthenticatedError";
+}

@@ -3,7 +3,7 @@
 
 import type { GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ForbiddenError, InvalidInputError, NotFoundError, UnsupportedError } from "../domain/errors.ts";
+import { ForbiddenError, InvalidInputError, NotFoundError, UnavailableError, UnsupportedError } from "../domain/errors.ts";
 import { BackendError } from "../prometheus/errors.ts";
 
 export type ErrorCode =
@@ -12,6 +12,7 @@ export type ErrorCode =
   | "FORBIDDEN"
   | "UNSUPPORTED"
   | "BACKEND_UNAVAILABLE"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
 export interface ClassifiedError {
@@ -26,9 +27,11 @@ export function classifyError(error: unknown): ClassifiedError | null {
   if (error instanceof NotFoundError) return { code: "NOT_FOUND", message: error.message, extensions: {} };
   if (error instanceof ForbiddenError) return { code: "FORBIDDEN", message: error.message, extensions: {} };
   if (error instanceof UnsupportedError) return { code: "UNSUPPORTED", message: error.message, extensions: {} };
+  // The backend's own message may name its address or echo a query: only the kind is said.
   if (error instanceof BackendError) {
-    return { code: "BACKEND_UNAVAILABLE", message: `metrics backend unavailable: ${error.message}`, extensions: { backendError: error.kind } };
+    return { code: "BACKEND_UNAVAILABLE", message: `the metrics backend is unavailable (${error.kind}); try again later`, extensions: { backendError: error.kind } };
   }
+  if (error instanceof UnavailableError) return { code: "SERVICE_UNAVAILABLE", message: error.message, extensions: {} };
   return null;
 }
 

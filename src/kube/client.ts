@@ -162,7 +162,10 @@ export class KubeClient {
               finish(e instanceof Error ? e : new Error(String(e)));
             }
           });
-          res.on("error", (e) => finish(new KubeApiError(0, null, `watch ${path}: ${e.message}`, { cause: e })));
+          const failed = (e: Error): void => finish(new KubeApiError(0, null, `watch ${path}: ${e.message}`, { cause: e }));
+          res.on("error", failed);
+          // readline re-emits its input's errors; without a listener they would crash the process.
+          lines.on("error", failed);
           // "aborted" = the peer cut the connection mid-stream; that is an error, not the end.
           res.on("aborted", () => finish(new KubeApiError(0, null, `watch ${path}: connection cut`)));
           lines.on("close", () => finish(res.complete ? null : new KubeApiError(0, null, `watch ${path}: connection cut`)));

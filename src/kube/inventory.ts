@@ -5,6 +5,7 @@
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
 import { compareRefs, refKey, sameRef, type ResourceRef } from "../domain/resource.ts";
 import { matchesSelector, type LabelSelector } from "../domain/selector.ts";
+import type { WorkloadResolver } from "../mesh/infer.ts";
 import type { Inventory, InventoryItem, InventoryScope, PodCounts } from "../service/inventory.ts";
 import type { KubeClient } from "./client.ts";
 import { slimObject, slimPod, type SlimObject, type SlimPod } from "./objects.ts";
@@ -43,7 +44,7 @@ function emptySelector(s: LabelSelector | null): boolean {
   return s === null || s.requirements.length === 0;
 }
 
-export class KubeInventory implements Inventory {
+export class KubeInventory implements Inventory, WorkloadResolver {
   readonly source = "kubernetes" as const;
   private readonly reflectors: Record<ResourceKind, Reflector<SlimObject>>;
   private readonly pods: Reflector<SlimPod>;

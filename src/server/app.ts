@@ -3,13 +3,16 @@
 
 import { ApolloServer } from "@apollo/server";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import type { ServerOptions as HttpsOptions } from "node:https";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { GraphQLContext } from "../graphql/context.ts";
 import { formatGraphQLError } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
+import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi } from "../smi/index.ts";
+import { failure } from "../smi/status.ts";
 import { readiness as runReadiness, registerHealth, type ReadinessCheck } from "./health.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
@@ -19,7 +22,8 @@ export interface AppOptions {
   readonly readiness: readonly ReadinessCheck[];
   /** Who sent the request; throws to refuse it. Default: everyone is anonymous (the demo). */
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
-  readonly fastify?: FastifyServerOptions;
+  /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
+  readonly https?: HttpsOptions;
 }
 
 declare module "fastify" {
@@ -30,13 +34,19 @@ declare module "fastify" {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, ...options.fastify });
+  // One instance type for both: routes and hooks do not care which transport carries them.
+  const app = (options.https ? Fastify({ logger: false, https: options.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
 
   app.decorateRequest("meshqlUser", null);
-  app.addHook("onRequest", async (request) => {
-    if (isProbe(request.url)) return;
-    request.meshqlUser = await authenticate(request);
+  app.addHook("onRequest", async (request, reply) => {
+    if (isPublic(request.url)) return;
+    try {
+      request.meshqlUser = await authenticate(request);
+    } catch (e) {
+      if (!(e instanceof UnauthenticatedError)) throw e;
+      return reply.code(401).type("application/json").send(unauthorizedBody(request.url, e.message));
+    }
   });
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
@@ -73,7 +83,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-function isProbe(url: string): boolean {
-  const path = url.split("?", 1)[0];
-  return path === "/healthz" || path === "/livez" || path === "/readyz";
+const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/apis", "/apis/metrics.smi-spec.io", "/apis/metrics.smi-spec.io/v1alpha1"]);
+
+/**
+ * Probes and discovery need no user: kubelet probes carry no credentials, and the
+ * aggregator checks availability through discovery. Neither holds any metrics.
+ */
+function isPublic(url: string): boolean {
+  const path = (url.split("?", 1)[0] ?? "").replace(/\/+$/, "") || "/";
+  return PUBLIC_PATHS.has(path) || path === "/openapi/v2" || path.startsWith("/openapi/v3");
+}
+
+function unauthorizedBody(url: string, message: string): string {
+  if (url.startsWith("/graphql")) return JSON.stringify({ errors: [{ message, extensions: { code: "UNAUTHENTICATED" } }] });
+  return JSON.stringify(failure(401, "Unauthorized", message));
 }

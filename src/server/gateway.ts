@@ -1,7 +1,12 @@
 // Wires one gateway together: backend client, cache, adapter, inventory,
 // service and HTTP app. The CLI, the demo and the tests all start it here.
 
+import { readFileSync } from "node:fs";
+import type { Server as TlsServer } from "node:tls";
 import type { FastifyInstance } from "fastify";
+import type { KubeFlags } from "../cli/options.ts";
+import { startKubeIntegration, type KubeIntegration } from "../kube/index.ts";
+import { watchServingCertificate } from "../kube/tls-reload.ts";
 import { type Window } from "../domain/window.ts";
 import type { MeshAdapter, MeshName } from "../mesh/adapter.ts";
 import { createAdapter, detectMeshes } from "../mesh/registry.ts";
@@ -25,6 +30,13 @@ export interface GatewayConfig {
   readonly cacheTtlMs: number;
   readonly clock?: () => Date;
   readonly inventory?: Inventory;
+  /**
+   * The Kubernetes side: inventory, authentication, authorization. Absent: none
+   * at all, everyone is anonymous and may see everything (the demo, tests).
+   */
+  readonly kube?: KubeFlags & { readonly allowAnonymous: boolean | "without-cluster" };
+  /** HTTPS serving, reloaded when the files change. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | null;
   /** Off in tests that start many gateways in one process. */
   readonly processMetrics?: boolean;
   readonly log?: (line: string) => void;
@@ -49,14 +61,15 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
   log(`meshql: mesh ${mesh} (${reason})`);
+  const kube = config.kube ? await startKube(config.kube, log) : null;
   const adapter: MeshAdapter = createAdapter(mesh, backend);
-  const inventory = config.inventory ?? new BackendInventory();
+  const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
   if (inventory.source === "backend") {
     log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
   }
 
   const service = new MeshqlService(
-    { adapter, inventory },
+    { adapter, inventory, ...(kube?.authorizer ? { authorizer: kube.authorizer } : {}) },
     {
       defaultWindow: config.defaultWindow,
       minWindow: { seconds: config.scrapeInterval.seconds * 2 },
@@ -64,15 +77,37 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       clock,
     },
   );
+  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
   const app = await buildApp({
     service,
     metrics,
+    ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
+    ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
     readiness: [
       { name: "backend", run: async () => (await client.query("vector(1)", clock()), `prometheus API at ${config.prometheusUrl}`) },
       { name: "mesh", run: async () => `${mesh} (${reason})` },
     ],
   });
-  return { app, service, metrics, mesh, meshReason: reason, close: () => app.close() };
+  const reloader =
+    config.tls &&
+    watchServingCertificate(app.server as unknown as TlsServer, {
+      certFile: config.tls.certFile,
+      keyFile: config.tls.keyFile,
+      // A new secure context replaces the old one whole: keep verifying front-proxy certificates.
+      contextOptions: () => (kube?.requestHeader ? { ca: kube.requestHeader.clientCAPem } : {}),
+      log,
+    });
+  const close = async (): Promise<void> => {
+    reloader?.close();
+    await app.close();
+    kube?.close();
+  };
+  return { app, service, metrics, mesh, meshReason: reason, close };
+}
+
+function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: string) => void): Promise<KubeIntegration> {
+  const { kubeconfig, ...authn } = flags;
+  return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log: (line) => log(`meshql: ${line}`) });
 }
 
 async function chooseMesh(requested: MeshName | "auto", backend: CoalescingQuerier, now: Date): Promise<{ mesh: MeshName; reason: string }> {

@@ -86,7 +86,7 @@ class Scope implements RequestScope {
 
   async getResource(kind: ResourceKind, namespace: string | null | undefined, name: string): Promise<ResourceView | null> {
     const ref = resourceRef(kind, namespace, name);
-    await this.require([{ verb: "get", resource: KIND_INFO[kind].plural, subresource: null, namespace: ref.namespace, name: ref.name }]);
+    await this.require([getCheck(ref)]);
     const seen = await this.loaders.seen.load({ kind, namespace: ref.namespace });
     return this.deps.inventory.get(ref, seen);
   }
@@ -108,29 +108,33 @@ class Scope implements RequestScope {
     const scopes = [...new Set(items.map((i) => i.ref.namespace ?? i.ref.name))];
     const allowed = await this.allowedSet(
       scopes,
-      (s) => (kind === "NAMESPACE" ? { verb: "get", resource: plural, subresource: null, namespace: null, name: s } : { verb: "list", resource: plural, subresource: null, namespace: s }),
+      (s) => (kind === "NAMESPACE" ? getCheck({ kind, namespace: null, name: s }) : { verb: "list", resource: plural, subresource: null, namespace: s }),
     );
     return items.filter((i) => allowed.has(i.ref.namespace ?? i.ref.name)).sort((a, b) => compareRefs(a.ref, b.ref));
   }
 
   async metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics> {
-    await this.require([{ verb: "get", resource: KIND_INFO[ref.kind].plural, subresource: null, namespace: ref.namespace, name: ref.name }]);
+    await this.require([getCheck(ref)]);
     const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at });
     return goldenMetrics(raw, q.window, q.at);
   }
 
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
-    const plural = KIND_INFO[ref.kind].plural;
-    await this.require([{ verb: "get", resource: plural, subresource: "edges", namespace: ref.namespace, name: ref.name }]);
+    await this.require([getCheck(ref, "edges")]);
     const stats = await this.loaders.edges.load({ ref, window: q.window, at: q.at });
     const chosen = stats.filter((e) => direction == null || e.direction === direction);
-    return chosen.map((e) => ({
-      direction: e.direction,
-      resource: e.resource,
-      peer: e.peer,
-      metrics: goldenMetrics(e.stats, q.window, q.at),
-      mtls: e.mtls,
-    }));
+    // A peer the user may not see is left out, so its name and namespace never show;
+    // its traffic still counts in the resource's own metrics, which the user may see.
+    const visible = await this.authorizer.allowed(this.user, chosen.map((e) => getCheck(e.peer)));
+    return chosen
+      .filter((_, i) => visible[i])
+      .map((e) => ({
+        direction: e.direction,
+        resource: e.resource,
+        peer: e.peer,
+        metrics: goldenMetrics(e.stats, q.window, q.at),
+        mtls: e.mtls,
+      }));
   }
 
   private async require(checks: AccessCheck[]): Promise<void> {
@@ -147,4 +151,14 @@ class Scope implements RequestScope {
     const decisions = await this.authorizer.allowed(this.user, scopes.map(check));
     return new Set(scopes.filter((_, i) => decisions[i]));
   }
+}
+
+/**
+ * May the user read this resource's metrics (or its edges)? A namespace is
+ * checked in itself, as kube-apiserver does for namespace objects, so a
+ * RoleBinding in a namespace grants that namespace's own metrics.
+ */
+function getCheck(ref: ResourceRef, subresource: "edges" | null = null): AccessCheck {
+  const namespace = ref.kind === "NAMESPACE" ? ref.name : ref.namespace;
+  return { verb: "get", resource: KIND_INFO[ref.kind].plural, subresource, namespace, name: ref.name };
 }

@@ -3,12 +3,13 @@
 // Key order follows the Go struct (TypeMeta, metadata, status, message,
 // reason, details, code), which is what the API server emits.
 
-import { ForbiddenError, InvalidInputError, NotFoundError, UnsupportedError } from "../domain/errors.ts";
+import { ForbiddenError, InvalidInputError, NotFoundError, UnavailableError, UnsupportedError } from "../domain/errors.ts";
 import { BackendError } from "../prometheus/errors.ts";
 import { GROUP } from "./api.ts";
 
 export type StatusReason =
   | "BadRequest"
+  | "Unauthorized"
   | "NotFound"
   | "Forbidden"
   | "MethodNotAllowed"
@@ -88,5 +89,6 @@ export function statusForError(error: unknown, target?: StatusTarget): Status {
   if (error instanceof BackendError) {
     return failure(503, "ServiceUnavailable", `the metrics backend is unavailable (${error.kind}); try again later`, detailsFor(target, { retryAfterSeconds: 1 }));
   }
+  if (error instanceof UnavailableError) return failure(503, "ServiceUnavailable", error.message, detailsFor(target, { retryAfterSeconds: 1 }));
   return failure(500, "InternalError", "an internal error occurred", detailsFor(target));
 }

@@ -19,7 +19,7 @@ import { by, eq, type Matcher, neq, oneOf, selector } from "../../prometheus/pro
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { type WorkloadResolver, workloadAsKind } from "../infer.ts";
 import { keySet } from "../refs.ts";
-import { quantilesQuery } from "../results.ts";
+import { bucketRatesQuery, StatsAccumulator } from "../results.ts";
 import { ConsulDirectory, directoryQuery } from "./directory.ts";
 import {
   CONSUL,
@@ -30,7 +30,6 @@ import {
   UPSTREAM_TIME_BUCKETS,
   UPSTREAM_XX,
 } from "./labels.ts";
-import { MergingAccumulator } from "./merge.ts";
 
 /** The labels naming one end: the sidecar's own (client or server) or the upstream's. */
 interface Side {
@@ -55,14 +54,14 @@ export class ConsulAdapter implements MeshAdapter {
     const range = promRange(batch.window);
     const matchers = [eq(CONSUL.prefix, PUBLIC_LISTENER), ...this.matchers(batch.kind, batch.refs, LOCAL, true)];
     const group = this.group(batch.kind, LOCAL, true);
-    const [counts, quantiles, directory] = await Promise.all([
+    const [counts, buckets, directory] = await Promise.all([
       this.backend.query(`sum ${by([...group, CONSUL.codeClass])} (increase(${selector(DOWNSTREAM_XX, matchers)}[${range}]))`, batch.at),
-      this.backend.query(quantilesQuery(`rate(${selector(DOWNSTREAM_TIME_BUCKETS, matchers)}[${range}])`, group), batch.at),
+      this.backend.query(bucketRatesQuery(`rate(${selector(DOWNSTREAM_TIME_BUCKETS, matchers)}[${range}])`, group), batch.at),
       this.directory(batch),
     ]);
 
     const wanted = keySet(batch.refs);
-    const acc = new MergingAccumulator();
+    const acc = new StatsAccumulator();
     const keyOf = (s: Sample): string | null => {
       const ref = this.refOf(batch.kind, s.labels, LOCAL, true, directory);
       const key = ref && refKey(ref);
@@ -72,9 +71,9 @@ export class ConsulAdapter implements MeshAdapter {
       const key = keyOf(s);
       if (key) acc.addCount(key, consulSuccess(s.labels[CONSUL.codeClass]), s.value);
     }
-    for (const s of quantiles) {
+    for (const s of buckets) {
       const key = keyOf(s);
-      if (key) acc.addQuantile(key, s);
+      if (key) acc.addBucket(key, s);
     }
     return acc.toMap();
   }
@@ -88,14 +87,14 @@ export class ConsulAdapter implements MeshAdapter {
         .map((side) => `${fn}(${selector(metric, [neq(CONSUL.dstService, ""), ...this.matchers(batch.kind, batch.refs, side, false)])}[${range}])`)
         .join(" or ");
     const group = [...this.group(batch.kind, LOCAL, false), ...this.group(batch.kind, UPSTREAM, false)];
-    const [counts, quantiles, directory] = await Promise.all([
+    const [counts, buckets, directory] = await Promise.all([
       this.backend.query(`sum ${by([...group, CONSUL.codeClass])} (${union(UPSTREAM_XX, "increase")})`, batch.at),
-      this.backend.query(quantilesQuery(union(UPSTREAM_TIME_BUCKETS, "rate"), group), batch.at),
+      this.backend.query(bucketRatesQuery(union(UPSTREAM_TIME_BUCKETS, "rate"), group), batch.at),
       this.directory(batch),
     ]);
 
     const pairs = new Map<string, { from: ResourceRef; to: ResourceRef }>();
-    const acc = new MergingAccumulator();
+    const acc = new StatsAccumulator();
     const pairOf = (s: Sample): string | null => {
       const from = this.refOf(batch.kind, s.labels, LOCAL, false, directory);
       const to = this.refOf(batch.kind, s.labels, UPSTREAM, false, directory);
@@ -108,9 +107,9 @@ export class ConsulAdapter implements MeshAdapter {
       const key = pairOf(s);
       if (key) acc.addCount(key, consulSuccess(s.labels[CONSUL.codeClass]), s.value);
     }
-    for (const s of quantiles) {
+    for (const s of buckets) {
       const key = pairOf(s);
-      if (key) acc.addQuantile(key, s);
+      if (key) acc.addBucket(key, s);
     }
 
     const wanted = keySet(batch.refs);

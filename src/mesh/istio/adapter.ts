@@ -19,7 +19,7 @@ import { by, eq, type Matcher, oneOf, selector } from "../../prometheus/promql.t
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { type WorkloadResolver, workloadAsKind, workloadNamesFor } from "../infer.ts";
 import { keySet } from "../refs.ts";
-import { quantilesQuery, StatsAccumulator } from "../results.ts";
+import { bucketRatesQuery, StatsAccumulator } from "../results.ts";
 import { directoryQuery, IstioDirectory } from "./directory.ts";
 import { DURATION_BUCKETS, ISTIO, REQUESTS, UNKNOWN } from "./labels.ts";
 
@@ -57,9 +57,9 @@ export class IstioAdapter implements MeshAdapter {
     const range = promRange(batch.window);
     const matchers = [eq(ISTIO.reporter, "destination"), ...this.matchers(batch.kind, batch.refs, DST, true)];
     const group = this.group(batch.kind, DST, true);
-    const [counts, quantiles, directory] = await Promise.all([
+    const [counts, buckets, directory] = await Promise.all([
       this.backend.query(`sum ${by([...group, ISTIO.responseCode])} (increase(${selector(REQUESTS, matchers)}[${range}]))`, batch.at),
-      this.backend.query(quantilesQuery(`rate(${selector(DURATION_BUCKETS, matchers)}[${range}])`, group), batch.at),
+      this.backend.query(bucketRatesQuery(`rate(${selector(DURATION_BUCKETS, matchers)}[${range}])`, group), batch.at),
       this.directory(batch),
     ]);
 
@@ -74,9 +74,9 @@ export class IstioAdapter implements MeshAdapter {
       const key = keyOf(s);
       if (key) acc.addCount(key, istioSuccess(s.labels[ISTIO.responseCode]), s.value);
     }
-    for (const s of quantiles) {
+    for (const s of buckets) {
       const key = keyOf(s);
-      if (key) acc.addQuantile(key, s);
+      if (key) acc.addBucket(key, s);
     }
     return acc.toMap();
   }
@@ -92,9 +92,9 @@ export class IstioAdapter implements MeshAdapter {
         .join(" or ");
     const group = [...this.group(batch.kind, SRC, false), ...this.group(batch.kind, DST, false)];
 
-    const [counts, quantiles, security, directory] = await Promise.all([
+    const [counts, buckets, security, directory] = await Promise.all([
       this.backend.query(`sum ${by([...group, ISTIO.responseCode])} (${union(REQUESTS, "increase", "source")})`, batch.at),
-      this.backend.query(quantilesQuery(union(DURATION_BUCKETS, "rate", "source"), group), batch.at),
+      this.backend.query(bucketRatesQuery(union(DURATION_BUCKETS, "rate", "source"), group), batch.at),
       this.backend.query(`sum ${by([...group, ISTIO.security])} (${union(REQUESTS, "increase", "destination")})`, batch.at),
       this.directory(batch),
     ]);
@@ -116,9 +116,9 @@ export class IstioAdapter implements MeshAdapter {
       const key = pairOf(s, true);
       if (key) acc.addCount(key, istioSuccess(s.labels[ISTIO.responseCode]), s.value);
     }
-    for (const s of quantiles) {
+    for (const s of buckets) {
       const key = pairOf(s, false);
-      if (key) acc.addQuantile(key, s);
+      if (key) acc.addBucket(key, s);
     }
     for (const s of security) {
       const key = pairOf(s, false);

@@ -1,0 +1,85 @@
+// Shared by the mesh adapter tests: a resolver that answers from the model
+// (standing in for the Kubernetes inventory), the model's ground truth for
+// "seen" resources, edge flows and true percentiles, and the error bound of
+// a histogram percentile.
+
+import type { ResourceKind } from "../../src/domain/kinds.ts";
+import type { ResourceRef } from "../../src/domain/resource.ts";
+import type { WorkloadResolver } from "../../src/mesh/infer.ts";
+import { consulService } from "../../src/traffic/consul.ts";
+import { countAt } from "../../src/traffic/counters.ts";
+import type { FlowFilter } from "../../src/traffic/expected.ts";
+import { ownerRef, podIn, resourcesOf, workloadRef, type Flow, type TrafficModel } from "../../src/traffic/model.ts";
+
+/** What the Kubernetes inventory would answer for the model's cluster. */
+export function modelResolver(model: TrafficModel): WorkloadResolver {
+  return {
+    workloadKind: (namespace, name) => model.workloads.find((w) => w.namespace === namespace && w.name === name)?.kind ?? null,
+    consulServiceOwner: (namespace, service) => {
+      const w = model.workloads.find((x) => x.namespace === namespace && x.meshed && consulService(x) === service);
+      return w ? workloadRef(w) : null;
+    },
+  };
+}
+
+/** Resources of a kind with a meshed pod that sent or served traffic: what a sidecar mesh has seen. */
+export function expectedSeen(model: TrafficModel, kind: ResourceKind): ResourceRef[] {
+  return resourcesOf(model, kind).filter((r) =>
+    model.flows.some((f) => (f.src.workload.meshed && podIn(f.src, r)) || (f.dst.workload.meshed && podIn(f.dst, r))),
+  );
+}
+
+/** The flows of one edge as expectedEdges groups them. */
+export function edgeFlows(ref: ResourceRef, direction: "FROM" | "TO", peer: ResourceRef): FlowFilter {
+  const same = (a: ResourceRef | null) => a !== null && a.name === peer.name && a.namespace === peer.namespace;
+  return (f: Flow) =>
+    f.src.workload.meshed &&
+    (direction === "TO" ? podIn(f.src, ref) && same(ownerRef(f.dst, peer.kind)) : podIn(f.dst, ref) && same(ownerRef(f.src, peer.kind)));
+}
+
+/**
+ * The true q-quantile of the latency of the matching flows' responses in
+ * (start, end]: the mixture of their distributions weighted by their counts,
+ * inverted by bisection. null without responses.
+ */
+export function trueQuantile(model: TrafficModel, filter: FlowFilter, start: number, end: number, q: number): number | null {
+  const parts = model.flows.filter(filter).map((f) => ({ f, n: countAt(f.rate, end) - countAt(f.rate, start) }));
+  const total = parts.reduce((s, p) => s + p.n, 0);
+  if (total === 0) return null;
+  const cdf = (x: number) => parts.reduce((s, p) => s + p.n * p.f.edge.latency.cdf(x), 0) / total;
+  let lo = 0;
+  let hi = Math.max(...parts.map((p) => p.f.edge.latency.points.at(-1)![1]));
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) >= q) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** The bucket (lower, upper] of `bounds` holding x (0 below the first bound, Infinity above the last). */
+export function bucketOf(bounds: readonly number[], x: number): { lower: number; upper: number } {
+  let lower = 0;
+  for (const b of bounds) {
+    if (x <= b) return { lower, upper: b };
+    lower = b;
+  }
+  return { lower, upper: Number.POSITIVE_INFINITY };
+}
+
+/**
+ * The documented error bound of a histogram percentile: the estimate and the
+ * truth lie in the same bucket (or, where integer bucket counts move the rank
+ * across a bound, in adjacent ones), so they differ by at most the width of
+ * the buckets spanning both.
+ */
+export function percentileBound(bounds: readonly number[], estimate: number, truth: number): number {
+  const a = bucketOf(bounds, estimate);
+  const b = bucketOf(bounds, truth);
+  return Math.max(a.upper, b.upper) - Math.min(a.lower, b.lower);
+}
+
+/** Every Deployment-owned or standalone ReplicaSet; standalone ones are workloads of kind REPLICASET. */
+export function isStandaloneReplicaSet(model: TrafficModel, ref: ResourceRef): boolean {
+  return model.workloads.some((w) => w.kind === "REPLICASET" && w.namespace === ref.namespace && w.name === ref.name);
+}
