@@ -7,18 +7,6 @@ import { NO_LATENCY, QUANTILES, quantileField } from "../domain/metrics.ts";
 import type { Sample } from "../prometheus/client.ts";
 import { by } from "../prometheus/promql.ts";
 
-export const QUANTILE_LABEL = "meshql_quantile";
-
-/**
- * One query for all four percentiles of `bucketRates` (an expression of per-bucket
- * rates): each histogram_quantile is tagged with a label and joined with `or`,
- * so a batch costs one round trip instead of four.
- */
-export function quantilesQuery(bucketRates: string, groupLabels: readonly string[]): string {
-  const buckets = `sum ${by(["le", ...groupLabels])} (${bucketRates})`;
-  return QUANTILES.map((q) => `label_replace(histogram_quantile(${q}, ${buckets}), "${QUANTILE_LABEL}", "${q}", "", "")`).join(" or ");
-}
-
 /**
  * Per-bucket rates summed by group: one evaluation serves all four percentiles,
  * which StatsAccumulator computes as histogram_quantile does. Asking Prometheus
@@ -36,7 +24,6 @@ export function finiteOrNull(v: number): number | null {
 interface Entry {
   success: number;
   failure: number;
-  latency: Record<keyof Latency, number | null>;
   /** Bucket rates by bound, summed over every sample of the key. */
   readonly buckets: Map<number, number>;
 }
@@ -47,7 +34,7 @@ export class StatsAccumulator {
   private entry(key: string): Entry {
     let e = this.entries.get(key);
     if (!e) {
-      e = { success: 0, failure: 0, latency: { ...NO_LATENCY }, buckets: new Map() };
+      e = { success: 0, failure: 0, buckets: new Map() };
       this.entries.set(key, e);
     }
     return e;
@@ -68,14 +55,6 @@ export class StatsAccumulator {
     buckets.set(le, (buckets.get(le) ?? 0) + sample.value);
   }
 
-  /** A sample of a quantilesQuery answer. */
-  addQuantile(key: string, sample: Sample): void {
-    const q = Number(sample.labels[QUANTILE_LABEL]);
-    const quantile = QUANTILES.find((x) => x === q);
-    if (quantile === undefined) return;
-    this.entry(key).latency[quantileField(quantile)] = finiteOrNull(sample.value);
-  }
-
   get(key: string): RawStats | undefined {
     const e = this.entries.get(key);
     return e && { success: e.success, failure: e.failure, latency: latencyOf(e) };
@@ -91,7 +70,7 @@ export class StatsAccumulator {
 }
 
 function latencyOf(e: Entry): Latency {
-  if (e.buckets.size === 0) return e.latency;
+  if (e.buckets.size === 0) return NO_LATENCY;
   const buckets: Bucket[] = [...e.buckets].map(([le, count]) => ({ le, count }));
   const latency = { ...NO_LATENCY };
   for (const q of QUANTILES) latency[quantileField(q)] = finiteOrNull(histogramQuantile(q, buckets));

@@ -62,7 +62,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
   log(`meshql: mesh ${mesh} (${reason})`);
   const kube = config.kube ? await startKube(config.kube, log) : null;
-  const adapter: MeshAdapter = createAdapter(mesh, backend);
+  const adapter: MeshAdapter = createAdapter(mesh, backend, kube?.inventory ?? null);
   const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
   if (inventory.source === "backend") {
     log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");

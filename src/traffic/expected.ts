@@ -6,7 +6,7 @@
 import type { ResourceKind } from "../domain/kinds.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import { flowBucketsAt, flowCountAt } from "./counters.ts";
-import type { Bucket } from "./latency.ts";
+import type { Bucket } from "../domain/histogram.ts";
 import { isSuccess, ownerRef, podIn, type Flow, type TrafficModel } from "./model.ts";
 
 export interface ExpectedCounts {

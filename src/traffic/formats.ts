@@ -2,11 +2,11 @@
 
 import type { MeshName } from "../mesh/adapter.ts";
 import type { MeshFormat } from "./format.ts";
+import { consul } from "./consul.ts";
+import { istio } from "./istio.ts";
 import { linkerd } from "./linkerd.ts";
 
-const FORMATS: Partial<Record<MeshName, MeshFormat>> = {
-  linkerd,
-};
+const FORMATS: Partial<Record<MeshName, MeshFormat>> = { linkerd, istio, consul };
 
 export function demoFormats(): MeshName[] {
   return (Object.keys(FORMATS) as MeshName[]).filter((m) => FORMATS[m] !== undefined);

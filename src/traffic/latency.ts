@@ -52,6 +52,3 @@ export function latencyDistribution(spec: LatencySpec): LatencyDistribution {
   return { points: pts, cdf, meanMs: mean };
 }
 
-// The generator's expectations use the same quantile rule as the adapters; the
-// tests also check it against Prometheus' own histogram_quantile.
-export { histogramQuantile, type Bucket } from "../domain/histogram.ts";

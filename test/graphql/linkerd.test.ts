@@ -8,7 +8,7 @@ import { RESOURCE_KINDS, type ResourceKind } from "../../src/domain/kinds.ts";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
 import { expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../../src/traffic/expected.ts";
-import { histogramQuantile } from "../../src/traffic/latency.ts";
+import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
 import { resourcesOf } from "../../src/traffic/model.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";

@@ -28,7 +28,7 @@ import { consul, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
 import { expectedBuckets, expectedEdges, expectedInbound, inboundOf, type FlowFilter } from "../../src/traffic/expected.ts";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
-import { histogramQuantile } from "../../src/traffic/latency.ts";
+import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/traffic/linkerd.ts";
 import { resourcesOf } from "../../src/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { expectedEdgeCounts, expectedInbound, expectedInboundBuckets, type ExpectedCounts } from "../../src/traffic/expected.ts";
-import { histogramQuantile } from "../../src/traffic/latency.ts";
+import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
 import { workloadOf } from "../../src/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
