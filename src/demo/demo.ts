@@ -15,7 +15,7 @@ import { demoFormat, demoFormats } from "../traffic/formats.ts";
 import { startLive } from "../traffic/live.ts";
 import { buildModel } from "../traffic/model.ts";
 import { writeOpenMetrics } from "../traffic/openmetrics.ts";
-import { backfill, findBinary, startPrometheus } from "./prometheus.ts";
+import { createBlocks, findBinary, startPrometheusServer } from "./prometheus.ts";
 
 const SCRAPE_SECONDS = 5;
 const HISTORY_SECONDS = 3600;
@@ -51,9 +51,10 @@ export async function runDemo(argv: string[]): Promise<void> {
     const history = join(dir, "history.om");
     await writeOpenMetrics(history, model, [format], { start: end - HISTORY_SECONDS, end, step: SCRAPE_SECONDS });
     const dataDir = join(dir, "data");
-    await backfill(history, dataDir);
+    await createBlocks(history, dataDir);
+    await rm(history);
 
-    const prometheus = await startPrometheus({ dataDir, config: scrapeConfig(new URL(live.url)) });
+    const prometheus = await startPrometheusServer({ home: dir, dataDir, config: scrapeConfig(new URL(live.url)) });
     cleanup.push(() => prometheus.stop());
 
     const gateway = await createGateway({

@@ -1,43 +1,44 @@
-// Runs Debian's prometheus and promtool binaries: backfill a TSDB from
-// OpenMetrics, start a server on loopback, wait until it is ready, stop it.
-// The demo and the test harness share it.
+// Runs Debian's prometheus and promtool binaries: backfill blocks from
+// OpenMetrics, start a server on a loopback port, wait until it is ready, stop
+// it. `meshql demo` and the test harness share this.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
 export class MissingPrometheusError extends Error {
   override readonly name = "MissingPrometheusError";
-  constructor(binary: string) {
-    super(
-      `${binary} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus (npm run demo and npm test install it when run as root)`,
-    );
-  }
 }
 
-const SEARCH_PATH = ["/usr/bin", "/usr/local/bin", "/bin"];
-
-/** The path of a binary on PATH or in the usual places, or a MissingPrometheusError. */
+/** A binary from an env override (PROMETHEUS, PROMTOOL), /usr/bin or PATH; throws how to install it. */
 export function findBinary(name: "prometheus" | "promtool"): string {
-  const dirs = [...(process.env.PATH ?? "").split(":").filter(Boolean), ...SEARCH_PATH];
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    if (existsSync(path)) return path;
+  const override = process.env[name.toUpperCase()];
+  const candidates = override ? [override] : [join("/usr/bin", name), ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name))];
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // try the next one
+    }
   }
-  throw new MissingPrometheusError(name);
+  throw new MissingPrometheusError(
+    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus (npm run demo and npm test do this themselves when run as root)`,
+  );
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago. */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
+    server.unref();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -45,86 +46,183 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Writes blocks into dataDir from an OpenMetrics file (`promtool tsdb create-blocks-from openmetrics`). */
-export async function backfill(openMetricsFile: string, dataDir: string): Promise<void> {
+/** `promtool tsdb create-blocks-from openmetrics`; its error output becomes the error message. */
+export async function createBlocks(file: string, outDir: string): Promise<void> {
+  const promtool = findBinary("promtool");
+  await mkdir(outDir, { recursive: true });
   try {
-    await run(findBinary("promtool"), ["tsdb", "create-blocks-from", "openmetrics", openMetricsFile, dataDir], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], { maxBuffer: 64 * 1024 * 1024 });
   } catch (e) {
-    if (e instanceof MissingPrometheusError) throw e;
-    const stderr = (e as { stderr?: string }).stderr ?? "";
-    throw new Error(`promtool could not backfill ${openMetricsFile}: ${stderr.trim().split("\n").slice(-3).join(" ") || String(e)}`);
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`promtool rejected ${file}: ${(err.stderr || err.stdout || err.message).trim().slice(0, 2000)}`);
   }
 }
 
-export interface PrometheusOptions {
+export interface PrometheusServerOptions {
+  /** A folder of this server's own: its config and log go there. */
+  readonly home: string;
+  readonly dataDir: string;
   /** prometheus.yml contents. */
   readonly config: string;
-  readonly dataDir: string;
-  /** Where prometheus.yml is written; default: beside dataDir, as `<dataDir>.prometheus.yml`. */
-  readonly configPath?: string;
-  readonly port?: number;
-  readonly extraArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
 }
 
-export interface PrometheusProcess {
+export interface PrometheusServer {
+  /** Base URL, e.g. http://127.0.0.1:40123 */
   readonly url: string;
-  readonly port: number;
+  /** The last lines of the server's log, for error messages. */
+  logTail(): string;
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-// Never leave a prometheus behind when the demo or a test process exits.
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+// The server runs under a tiny shell that kills it when our end of its stdin
+// closes: on stop(), and also when this process dies without running its exit
+// handlers (SIGKILL, a crashed test runner).
+const WRAPPER = [
+  'log="$1"; shift',
+  '"$@" >"$log" 2>&1 &',
+  "pid=$!",
+  'echo "$pid"',
+  "trap 'kill -TERM $pid 2>/dev/null; exit 143' TERM INT HUP",
+  "while read -r _; do :; done",
+  'kill -TERM "$pid" 2>/dev/null',
+  'wait "$pid"',
+].join("\n");
 
-export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusProcess> {
-  const port = options.port ?? (await freePort());
-  const configPath = options.configPath ?? `${options.dataDir}.prometheus.yml`;
-  await writeFile(configPath, options.config);
-  const child = spawn(
-    findBinary("prometheus"),
-    [
-      `--config.file=${configPath}`,
-      `--storage.tsdb.path=${options.dataDir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // Backfilled history may be old: keep it, whatever its age.
-      "--storage.tsdb.retention.time=100y",
-      ...(options.extraArgs ?? []),
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(timer);
+const running = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const pid of running) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
-    running.delete(child);
-  };
+  });
+}
 
+/** Starts prometheus on a free loopback port (another is tried if the port is taken meanwhile). */
+export async function startPrometheusServer(options: PrometheusServerOptions): Promise<PrometheusServer> {
+  const binary = findBinary("prometheus");
+  const configFile = join(options.home, "prometheus.yml");
+  await writeFile(configFile, options.config);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    try {
+      return await launch(binary, options, configFile, port);
+    } catch (e) {
+      lastError = e;
+      if (!String((e as Error).message).includes("address already in use")) break;
+    }
+  }
+  throw lastError;
+}
+
+interface Child {
+  readonly child: ChildProcess;
+  readonly pid: number;
+}
+
+async function launch(binary: string, options: PrometheusServerOptions, configFile: string, port: number): Promise<PrometheusServer> {
+  installExitHook();
+  const logFile = join(options.home, `prometheus-${port}.log`);
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${options.dataDir}`,
+    // Retention counts back from the newest block; keep old backfilled blocks whatever their age.
+    "--storage.tsdb.retention.time=100y",
+    `--web.listen-address=127.0.0.1:${port}`,
+    "--log.level=warn",
+  ];
+  const child = spawn("/bin/sh", ["-c", WRAPPER, "sh", logFile, binary, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const pid = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve(Number(line));
+    });
+    child.once("error", reject);
+    child.once("exit", () => reject(new Error("prometheus wrapper exited before starting the server")));
+  });
+  running.add(pid);
+  // A forgotten stop() must not keep this process alive; the exit hook kills the server.
+  child.stdout!.destroy();
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  const proc: Child = { child, pid };
+  const logTail = (): string => tail(logFile);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
+    if (child.exitCode !== null || !alive(pid)) {
+      await terminate(proc);
+      throw new Error(`prometheus exited during startup: ${logTail()}`);
+    }
     try {
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return { url, port, stop };
+      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) {
+        let stopped: Promise<void> | null = null;
+        return { url, logTail, stop: () => (stopped ??= terminate(proc)) };
+      }
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  await stop();
-  throw new Error(`prometheus did not become ready on port ${port}: ${stderr.trim().split("\n").slice(-3).join(" ")}`);
+  await terminate(proc);
+  throw new Error(`prometheus was not ready within ${options.readyTimeoutMs ?? 30_000} ms: ${logTail()}`);
+}
+
+function alive(pid: number): boolean {
+  // A server that died under the wrapper stays a zombie until the wrapper reaps it.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    // no /proc entry: gone, or not Linux
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-15).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function terminate(proc: Child): Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve();
+    else proc.child.once("exit", () => resolve());
+  });
+  proc.child.stdin?.end();
+  const timer = setTimeout(() => {
+    for (const pid of [proc.pid, proc.child.pid]) {
+      try {
+        if (pid) process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+  // The wrapper waited for the server; make sure even so.
+  for (let i = 0; i < 50 && alive(proc.pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (alive(proc.pid)) process.kill(proc.pid, "SIGKILL");
+  running.delete(proc.pid);
 }

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import type { TrafficModel } from "../../src/traffic/model.ts";
 import { writeOpenMetrics, type HistoryRange } from "../../src/traffic/openmetrics.ts";
-import { findBinary } from "./binaries.ts";
+import { createBlocks } from "../../src/demo/prometheus.ts";
 
 const run = promisify(execFile);
 
@@ -106,7 +106,6 @@ async function readMeta(dir: string): Promise<BackfillStats | null> {
 }
 
 async function build(source: BackfillSource, dir: string): Promise<BackfillStats> {
-  const promtool = findBinary("promtool");
   const work = await mkdtemp(join(tmpdir(), "meshql-backfill-"));
   const out = join(work, "tsdb");
   try {
@@ -128,7 +127,7 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
     }
     const writeSeconds = (performance.now() - writeStarted) / 1000;
     const promtoolStarted = performance.now();
-    for (const file of files) await createBlocks(promtool, file, out);
+    for (const file of files) await createBlocks(file, out);
     const promtoolSeconds = (performance.now() - promtoolStarted) / 1000;
     const stats: BackfillStats = {
       openMetricsBytes,
@@ -148,17 +147,6 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
     return stats;
   } finally {
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** Runs promtool's OpenMetrics backfill; its error output becomes the error message. */
-export async function createBlocks(promtool: string, file: string, outDir: string): Promise<void> {
-  await mkdir(outDir, { recursive: true });
-  try {
-    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], { maxBuffer: 64 * 1024 * 1024 });
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`promtool rejected ${file}: ${(err.stderr || err.stdout || err.message).trim().slice(0, 2000)}`);
   }
 }
 

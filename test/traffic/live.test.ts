@@ -10,7 +10,7 @@ import { expectedInbound } from "../../src/traffic/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { startLive, type LiveEndpoint } from "../../src/traffic/live.ts";
 import { buildModel } from "../../src/traffic/model.ts";
-import { findBinary } from "../harness/binaries.ts";
+import { findBinary } from "../../src/demo/prometheus.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 
 const model = buildModel(emojivoto);

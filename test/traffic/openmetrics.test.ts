@@ -15,7 +15,7 @@ import { expectedEdgeCounts } from "../../src/traffic/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { buildModel } from "../../src/traffic/model.ts";
 import { timestamps, writeOpenMetrics, type WriteStats } from "../../src/traffic/openmetrics.ts";
-import { findBinary } from "../harness/binaries.ts";
+import { findBinary } from "../../src/demo/prometheus.ts";
 import { startPrometheus } from "../harness/prometheus.ts";
 import { T0 } from "../fixtures/topology.ts";
 
