@@ -109,13 +109,18 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const certFile = kubeFlag("tls-cert-file");
   const keyFile = kubeFlag("tls-private-key-file");
   if ((certFile === null) !== (keyFile === null)) throw new UsageError("--tls-cert-file and --tls-private-key-file go together");
+  const defaultWindow = window("default-window");
+  const scrapeInterval = window("scrape-interval");
+  if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
+    throw new UsageError(`--default-window must be at least twice --scrape-interval (${2 * scrapeInterval.seconds}s): rates need two samples`);
+  }
   return {
     mesh: mesh as MeshName | "auto",
     prometheusUrl,
     host,
     port,
-    defaultWindow: window("default-window"),
-    scrapeInterval: window("scrape-interval"),
+    defaultWindow,
+    scrapeInterval,
     seenLookback: window("seen-lookback"),
     queryTimeoutMs: window("query-timeout").seconds * 1000,
     cacheTtlMs: /^0[smhd]?$/.test(get("cache-ttl")) ? 0 : window("cache-ttl").seconds * 1000,

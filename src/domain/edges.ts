@@ -11,6 +11,6 @@ export interface EdgeStats {
   readonly resource: ResourceRef;
   readonly peer: ResourceRef;
   readonly stats: RawStats;
-  /** Whether the traffic was mutually authenticated TLS; null when unknown or mixed. */
+  /** true: all of the traffic was mutual TLS; false: some of it was not; null: the mesh does not say. */
   readonly mtls: boolean | null;
 }

@@ -48,7 +48,3 @@ const BY_PLURAL = new Map(Object.values(KIND_INFO).map((i) => [i.plural, i]));
 export function kindFromPlural(plural: string): KindInfo | undefined {
   return BY_PLURAL.get(plural);
 }
-
-export function isResourceKind(value: string): value is ResourceKind {
-  return (RESOURCE_KINDS as readonly string[]).includes(value);
-}

@@ -39,13 +39,16 @@ export class QueryResolver {
   }
 }
 
+// The schema's default is part of the public contract; an explicit null means the server's --default-window.
+const WINDOW_HELP = "How far back from `at` to look; null: the server's --default-window. At least twice the backend's scrape interval.";
+
 @Resolver(() => Resource)
 export class ResourceResolver {
   @FieldResolver(() => TrafficMetrics, { description: "The golden metrics over `window`, ending at `at` (default: now)." })
   async metrics(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
-    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s" }) window: string | null,
+    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: WINDOW_HELP }) window: string | null,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<TrafficMetrics> {
     const q = scope.metricsQuery({ window, at });
@@ -56,7 +59,7 @@ export class ResourceResolver {
   async edges(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
-    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s" }) window: string | null,
+    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: WINDOW_HELP }) window: string | null,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
     @Arg("direction", () => EdgeDirection, { nullable: true }) direction?: DomainEdgeDirection | null,
   ): Promise<Edge[]> {

@@ -93,7 +93,7 @@ export class Edge {
     return Object.assign(new Edge(), {
       direction: e.direction,
       resource: Resource.of(e.resource),
-      peer: Resource.of(e.peer),
+      peer: Resource.of(e.peer, e.peerView),
       metrics: TrafficMetrics.of(e.metrics),
       mtls: e.mtls,
     });

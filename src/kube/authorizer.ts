@@ -15,13 +15,11 @@
 // would fail open. Failures are never cached.
 
 import DataLoader from "dataloader";
+import { SMI_GROUP, SMI_VERSION } from "../domain/api-group.ts";
 import { UnavailableError } from "../domain/errors.ts";
 import type { AccessCheck, Authorizer, UserInfo } from "../service/access.ts";
 import type { KubeClient } from "./client.ts";
 import { TtlCache } from "./ttl-cache.ts";
-
-export const SMI_GROUP = "metrics.smi-spec.io";
-export const SMI_VERSION = "v1alpha1";
 
 /** The authorization backend could not decide; map to 503, never to 403 or an allow. */
 export class AuthorizationUnavailableError extends UnavailableError {
@@ -116,11 +114,6 @@ export class SubjectAccessReviewAuthorizer implements Authorizer {
 
   async allowed(user: UserInfo, checks: readonly AccessCheck[]): Promise<boolean[]> {
     return Promise.all(checks.map((c) => this.one(user, c)));
-  }
-
-  /** Forgets cached answers (e.g. after an RBAC change the caller knows of). */
-  clearCache(): void {
-    this.cache.clear();
   }
 
   private one(user: UserInfo, check: AccessCheck): Promise<boolean> {

@@ -5,9 +5,11 @@
 // KubeConfig still does the security work (CA, client certs, tokens, exec and
 // token-file plugins) through applyToHTTPSOptions.
 
+import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { createInterface } from "node:readline";
+import type { KeyObject } from "node:tls";
 import type { KubeConfig } from "@kubernetes/client-node";
 
 /** A non-2xx answer from the API server, or a failed connection (status 0). */
@@ -44,6 +46,32 @@ interface Prepared {
   readonly options: https.RequestOptions;
 }
 
+type TlsMaterial = string | Buffer | KeyObject | readonly (string | Buffer | KeyObject)[] | undefined;
+
+/**
+ * Everything the pooled agent was built with, as one digest: when any of it
+ * changes (an exec plugin or a rewritten client-certificate file rotated the
+ * pair), the agent must be rebuilt, or pooled connections keep presenting the
+ * old certificate.
+ */
+function agentKey(protocol: string, o: https.RequestOptions): string {
+  const h = createHash("sha256").update(protocol);
+  const add = (label: string, v: TlsMaterial): void => {
+    h.update(`\0${label}:`);
+    for (const part of Array.isArray(v) ? v : [v]) {
+      if (part === undefined) continue;
+      h.update(typeof part === "string" || Buffer.isBuffer(part) ? part : part.pem);
+      h.update("\0");
+    }
+  };
+  add("ca", o.ca);
+  add("cert", o.cert);
+  add("key", o.key);
+  add("servername", o.servername);
+  add("verify", String(o.rejectUnauthorized !== false));
+  return h.digest("hex");
+}
+
 function statusMessage(body: string): { reason: string | null; message: string | null } {
   try {
     const parsed: unknown = JSON.parse(body);
@@ -64,7 +92,7 @@ export class KubeClient {
   readonly server: string;
   private readonly kc: KubeConfig;
   private readonly requestTimeoutMs: number;
-  private agent: http.Agent | null = null;
+  private agent: { readonly key: string; readonly agent: http.Agent } | null = null;
 
   constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -181,7 +209,7 @@ export class KubeClient {
 
   /** Releases pooled connections. */
   close(): void {
-    this.agent?.destroy();
+    this.agent?.agent.destroy();
     this.agent = null;
   }
 
@@ -195,9 +223,19 @@ export class KubeClient {
     // Applied per request: token files and exec plugins rotate credentials.
     await this.kc.applyToHTTPSOptions(options);
     const cluster = this.kc.getCurrentCluster();
-    if (!cluster?.proxyUrl) {
-      // The agent KubeConfig builds has no keep-alive; reuse one that does, with the same TLS material.
-      this.agent ??= url.protocol === "http:"
+    if (!cluster?.proxyUrl) options.agent = this.agentFor(url, options);
+    return { url, options };
+  }
+
+  /** The agent KubeConfig builds has no keep-alive; reuse one that does, with the same TLS material. */
+  private agentFor(url: URL, options: https.RequestOptions): http.Agent {
+    const key = agentKey(url.protocol, options);
+    if (this.agent?.key === key) return this.agent.agent;
+    // Credentials rotated: drop every connection made with the old pair, as
+    // client-go does; watches resume from their resourceVersion on the new one.
+    this.agent?.agent.destroy();
+    const agent =
+      url.protocol === "http:"
         ? new http.Agent({ keepAlive: true })
         : new https.Agent({
             keepAlive: true,
@@ -207,8 +245,7 @@ export class KubeClient {
             servername: options.servername,
             ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
           });
-      options.agent = this.agent;
-    }
-    return { url, options };
+    this.agent = { key, agent };
+    return agent;
   }
 }

@@ -19,6 +19,8 @@ export interface KubeIntegrationOptions extends AuthnFlags {
   readonly allowAnonymous: boolean | "without-cluster";
   /** Audiences for TokenReview; empty: the API server's own. */
   readonly tokenAudiences?: readonly string[];
+  /** How long start-up waits for the first list of every collection; default 30 s. */
+  readonly readyTimeoutMs?: number;
   readonly log: (message: string) => void;
 }
 
@@ -26,7 +28,8 @@ export interface KubeIntegration {
   /** null: no cluster was found. */
   readonly inventory: KubeInventory | null;
   readonly authorizer: SubjectAccessReviewAuthorizer | null;
-  readonly authenticator: RequestAuthenticator;
+  /** "none": every authenticated user may read every namespace. */
+  readonly authorization: "subjectaccessreview" | "none";
   readonly requestHeader: RequestHeaderSettings | null;
   /** For a fastify onRequest hook: `await authenticateRequest(request.raw)`. */
   readonly authenticateRequest: (req: IncomingLike) => Promise<UserInfo>;
@@ -38,40 +41,66 @@ export interface KubeIntegration {
 /**
  * Connects, loads authentication settings and waits for the inventory's first
  * list. Throws when a cluster is configured but unusable (bad kubeconfig,
- * 401/403 on the first list, 403 on the ConfigMap): that must stop start-up.
+ * 401/403 on the first list, 403 on the ConfigMap, no complete first list
+ * within readyTimeoutMs): that must stop start-up. Whatever it opened is
+ * closed again before it throws.
  */
 export async function startKubeIntegration(options: KubeIntegrationOptions): Promise<KubeIntegration> {
   const loaded = loadKubeConfig(options.kubeconfig);
-  const main = loaded ? new KubeClient(loaded.kubeConfig) : null;
   options.log(loaded ? `kubernetes: ${loaded.description}` : "kubernetes: no cluster configured; the inventory is what the metrics backend has seen");
 
-  const authnClient = delegationClient(options.authenticationKubeconfig, main);
-  const authzClient = delegationClient(options.authorizationKubeconfig, main);
-  const header = await loadRequestHeaderSettings(options, authnClient);
-  options.log(`authentication: ${header.note}`);
-
-  const allowAnonymous = options.allowAnonymous === "without-cluster" ? !loaded && !header.settings : options.allowAnonymous;
-  if (allowAnonymous) options.log("authentication: anonymous requests are allowed (no cluster and no front proxy configured)");
-  const authenticator = new RequestAuthenticator({
-    requestHeader: header.settings,
-    tokenReviewer: authnClient ? kubeTokenReviewer(authnClient, options.tokenAudiences) : null,
-    allowAnonymous,
-    log: options.log,
-  });
-  const authorizer = authzClient ? new SubjectAccessReviewAuthorizer(authzClient, { log: options.log }) : null;
-  const inventory = main ? new KubeInventory(main, { log: options.log }) : null;
-  if (inventory) await inventory.ready();
-
-  return {
-    inventory,
-    authorizer,
-    authenticator,
-    requestHeader: header.settings,
-    authenticateRequest: makeAuthenticateRequest(authenticator),
-    tlsOptions: (base) => withClientCertificates(base, header.settings),
-    close(): void {
-      inventory?.close();
-      for (const c of new Set([main, authnClient, authzClient])) c?.close();
-    },
+  // Reflectors retry forever and agents keep sockets open: a start-up that
+  // fails part way must close them, or the process neither works nor exits.
+  // Closed newest first, so the inventory stops before its client goes.
+  const opened = new Set<{ close(): void }>();
+  const track = <T extends { close(): void } | null>(c: T): T => {
+    if (c) opened.add(c);
+    return c;
   };
+  const closeAll = (): void => {
+    for (const c of [...opened].reverse()) c.close();
+    opened.clear();
+  };
+  try {
+    const main = track(loaded ? new KubeClient(loaded.kubeConfig) : null);
+    const authnClient = track(delegationClient(options.authenticationKubeconfig, main));
+    const authzClient = track(delegationClient(options.authorizationKubeconfig, main));
+    const header = await loadRequestHeaderSettings(options, authnClient);
+    options.log(`authentication: ${header.note}`);
+
+    const allowAnonymous = options.allowAnonymous === "without-cluster" ? !loaded && !header.settings : options.allowAnonymous;
+    if (allowAnonymous) options.log("authentication: anonymous requests are allowed (no cluster and no front proxy configured)");
+    const authenticator = new RequestAuthenticator({
+      requestHeader: header.settings,
+      tokenReviewer: authnClient ? kubeTokenReviewer(authnClient, options.tokenAudiences) : null,
+      allowAnonymous,
+      log: options.log,
+    });
+    const authorizer = authzClient ? new SubjectAccessReviewAuthorizer(authzClient, { log: options.log }) : null;
+    options.log(authorizationNote(authorizer !== null, header.settings !== null));
+    const inventory = track(main ? new KubeInventory(main, { log: options.log }) : null);
+    if (inventory) await inventory.ready(options.readyTimeoutMs ?? 30_000);
+
+    return {
+      inventory,
+      authorizer,
+      authorization: authorizer ? "subjectaccessreview" : "none",
+      requestHeader: header.settings,
+      authenticateRequest: makeAuthenticateRequest(authenticator),
+      tlsOptions: (base) => withClientCertificates(base, header.settings),
+      close: closeAll,
+    };
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
+}
+
+function authorizationNote(subjectAccessReviews: boolean, frontProxy: boolean): string {
+  if (subjectAccessReviews) return "authorization: SubjectAccessReviews per namespace (cluster RBAC decides)";
+  if (frontProxy) {
+    // The one set-up where people authenticate but nothing limits what they see: say so where operators look.
+    return "WARNING: authorization is OFF: a front proxy is configured but there is no cluster to send SubjectAccessReviews to (no kubeconfig, no --authorization-kubeconfig), so EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE";
+  }
+  return "authorization: none (no cluster): every client that may connect sees every namespace";
 }

@@ -36,6 +36,29 @@ export interface KubeInventoryOptions {
 interface Derived {
   /** refKey -> pod counts, for every resource that has at least one (non-terminated) pod */
   readonly counts: Map<string, { meshed: number; total: number }>;
+  /** consulKey -> the workload behind that Consul service, as consulServiceOwner describes. */
+  readonly consulOwners: Map<string, ResourceRef>;
+}
+
+/** Owners of the pods that name one Consul service, and how many pods each. */
+type OwnerTally = Map<string, { readonly ref: ResourceRef; n: number }>;
+
+const consulKey = (namespace: string, service: string): string => `${namespace}/${service}`;
+
+function tallyOwner(tallies: Map<string, OwnerTally>, key: string, ref: ResourceRef): void {
+  let tally = tallies.get(key);
+  if (!tally) tallies.set(key, (tally = new Map()));
+  const k = refKey(ref);
+  const t = tally.get(k);
+  if (t) t.n++;
+  else tally.set(k, { ref, n: 1 });
+}
+
+/** The owner with the most pods; ties go to the first in ref order, so the answer is stable. */
+function mostCommon(tally: OwnerTally): ResourceRef | undefined {
+  let best: { ref: ResourceRef; n: number } | undefined;
+  for (const t of tally.values()) if (!best || t.n > best.n || (t.n === best.n && compareRefs(t.ref, best.ref) < 0)) best = t;
+  return best?.ref;
 }
 
 const ZERO: PodCounts = { meshed: 0, total: 0 };
@@ -49,12 +72,12 @@ export class KubeInventory implements Inventory, WorkloadResolver {
   private readonly reflectors: Record<ResourceKind, Reflector<SlimObject>>;
   private readonly pods: Reflector<SlimPod>;
   private derived: Derived | null = null;
-  private readonly listeners = new Set<() => void>();
+  private readonly server: string;
 
   constructor(client: KubeClient, options: KubeInventoryOptions = {}) {
+    this.server = client.server;
     const onChange = (): void => {
       this.derived = null;
-      for (const l of this.listeners) l();
     };
     const common = { onChange, log: options.log, ...options.reflector };
     this.pods = new Reflector<SlimPod>(client, { ...common, path: PATHS.POD, decode: slimPod });
@@ -75,22 +98,30 @@ export class KubeInventory implements Inventory, WorkloadResolver {
   /**
    * Resolves once every collection has been listed once. Rejects (with a
    * KubeApiError) when a first list fails for a reason retrying cannot fix:
-   * 401, 403 (missing RBAC) or 404. Until it resolves, list() and get() see a
+   * 401, 403 (missing RBAC) or 404. With a timeout, also rejects when not
+   * every collection has listed by then: an unreachable or failing API server
+   * is otherwise retried forever. Until it resolves, list() and get() see a
    * partial cluster; await it at start-up.
    */
-  async ready(): Promise<void> {
-    await Promise.all(Object.values(this.reflectors).map((r) => r.synced));
+  async ready(timeoutMs?: number): Promise<void> {
+    const synced = Promise.all(Object.values(this.reflectors).map((r) => r.synced));
+    if (timeoutMs === undefined) {
+      await synced;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(this.notListed(timeoutMs))), timeoutMs);
+    });
+    try {
+      await Promise.race([synced, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): void {
     for (const r of Object.values(this.reflectors)) r.stop();
-    this.listeners.clear();
-  }
-
-  /** Called after any change in the cluster copy (for caches built on top). */
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   /** Counters per collection, for /metrics and tests. */
@@ -100,6 +131,13 @@ export class KubeInventory implements Inventory, WorkloadResolver {
       out[kind] = { ...r.stats, size: r.size };
     }
     return out;
+  }
+
+  private notListed(timeoutMs: number): string {
+    const waiting = Object.values(this.reflectors)
+      .filter((r) => !r.listed)
+      .map((r) => `${r.path} (${r.lastError ?? "no answer yet"})`);
+    return `kubernetes API server ${this.server}: not every collection listed within ${timeoutMs / 1000} s; still waiting for ${waiting.join(", ")}`;
   }
 
   list(scope: InventoryScope, seen: readonly ResourceRef[]): InventoryItem[] {
@@ -153,30 +191,10 @@ export class KubeInventory implements Inventory, WorkloadResolver {
    * app=<service>, else a workload of that name. The most common owner wins.
    */
   consulServiceOwner(namespace: string, serviceName: string): ResourceRef | null {
-    const byAnnotation: SlimPod[] = [];
-    const byApp: SlimPod[] = [];
-    for (const p of this.pods.values()) {
-      if (p.namespace !== namespace) continue;
-      if (p.consulServices.includes(serviceName)) byAnnotation.push(p);
-      else if (p.consulServices.length === 0 && p.labels.app === serviceName) byApp.push(p);
-    }
-    const fromPods = this.commonOwner(byAnnotation.length > 0 ? byAnnotation : byApp);
+    const fromPods = this.derive().consulOwners.get(consulKey(namespace, serviceName));
     if (fromPods) return fromPods;
     const kind = this.workloadKind(namespace, serviceName);
     return kind ? { kind, namespace, name: serviceName } : null;
-  }
-
-  private commonOwner(pods: readonly SlimPod[]): ResourceRef | null {
-    const tally = new Map<string, { ref: ResourceRef; n: number }>();
-    for (const p of pods) {
-      const ref = this.topOwner(p) ?? { kind: "POD" as const, namespace: p.namespace, name: p.name };
-      const t = tally.get(refKey(ref));
-      if (t) t.n++;
-      else tally.set(refKey(ref), { ref, n: 1 });
-    }
-    let best: { ref: ResourceRef; n: number } | null = null;
-    for (const t of tally.values()) if (!best || t.n > best.n || (t.n === best.n && compareRefs(t.ref, best.ref) < 0)) best = t;
-    return best?.ref ?? null;
   }
 
   /** The pod's chain of owners, nearest first, limited to kinds meshql reports on. */
@@ -199,6 +217,11 @@ export class KubeInventory implements Inventory, WorkloadResolver {
     return this.ownerChain(pod).at(-1) ?? null;
   }
 
+  /**
+   * One pass over the pods per change of the cluster copy, so that per-request
+   * lookups (pod counts, Consul service owners) never scan pods: a Consul
+   * query names many services, and a large cluster has many pods.
+   */
   private derive(): Derived {
     if (this.derived) return this.derived;
     const counts = new Map<string, { meshed: number; total: number }>();
@@ -209,13 +232,30 @@ export class KubeInventory implements Inventory, WorkloadResolver {
       if (meshed) c.meshed++;
       counts.set(k, c);
     };
+    const byAnnotation = new Map<string, OwnerTally>();
+    const byApp = new Map<string, OwnerTally>();
     for (const p of this.pods.values()) {
+      const chain = this.ownerChain(p);
+      const podRef: ResourceRef = { kind: "POD", namespace: p.namespace, name: p.name };
+      // A bare pod is its own workload. Finished pods still tell which workload a service is.
+      const top = chain.at(-1) ?? podRef;
+      for (const service of new Set(p.consulServices)) tallyOwner(byAnnotation, consulKey(p.namespace, service), top);
+      const app = p.labels.app;
+      if (p.consulServices.length === 0 && app !== undefined) tallyOwner(byApp, consulKey(p.namespace, app), top);
       if (p.terminated) continue;
       bump({ kind: "NAMESPACE", namespace: null, name: p.namespace }, p.meshed);
-      bump({ kind: "POD", namespace: p.namespace, name: p.name }, p.meshed);
-      for (const owner of this.ownerChain(p)) bump(owner, p.meshed);
+      bump(podRef, p.meshed);
+      for (const owner of chain) bump(owner, p.meshed);
     }
-    this.derived = { counts };
+    const consulOwners = new Map<string, ResourceRef>();
+    // The annotation is the pods' own declaration, the app label only a convention: set last, it wins.
+    for (const tallies of [byApp, byAnnotation]) {
+      for (const [key, tally] of tallies) {
+        const owner = mostCommon(tally);
+        if (owner) consulOwners.set(key, owner);
+      }
+    }
+    this.derived = { counts, consulOwners };
     return this.derived;
   }
 

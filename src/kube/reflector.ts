@@ -69,6 +69,7 @@ export class Reflector<T extends SlimObject> {
   private readonly abort = new AbortController();
   private resourceVersion = "";
   private running = false;
+  private lastFailure: string | null = null;
   private syncedResolve!: () => void;
   private syncedReject!: (e: Error) => void;
   private hasSynced = false;
@@ -108,6 +109,20 @@ export class Reflector<T extends SlimObject> {
     return this.items.size;
   }
 
+  get path(): string {
+    return this.opts.path;
+  }
+
+  /** Whether the first complete list has arrived (synced has resolved). */
+  get listed(): boolean {
+    return this.hasSynced;
+  }
+
+  /** The latest failure's message, for start-up diagnostics; null when none happened. */
+  get lastError(): string | null {
+    return this.lastFailure;
+  }
+
   private log(message: string): void {
     this.opts.log?.(`kube ${this.opts.path}: ${message}`);
   }
@@ -134,10 +149,11 @@ export class Reflector<T extends SlimObject> {
           continue;
         }
         this.stats.failures++;
+        this.lastFailure = e instanceof Error ? e.message : String(e);
         if (!this.hasSynced && isConfigurationError(e)) this.syncedReject(e as Error);
         const delay = Math.min(max, min * 2 ** attempt) * (0.5 + Math.random() / 2);
         attempt = Math.min(attempt + 1, 20);
-        this.log(`${e instanceof Error ? e.message : String(e)}; retrying in ${Math.round(delay)} ms`);
+        this.log(`${this.lastFailure}; retrying in ${Math.round(delay)} ms`);
         await sleep(delay, signal);
       }
     }

@@ -28,14 +28,15 @@ export interface ServingCertReloadOptions {
   readonly pollMs?: number;
   readonly debounceMs?: number;
   readonly log?: (message: string) => void;
-  readonly onReload?: () => void;
 }
 
 export interface ServingCertReloader {
-  /** Reads the files now; resolves to whether a new pair was installed. */
+  /** Reads the files now; resolves to whether a new pair was installed. Never rejects: failures are logged. */
   reload(): Promise<boolean>;
   close(): void;
 }
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export function watchServingCertificate(server: SecureContextTarget, options: ServingCertReloadOptions): ServingCertReloader {
   const log = options.log ?? (() => undefined);
@@ -50,7 +51,7 @@ export function watchServingCertificate(server: SecureContextTarget, options: Se
     try {
       [cert, key] = await Promise.all([readFile(options.certFile), readFile(options.keyFile)]);
     } catch (e) {
-      log(`serving certificate: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+      log(`serving certificate: cannot read: ${message(e)}`);
       return false;
     }
     const digest = createHash("sha256").update(cert).update("\0").update(key).digest("hex");
@@ -59,21 +60,32 @@ export function watchServingCertificate(server: SecureContextTarget, options: Se
     try {
       createSecureContext(context);
     } catch (e) {
-      log(`serving certificate: new pair rejected, keeping the old one: ${e instanceof Error ? e.message : String(e)}`);
+      log(`serving certificate: new pair rejected, keeping the old one: ${message(e)}`);
       return false;
     }
-    const first = lastDigest === null;
-    lastDigest = digest;
-    if (first) return false;
+    if (lastDigest === null) {
+      // Record the pair the server started with, so only real changes swap contexts.
+      lastDigest = digest;
+      return false;
+    }
     server.setSecureContext(context);
+    // Only now: a swap that threw is tried again on the next change or poll.
+    lastDigest = digest;
     log("serving certificate reloaded");
-    options.onReload?.();
     return true;
   };
 
+  // Never rejects: it runs from timers and fs.watch callbacks, where a rejection
+  // would go unhandled and end the process, while the old pair can keep serving.
+  const guarded = (): Promise<boolean> =>
+    reloadNow().catch((e: unknown) => {
+      log(`serving certificate: reload failed, keeping the old one: ${message(e)}`);
+      return false;
+    });
+
   const reload = (): Promise<boolean> => {
     // Serialize: two overlapping reads could install an older pair last.
-    const next = (running ?? Promise.resolve(false)).then(reloadNow, reloadNow);
+    const next = (running ?? Promise.resolve(false)).then(guarded);
     running = next;
     return next;
   };
@@ -91,12 +103,11 @@ export function watchServingCertificate(server: SecureContextTarget, options: Se
       w.on("error", (e) => log(`serving certificate: watch ${dir}: ${e.message}`));
       watchers.push(w);
     } catch (e) {
-      log(`serving certificate: cannot watch ${dir}, polling only: ${e instanceof Error ? e.message : String(e)}`);
+      log(`serving certificate: cannot watch ${dir}, polling only: ${message(e)}`);
     }
   }
   const poll = setInterval(() => void reload(), options.pollMs ?? 60_000);
   poll.unref();
-  // Record the pair the server started with, so only real changes swap contexts.
   void reload();
 
   return {

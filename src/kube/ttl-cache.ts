@@ -36,8 +36,4 @@ export class TtlCache<V> {
   get size(): number {
     return this.entries.size;
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }

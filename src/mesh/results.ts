@@ -1,9 +1,11 @@
 // Shared helpers that turn backend samples into domain stats. Adapters for
 // Prometheus-speaking meshes share them; the MeshAdapter interface does not.
 
+import type { EdgeStats } from "../domain/edges.ts";
 import { type Bucket, histogramQuantile } from "../domain/histogram.ts";
 import type { Latency, RawStats } from "../domain/metrics.ts";
 import { NO_LATENCY, QUANTILES, quantileField } from "../domain/metrics.ts";
+import { refKey, type ResourceRef } from "../domain/resource.ts";
 import type { Sample } from "../prometheus/client.ts";
 import { by } from "../prometheus/promql.ts";
 
@@ -60,9 +62,6 @@ export class StatsAccumulator {
     return e && { success: e.success, failure: e.failure, latency: latencyOf(e) };
   }
 
-  keys(): IterableIterator<string> {
-    return this.entries.keys();
-  }
 
   toMap(): Map<string, RawStats> {
     return new Map([...this.entries.keys()].map((k) => [k, this.get(k)!]));
@@ -82,4 +81,46 @@ function parseBound(le: string | undefined): number | null {
   if (le === "+Inf") return Number.POSITIVE_INFINITY;
   const n = Number(le);
   return le.trim() === "" || Number.isNaN(n) ? null : n;
+}
+
+/**
+ * One accumulator from a counts answer and a bucket-rates answer, keyed by
+ * keyOf (null: a series nobody asked about).
+ */
+export function accumulate(
+  counts: readonly Sample[],
+  buckets: readonly Sample[],
+  keyOf: (s: Sample) => string | null,
+  isSuccess: (s: Sample) => boolean,
+): StatsAccumulator {
+  const acc = new StatsAccumulator();
+  for (const s of counts) {
+    const key = keyOf(s);
+    if (key) acc.addCount(key, isSuccess(s), s.value);
+  }
+  for (const s of buckets) {
+    const key = keyOf(s);
+    if (key) acc.addBucket(key, s);
+  }
+  return acc;
+}
+
+/** Traffic from one resource to another, as a client's sidecar saw it. */
+export interface EdgePair {
+  readonly from: ResourceRef;
+  readonly to: ResourceRef;
+  readonly mtls: boolean | null;
+}
+
+/** Each pair with traffic as a TO edge of its source and a FROM edge of its destination, for the refs asked about. */
+export function edgesOfPairs(pairs: ReadonlyMap<string, EdgePair>, acc: StatsAccumulator, refs: readonly ResourceRef[]): EdgeStats[] {
+  const wanted = new Set(refs.map(refKey));
+  const out: EdgeStats[] = [];
+  for (const [key, { from, to, mtls }] of pairs) {
+    const stats = acc.get(key);
+    if (!stats || stats.success + stats.failure <= 0) continue;
+    if (wanted.has(refKey(from))) out.push({ direction: "TO", resource: from, peer: to, stats, mtls });
+    if (wanted.has(refKey(to))) out.push({ direction: "FROM", resource: to, peer: from, stats, mtls });
+  }
+  return out;
 }

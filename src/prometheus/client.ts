@@ -48,6 +48,11 @@ export class PrometheusClient implements InstantQuerier {
     return this.options.baseUrl;
   }
 
+  /** Resolves when the backend answers a trivial query; rejects with a BackendError otherwise. */
+  async ping(): Promise<void> {
+    await this.query("vector(1)", new Date());
+  }
+
   async query(promql: string, at: Date): Promise<Sample[]> {
     const started = performance.now();
     let outcome: "ok" | BackendError["kind"] = "ok";

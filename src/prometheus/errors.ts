@@ -11,7 +11,3 @@ export class BackendError extends Error {
     this.kind = kind;
   }
 }
-
-export function isBackendError(e: unknown): e is BackendError {
-  return e instanceof BackendError;
-}

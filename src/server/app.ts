@@ -13,7 +13,7 @@ import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
-import { readiness as runReadiness, registerHealth, type ReadinessCheck } from "./health.ts";
+import { registerHealth, type ReadinessCheck } from "./health.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface AppOptions {
@@ -54,13 +54,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealth(app, options.readiness);
-  registerSmi(app, {
-    scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS),
-    ready: async () => {
-      const { ok, lines } = await runReadiness(options.readiness);
-      return { ok, message: lines.join("; ") };
-    },
-  });
+  registerSmi(app, { scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS) });
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.metrics.registry.contentType);
     return options.metrics.registry.metrics();

@@ -11,7 +11,9 @@ import { type Window } from "../domain/window.ts";
 import type { MeshAdapter, MeshName } from "../mesh/adapter.ts";
 import { createAdapter, detectMeshes } from "../mesh/registry.ts";
 import { PrometheusClient } from "../prometheus/client.ts";
+import { BackendError } from "../prometheus/errors.ts";
 import { CoalescingQuerier } from "../prometheus/coalesce.ts";
+import { ALLOW_ALL } from "../service/access.ts";
 import { BackendInventory } from "../service/backend-inventory.ts";
 import type { Inventory } from "../service/inventory.ts";
 import { MeshqlService } from "../service/service.ts";
@@ -35,6 +37,8 @@ export interface GatewayConfig {
    * at all, everyone is anonymous and may see everything (the demo, tests).
    */
   readonly kube?: KubeFlags & { readonly allowAnonymous: boolean | "without-cluster" };
+  /** Most adapter calls one request may cause (default 64). */
+  readonly maxBatchesPerRequest?: number;
   /** HTTPS serving, reloaded when the files change. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | null;
   /** Off in tests that start many gateways in one process. */
@@ -61,48 +65,67 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
   log(`meshql: mesh ${mesh} (${reason})`);
-  const kube = config.kube ? await startKube(config.kube, log) : null;
-  const adapter: MeshAdapter = createAdapter(mesh, backend, kube?.inventory ?? null);
-  const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
-  if (inventory.source === "backend") {
-    log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
+  if (config.scrapeInterval.seconds * 2 > 30) {
+    log(`meshql: with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
   }
+  const kube = config.kube ? await startKube(config.kube, log) : null;
+  try {
+    const adapter: MeshAdapter = createAdapter(mesh, backend, kube?.inventory ?? null);
+    const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
+    if (inventory.source === "backend") {
+      log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
+    }
 
-  const service = new MeshqlService(
-    { adapter, inventory, ...(kube?.authorizer ? { authorizer: kube.authorizer } : {}) },
-    {
-      defaultWindow: config.defaultWindow,
-      minWindow: { seconds: config.scrapeInterval.seconds * 2 },
-      seenLookback: config.seenLookback,
-      clock,
-    },
-  );
-  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
-  const app = await buildApp({
-    service,
-    metrics,
-    ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
-    ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
-    readiness: [
-      { name: "backend", run: async () => (await client.query("vector(1)", clock()), `prometheus API at ${config.prometheusUrl}`) },
-      { name: "mesh", run: async () => `${mesh} (${reason})` },
-    ],
-  });
-  const reloader =
-    config.tls &&
-    watchServingCertificate(app.server as unknown as TlsServer, {
-      certFile: config.tls.certFile,
-      keyFile: config.tls.keyFile,
-      // A new secure context replaces the old one whole: keep verifying front-proxy certificates.
-      contextOptions: () => (kube?.requestHeader ? { ca: kube.requestHeader.clientCAPem } : {}),
-      log,
+    const service = new MeshqlService(
+      { adapter, inventory, authorizer: kube?.authorizer ?? ALLOW_ALL },
+      {
+        defaultWindow: config.defaultWindow,
+        scrapeInterval: config.scrapeInterval,
+        seenLookback: config.seenLookback,
+        maxBatchesPerRequest: config.maxBatchesPerRequest ?? 64,
+        clock,
+      },
+    );
+    const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : null;
+    const app = await buildApp({
+      service,
+      metrics,
+      ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
+      ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
+      readiness: [
+        // Probes are public: say what failed, never where the backend is.
+        {
+          name: "backend",
+          run: async () => {
+            await client.ping().catch((e: unknown) => {
+              throw new Error(e instanceof BackendError ? `metrics backend ${e.kind}` : "metrics backend failed");
+            });
+            return "metrics backend answers";
+          },
+        },
+        { name: "mesh", run: async () => `${mesh} (${reason})` },
+      ],
     });
-  const close = async (): Promise<void> => {
-    reloader?.close();
-    await app.close();
+    const reloader =
+      config.tls &&
+      watchServingCertificate(app.server as unknown as TlsServer, {
+        certFile: config.tls.certFile,
+        keyFile: config.tls.keyFile,
+        // A new secure context replaces the old one whole: keep verifying front-proxy certificates.
+        contextOptions: () => (kube?.requestHeader ? { ca: kube.requestHeader.clientCAPem } : {}),
+        log,
+      });
+    const close = async (): Promise<void> => {
+      reloader?.close();
+      await app.close();
+      kube?.close();
+    };
+    return { app, service, metrics, mesh, meshReason: reason, close };
+  } catch (e) {
+    // Informers would keep retrying for a gateway that never started.
     kube?.close();
-  };
-  return { app, service, metrics, mesh, meshReason: reason, close };
+    throw e;
+  }
 }
 
 function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: string) => void): Promise<KubeIntegration> {
@@ -119,6 +142,8 @@ async function chooseMesh(requested: MeshName | "auto", backend: CoalescingQueri
     const also = others.length > 0 ? `; also present: ${others.join(", ")} (one gateway serves one mesh: run one per mesh)` : "";
     return { mesh: first, reason: `auto: detected ${first}${also}` };
   } catch (e) {
-    return { mesh: "linkerd", reason: `auto: backend unreachable at start-up (${e instanceof Error ? e.message : String(e)}), defaulting to linkerd` };
+    // This reason is shown on /readyz: the kind of failure, never the backend's address.
+    const kind = e instanceof BackendError ? e.kind : "failed";
+    return { mesh: "linkerd", reason: `auto: backend ${kind} at start-up, defaulting to linkerd` };
   }
 }

@@ -9,7 +9,7 @@ export interface ReadinessCheck {
   run(): Promise<string>;
 }
 
-export async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ok: boolean; lines: string[] }> {
+async function readiness(checks: readonly ReadinessCheck[]): Promise<{ ok: boolean; lines: string[] }> {
   const results = await Promise.all(
     checks.map(async (c) => {
       try {

@@ -3,6 +3,7 @@
 // a bounded number of backend queries however many resources it touches.
 
 import DataLoader from "dataloader";
+import { InvalidInputError } from "../domain/errors.ts";
 import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
 import { EMPTY_STATS, type RawStats } from "../domain/metrics.ts";
@@ -46,10 +47,32 @@ export interface Loaders {
   readonly seen: DataLoader<SeenKey, ResourceRef[], string>;
 }
 
-export function createLoaders(adapter: MeshAdapter, lookback: Window, now: Date): Loaders {
+export interface LoaderOptions {
+  /** How far back traffic makes a resource "seen". */
+  readonly lookback: Window;
+  /** The request's moment, for "seen" listings. */
+  readonly now: Date;
+  /** Most adapter calls for the request: aliases with many windows or deep nesting cost a batch each. */
+  readonly maxBatches: number;
+}
+
+export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loaders {
+  const { lookback, now, maxBatches } = options;
+  let spent = 0;
+  const spend = <T>(groups: T[]): T[] => {
+    spent += groups.length;
+    if (spent > maxBatches) {
+      throw new InvalidInputError(
+        "document",
+        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each nesting level, is one): ask for fewer windows or times, or split the document`,
+      );
+    }
+    return groups;
+  };
+
   const stats = new DataLoader<StatsKey, RawStats, string>(
     async (keys) => {
-      const answers = await Promise.all(batches(keys).map(async (b) => ({ b, stats: await adapter.resourceStats(b) })));
+      const answers = await Promise.all(spend(batches(keys)).map(async (b) => ({ b, stats: await adapter.resourceStats(b) })));
       const byKey = new Map<string, RawStats>();
       for (const { b, stats } of answers) {
         for (const ref of b.refs) byKey.set(statsKey({ ref, window: b.window, at: b.at }), stats.get(refKey(ref)) ?? EMPTY_STATS);
@@ -63,7 +86,7 @@ export function createLoaders(adapter: MeshAdapter, lookback: Window, now: Date)
     async (keys) => {
       const byKey = new Map<string, EdgeStats[]>();
       await Promise.all(
-        batches(keys).map(async (b) => {
+        spend(batches(keys)).map(async (b) => {
           for (const e of await adapter.edges(b)) {
             const key = statsKey({ ref: e.resource, window: b.window, at: b.at });
             byKey.set(key, [...(byKey.get(key) ?? []), e]);

@@ -11,24 +11,27 @@ import { parseSelector } from "../domain/selector.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
 import type { MeshAdapter } from "../mesh/adapter.ts";
-import { ALLOW_ALL, type AccessCheck, type Authorizer, type UserInfo } from "./access.ts";
+import type { AccessCheck, Authorizer, UserInfo } from "./access.ts";
 import type { Inventory } from "./inventory.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
 import type { EdgeView, MetricsQuery, RequestScope, ResourceView } from "./types.ts";
 
 export interface ServiceConfig {
   readonly defaultWindow: Window;
-  /** Twice the backend's scrape interval: shorter windows hold too few samples for rate(). */
-  readonly minWindow: Window;
+  /** The backend's scrape interval: windows must hold two samples, and "now" moves in these steps. */
+  readonly scrapeInterval: Window;
   /** How far back traffic makes a resource "seen" when the backend is the inventory. */
   readonly seenLookback: Window;
+  /** Most adapter calls one request may cause; a document past it gets BAD_USER_INPUT. */
+  readonly maxBatchesPerRequest: number;
   readonly clock?: () => Date;
 }
 
 export interface ServiceDeps {
   readonly adapter: MeshAdapter;
   readonly inventory: Inventory;
-  readonly authorizer?: Authorizer;
+  /** Always explicit: ALLOW_ALL only where nobody can be asked (the demo, no cluster). */
+  readonly authorizer: Authorizer;
 }
 
 export class MeshqlService {
@@ -38,26 +41,26 @@ export class MeshqlService {
     private readonly deps: ServiceDeps,
     readonly config: ServiceConfig,
   ) {
+    if (config.defaultWindow.seconds < minWindow(config).seconds) {
+      throw new Error(`the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the scrape interval`);
+    }
     this.clock = config.clock ?? (() => new Date());
-  }
-
-  get adapter(): MeshAdapter {
-    return this.deps.adapter;
-  }
-
-  get inventory(): Inventory {
-    return this.deps.inventory;
   }
 
   /** A fresh scope per request: its own clock reading and loaders. */
   scope(user: UserInfo): RequestScope {
-    const now = new Date(Math.floor(this.clock().getTime() / 1000) * 1000);
-    return new Scope(this.deps, this.config, user, now, createLoaders(this.deps.adapter, this.config.seenLookback, now));
+    // "Now" is the last scrape boundary: nothing newer exists, and requests within
+    // one scrape interval ask identical questions, which the backend cache shares.
+    const step = this.config.scrapeInterval.seconds * 1000;
+    const now = new Date(Math.floor(this.clock().getTime() / step) * step);
+    const loaders = createLoaders(this.deps.adapter, { lookback: this.config.seenLookback, now, maxBatches: this.config.maxBatchesPerRequest });
+    return new Scope(this.deps, this.config, user, now, loaders);
   }
 }
 
 class Scope implements RequestScope {
-  private readonly authorizer: Authorizer;
+  /** `plural/namespace` pairs whose list this request already authorized: their items need no `get` each. */
+  private readonly listed = new Set<string>();
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -65,17 +68,16 @@ class Scope implements RequestScope {
     private readonly user: UserInfo,
     readonly now: Date,
     private readonly loaders: Loaders,
-  ) {
-    this.authorizer = deps.authorizer ?? ALLOW_ALL;
-  }
+  ) {}
 
   metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
     const windowField = fields.window ?? "window";
     const window = input.window == null ? this.config.defaultWindow : parseWindow(input.window, windowField);
-    if (window.seconds < this.config.minWindow.seconds) {
+    const min = minWindow(this.config);
+    if (window.seconds < min.seconds) {
       throw new InvalidInputError(
         windowField,
-        `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(this.config.minWindow)}, twice the backend's scrape interval: rates need at least two samples`,
+        `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(min)}, twice the backend's scrape interval: rates need at least two samples`,
       );
     }
     const atField = fields.at ?? "at";
@@ -87,34 +89,43 @@ class Scope implements RequestScope {
   async getResource(kind: ResourceKind, namespace: string | null | undefined, name: string): Promise<ResourceView | null> {
     const ref = resourceRef(kind, namespace, name);
     await this.require([getCheck(ref)]);
-    const seen = await this.loaders.seen.load({ kind, namespace: ref.namespace });
-    return this.deps.inventory.get(ref, seen);
+    // A cluster inventory knows what exists without asking the backend.
+    const known = this.deps.inventory.get(ref, []);
+    if (known) return known;
+    return this.deps.inventory.get(ref, await this.loaders.seen.load({ kind, namespace: ref.namespace }));
   }
 
   async listResources(kind: ResourceKind, namespace: string | null | undefined, labelSelector?: string | null): Promise<ResourceView[]> {
-    const ns = namespace == null || !KIND_INFO[kind].namespaced ? null : validateLabelName("namespace", namespace);
+    const info = KIND_INFO[kind];
+    const ns = namespace == null ? null : validateLabelName("namespace", namespace);
     const selector = labelSelector == null ? null : parseSelector(labelSelector);
     if (selector && selector.requirements.length > 0 && this.deps.inventory.source !== "kubernetes") {
       throw new UnsupportedError(
         "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with --kubeconfig or in a cluster)",
       );
     }
-    const plural = KIND_INFO[kind].plural;
-    if (ns !== null) await this.require([{ verb: "list", resource: plural, subresource: null, namespace: ns }]);
-    const seen = await this.loaders.seen.load({ kind, namespace: ns });
-    const items = this.deps.inventory.list({ kind, namespace: ns, selector }, seen);
-    if (ns !== null) return items.sort((a, b) => compareRefs(a.ref, b.ref));
-    // Across namespaces, show only the namespaces this user may list.
+    if (ns !== null && info.namespaced) {
+      await this.require([listCheck(info.plural, ns)]);
+      this.listed.add(`${info.plural}/${ns}`);
+      const seen = await this.loaders.seen.load({ kind, namespace: ns });
+      return this.deps.inventory.list({ kind, namespace: ns, selector }, seen).sort((a, b) => compareRefs(a.ref, b.ref));
+    }
+    const seen = await this.loaders.seen.load({ kind, namespace: null });
+    // Namespaces are cluster-scoped: a namespace argument picks that one.
+    const items = this.deps.inventory.list({ kind, namespace: null, selector }, seen).filter((i) => ns === null || i.ref.name === ns);
+    // Across namespaces, show only what this user may list (a namespace: may get).
     const scopes = [...new Set(items.map((i) => i.ref.namespace ?? i.ref.name))];
-    const allowed = await this.allowedSet(
-      scopes,
-      (s) => (kind === "NAMESPACE" ? getCheck({ kind, namespace: null, name: s }) : { verb: "list", resource: plural, subresource: null, namespace: s }),
+    const decisions = await this.authorizer.allowed(
+      this.user,
+      scopes.map((s) => (info.namespaced ? listCheck(info.plural, s) : getCheck({ kind, namespace: null, name: s }))),
     );
+    const allowed = new Set(scopes.filter((_, i) => decisions[i]));
+    if (info.namespaced) for (const s of allowed) this.listed.add(`${info.plural}/${s}`);
     return items.filter((i) => allowed.has(i.ref.namespace ?? i.ref.name)).sort((a, b) => compareRefs(a.ref, b.ref));
   }
 
   async metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics> {
-    await this.require([getCheck(ref)]);
+    if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
     const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at });
     return goldenMetrics(raw, q.window, q.at);
   }
@@ -132,9 +143,14 @@ class Scope implements RequestScope {
         direction: e.direction,
         resource: e.resource,
         peer: e.peer,
+        peerView: this.deps.inventory.get(e.peer, [e.peer]),
         metrics: goldenMetrics(e.stats, q.window, q.at),
         mtls: e.mtls,
       }));
+  }
+
+  private get authorizer(): Authorizer {
+    return this.deps.authorizer;
   }
 
   private async require(checks: AccessCheck[]): Promise<void> {
@@ -146,11 +162,6 @@ class Scope implements RequestScope {
       throw new ForbiddenError(`user ${JSON.stringify(this.user.username)} cannot ${denied.verb} ${what}${where}`);
     }
   }
-
-  private async allowedSet(scopes: string[], check: (scope: string) => AccessCheck): Promise<Set<string>> {
-    const decisions = await this.authorizer.allowed(this.user, scopes.map(check));
-    return new Set(scopes.filter((_, i) => decisions[i]));
-  }
 }
 
 /**
@@ -161,4 +172,12 @@ class Scope implements RequestScope {
 function getCheck(ref: ResourceRef, subresource: "edges" | null = null): AccessCheck {
   const namespace = ref.kind === "NAMESPACE" ? ref.name : ref.namespace;
   return { verb: "get", resource: KIND_INFO[ref.kind].plural, subresource, namespace, name: ref.name };
+}
+
+function minWindow(config: ServiceConfig): Window {
+  return { seconds: config.scrapeInterval.seconds * 2 };
+}
+
+function listCheck(plural: string, namespace: string): AccessCheck {
+  return { verb: "list", resource: plural, subresource: null, namespace };
 }

@@ -15,8 +15,10 @@ export interface EdgeView {
   readonly direction: EdgeDirection;
   readonly resource: ResourceRef;
   readonly peer: ResourceRef;
+  /** What the inventory knows of the peer (labels, pods, whether it still exists). */
+  readonly peerView: ResourceView | null;
   readonly metrics: GoldenMetrics;
-  /** null when unknown or mixed */
+  /** true: all of it mTLS; false: some of it not; null: the mesh does not say. */
   readonly mtls: boolean | null;
 }
 

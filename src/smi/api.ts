@@ -1,10 +1,11 @@
 // Names of the SMI Traffic Metrics API group, shared by routing, shaping,
 // discovery and the OpenAPI documents.
 
+import { SMI_GROUP, SMI_VERSION } from "../domain/api-group.ts";
 import { KIND_INFO, RESOURCE_KINDS, type KindInfo } from "../domain/kinds.ts";
 
-export const GROUP = "metrics.smi-spec.io";
-export const VERSION = "v1alpha1";
+export const GROUP = SMI_GROUP;
+export const VERSION = SMI_VERSION;
 export const GROUP_VERSION = `${GROUP}/${VERSION}`;
 /** Every SMI path starts here (no trailing slash). */
 export const BASE_PATH = `/apis/${GROUP_VERSION}`;

@@ -29,9 +29,8 @@ function notFound(kind: KindInfo, namespace: string | null, name: string): NotFo
   return new NotFoundError(`${kind.plural} ${JSON.stringify(name)} not found${where}: no such ${kind.kubeKind} in the cluster and no traffic seen for it`);
 }
 
+/** Answers a route that needs the service (staticDocument answers the others). */
 export async function executeSmi(route: SmiRoute, params: SmiParams, scope: RequestScope): Promise<object> {
-  const fixed = staticDocument(route);
-  if (fixed) return fixed;
   // Checks window and time before any lookup, so a bad one never costs a query.
   const q = scope.metricsQuery({ window: params.window, at: params.at }, { window: params.windowField, at: "at" });
   switch (route.op) {

@@ -17,12 +17,7 @@ export interface SmiParams {
 const KNOWN = ["window", "t", "at", "labelSelector"] as const;
 
 export function parseSmiParams(rawQuery: string): SmiParams {
-  let search: URLSearchParams;
-  try {
-    search = new URLSearchParams(rawQuery);
-  } catch {
-    throw new InvalidInputError("query", "the query string is not valid");
-  }
+  const search = new URLSearchParams(rawQuery);
   for (const key of KNOWN) {
     if (search.getAll(key).length > 1) throw new InvalidInputError(key, `${key} is given more than once`);
   }

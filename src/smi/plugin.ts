@@ -1,7 +1,6 @@
 // Wires the SMI Traffic Metrics API into the gateway's fastify app:
 //   /apis, /apis/metrics.smi-spec.io, /apis/metrics.smi-spec.io/v1alpha1/...
 //   /openapi/v2, /openapi/v3, /openapi/v3/apis/metrics.smi-spec.io/v1alpha1
-//   /livez, /readyz, /healthz (unless the app already serves them)
 // Routing is done here rather than by fastify patterns so that every path
 // under /apis, matched or not, answers with a Kubernetes Status, trailing
 // slashes are accepted, and percent-encoded segments reach the service's
@@ -15,11 +14,10 @@ import { goJson } from "./json.ts";
 import { openApiDocs, OPENAPI_V3_GV_PATH } from "./openapi.ts";
 import { parseSmiParams } from "./params.ts";
 import { routeSmi, type SmiRoute } from "./router.ts";
-import { badRequestStatus, failure, notFoundStatus, statusForError, type Status, type StatusTarget } from "./status.ts";
+import { badRequestStatus, clientErrorStatus, failure, notFoundStatus, statusForError, type Status, type StatusTarget } from "./status.ts";
 
 export interface SmiDeps {
   scopeFor(request: FastifyRequest): RequestScope;
-  ready(): Promise<{ ok: boolean; message: string }>;
   /** Where unexpected errors are reported; default: the request's logger. */
   onInternalError?(error: unknown, request: FastifyRequest): void;
 }
@@ -78,23 +76,23 @@ export function registerSmi(app: FastifyInstance, deps: SmiDeps): void {
   // Encapsulated so that the error and not-found handlers apply to /apis only,
   // never to /graphql or anything else the app serves.
   void app.register(async (scope) => {
+    // The API is read-only: refuse other methods before any body is read.
+    scope.addHook("onRequest", async (request, reply) => {
+      if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(request, reply);
+    });
     scope.setErrorHandler(async (error, request, reply) => {
-      // Errors fastify raised before a handler ran (bad URL, body too large...).
+      // Errors fastify raised before a handler ran (bad URL, header too large...).
       const code = typeof (error as { statusCode?: unknown }).statusCode === "number" ? (error as { statusCode: number }).statusCode : 500;
-      if (code >= 400 && code < 500) return sendStatus(reply, badRequestStatus("the request is not valid"));
+      if (code >= 400 && code < 500) return sendStatus(reply, clientErrorStatus(code));
       reportInternal(error, request);
       return sendStatus(reply, statusForError(error));
     });
     // Paths fastify's router gives up on (e.g. over-long segments) still get
     // the same routing and validation, hence a Status, never fastify's 404 body.
-    scope.setNotFoundHandler(async (request, reply) =>
-      request.method === "GET" || request.method === "HEAD" ? serveApis(request, reply) : methodNotAllowed(request, reply),
-    );
+    scope.setNotFoundHandler(serveApis);
 
     scope.get("/", serveApis);
     scope.get("/*", serveApis);
-    scope.route({ method: ["POST", "PUT", "PATCH", "DELETE"], url: "/", handler: methodNotAllowed });
-    scope.route({ method: ["POST", "PUT", "PATCH", "DELETE"], url: "/*", handler: methodNotAllowed });
   }, { prefix: "/apis" });
 
   app.get("/openapi/v2", async (_request, reply) => reply.type(JSON_TYPE).send(docs.v2));
@@ -104,31 +102,9 @@ export function registerSmi(app: FastifyInstance, deps: SmiDeps): void {
     if (queryHash(_request) === docs.v3Hash) reply.header("cache-control", "public, immutable, max-age=31536000");
     return reply.type(JSON_TYPE).send(docs.v3);
   });
-
-  registerProbes(app, deps);
 }
 
 function queryHash(request: FastifyRequest): string | null {
   const q = (request.query ?? {}) as Record<string, unknown>;
   return typeof q.hash === "string" ? q.hash : null;
-}
-
-/** Kubernetes-style probes: 200 "ok", or 503 with the reason, as text. */
-function registerProbes(app: FastifyInstance, deps: SmiDeps): void {
-  const has = (url: string): boolean => app.hasRoute({ method: "GET", url });
-  const ok = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => reply.type("text/plain; charset=utf-8").send("ok");
-  if (!has("/livez")) app.get("/livez", ok);
-  if (!has("/healthz")) app.get("/healthz", ok);
-  if (!has("/readyz")) {
-    app.get("/readyz", async (_request, reply) => {
-      let state: { ok: boolean; message: string };
-      try {
-        state = await deps.ready();
-      } catch (error) {
-        state = { ok: false, message: error instanceof Error ? error.message : "readiness check failed" };
-      }
-      reply.type("text/plain; charset=utf-8");
-      return state.ok ? reply.code(200).send("ok") : reply.code(503).send(`[-]backend failed: ${state.message}\nreadyz check failed\n`);
-    });
-  }
 }

@@ -3,8 +3,7 @@
 // Key order follows the Go struct (TypeMeta, metadata, status, message,
 // reason, details, code), which is what the API server emits.
 
-import { ForbiddenError, InvalidInputError, NotFoundError, UnavailableError, UnsupportedError } from "../domain/errors.ts";
-import { BackendError } from "../prometheus/errors.ts";
+import { classifyFailure, type FailureKind } from "../service/errors.ts";
 import { GROUP } from "./api.ts";
 
 export type StatusReason =
@@ -13,6 +12,8 @@ export type StatusReason =
   | "NotFound"
   | "Forbidden"
   | "MethodNotAllowed"
+  | "RequestEntityTooLarge"
+  | "UnsupportedMediaType"
   | "ServiceUnavailable"
   | "InternalError";
 
@@ -71,24 +72,30 @@ export function badRequestStatus(message: string, field?: string, target?: Statu
   return failure(400, "BadRequest", message, causes || target ? detailsFor(target, causes ? { causes } : {}) : undefined);
 }
 
-/**
- * Maps any failure to a Status. Messages of unexpected errors are replaced:
- * clients get a code, never a stack or an internal detail.
- */
+/** A 4xx that fastify raised before routing, with the reason kube-apiserver would give. */
+export function clientErrorStatus(code: number): Status {
+  if (code === 413) return failure(413, "RequestEntityTooLarge", "the request is too large");
+  if (code === 415) return failure(415, "UnsupportedMediaType", "the request's content type is not supported");
+  return badRequestStatus("the request is not valid");
+}
+
+const STATUS: Readonly<Record<Exclude<FailureKind, "bad_input" | "not_found">, { code: number; reason: StatusReason }>> = {
+  forbidden: { code: 403, reason: "Forbidden" },
+  // A feature this deployment lacks (labelSelector without a cluster): the request
+  // cannot be served as asked, as the API server answers 400 for an unsupported
+  // field selector. 501 has no Status reason that clients know.
+  unsupported: { code: 400, reason: "BadRequest" },
+  backend_unavailable: { code: 503, reason: "ServiceUnavailable" },
+  unavailable: { code: 503, reason: "ServiceUnavailable" },
+  internal: { code: 500, reason: "InternalError" },
+};
+
+/** Maps any failure to a Status; what it says is what classifyFailure allows to be said. */
 export function statusForError(error: unknown, target?: StatusTarget): Status {
-  if (error instanceof InvalidInputError) return badRequestStatus(error.message, error.field, target);
-  if (error instanceof NotFoundError) return notFoundStatus(error.message, target);
-  if (error instanceof ForbiddenError) return failure(403, "Forbidden", error.message, detailsFor(target));
-  // A feature this deployment lacks (labelSelector without a cluster): the
-  // request cannot be served as asked, as the API server answers 400 for an
-  // unsupported field selector. 501 has no Status reason clients know.
-  if (error instanceof UnsupportedError) {
-    return failure(400, "BadRequest", error.message, detailsFor(target));
-  }
-  // The backend's own message may name its address or echo a query: only the kind is said.
-  if (error instanceof BackendError) {
-    return failure(503, "ServiceUnavailable", `the metrics backend is unavailable (${error.kind}); try again later`, detailsFor(target, { retryAfterSeconds: 1 }));
-  }
-  if (error instanceof UnavailableError) return failure(503, "ServiceUnavailable", error.message, detailsFor(target, { retryAfterSeconds: 1 }));
-  return failure(500, "InternalError", "an internal error occurred", detailsFor(target));
+  const f = classifyFailure(error);
+  if (f.kind === "bad_input") return badRequestStatus(f.message, f.field, target);
+  if (f.kind === "not_found") return notFoundStatus(f.message, target);
+  const { code, reason } = STATUS[f.kind];
+  const retry = code === 503 ? { retryAfterSeconds: 1 } : {};
+  return failure(code, reason, f.message, detailsFor(target, retry));
 }

@@ -20,20 +20,21 @@
 //   server sidecar's hop to its own app, counting every inbound request a
 //   second time), the metrics listener's own HTTP stats, and Consul's servers.
 
-import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarSeries } from "./format.ts";
-import { constantSeries, deploymentPodName, type FlowGroup, flowCounter, flowHistogram, groupFlows, processFamilies } from "./istio.ts";
 import { countAt } from "./counters.ts";
+import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarSeries } from "./format.ts";
 import type { Flow, Pod, TrafficModel, Workload } from "./model.ts";
+import { deploymentPodName } from "./names.ts";
+import { constantSeries, flowCounter, flowHistogram, groupFlows, processFamilies } from "./series.ts";
 
 /** Envoy's default histogram buckets, used by `_rq_time`, in ms; +Inf implied. */
 export const ENVOY_LATENCY_BOUNDS_MS: readonly number[] = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
 ];
 
-export const CONSUL_DATACENTER = "dc1";
+const CONSUL_DATACENTER = "dc1";
 const CONTROL_PLANE_NS = "consul";
 const TRUST_DOMAIN = "7c5e1c6e-0000-4000-8000-00000000d0d0.consul";
-export const PUBLIC_LISTENER = "public_listener";
+const PUBLIC_LISTENER = "public_listener";
 const METRICS_LISTENER = "envoy_prometheus_metrics";
 const SCRAPE_INTERVAL_SECONDS = 10;
 
@@ -43,7 +44,7 @@ export function consulService(w: Workload): string {
 }
 
 /** Labels of every series of the pod's sidecar: Prometheus' target labels and Consul's static Envoy tags. */
-export function consulPodLabels(pod: Pod): Record<string, string> {
+function consulPodLabels(pod: Pod): Record<string, string> {
   const service = consulService(pod.workload);
   return {
     namespace: pod.namespace,
@@ -120,7 +121,7 @@ class Families {
 function addHop(out: Families, stat: "http_downstream" | "cluster_upstream", flows: readonly Flow[], labelsOf: (f: Flow) => Record<string, string>): void {
   const base = `envoy_${stat}_rq`;
   const byClass = groupFlows(flows, withClass(labelsOf));
-  const all: FlowGroup[] = groupFlows(flows, labelsOf);
+  const all = groupFlows(flows, labelsOf);
   out.scalar("gauge", `${base}_xx`, `Envoy ${stat} requests by response code class`, byClass.map((g) => flowCounter(g)));
   out.scalar("gauge", `${base}_completed`, `Envoy ${stat} completed requests`, all.map((g) => flowCounter(g)));
   out.scalar("counter", `${base}_total`, `Envoy ${stat} requests`, all.map((g) => flowCounter(g)));

@@ -94,7 +94,7 @@ export function renderLabels(labels: Labels, extra?: string): string {
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 }
 
-export function escapeLabelValue(v: string): string {
+function escapeLabelValue(v: string): string {
   return v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 }
 

@@ -14,10 +14,11 @@
 // - request_protocol "http", grpc_response_status "" and response_flags "-"
 //   for plain HTTP responses.
 
-import { bucketAt, countAt, latencySumAt } from "./counters.ts";
-import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarFamily, ScalarSeries } from "./format.ts";
+import { countAt } from "./counters.ts";
+import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarFamily } from "./format.ts";
 import type { Flow, Pod, TrafficModel, Workload } from "./model.ts";
-import { podSuffixes, podTemplateHash } from "./names.ts";
+import { deploymentPodName } from "./names.ts";
+import { constantSeries, type FlowGroup, flowCounter, flowHistogram, groupFlows, processFamilies } from "./series.ts";
 
 /** Istio's default buckets for istio_request_duration_milliseconds (Envoy's defaults), in ms; +Inf implied. */
 export const ISTIO_LATENCY_BOUNDS_MS: readonly number[] = [
@@ -27,18 +28,18 @@ export const ISTIO_LATENCY_BOUNDS_MS: readonly number[] = [
 /** Request sizes in bytes (istio_request_bytes); only noise here. */
 const SIZE_BOUNDS: readonly number[] = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000];
 
-export const ISTIO_TRUST_DOMAIN = "cluster.local";
+const ISTIO_TRUST_DOMAIN = "cluster.local";
 const CONTROL_PLANE_NS = "istio-system";
 const ISTIO_VERSION = "1.22.3";
 const CLUSTER = "Kubernetes";
 const UNKNOWN = "unknown";
 
-export function istioPrincipal(w: Workload): string {
+function istioPrincipal(w: Workload): string {
   return `spiffe://${ISTIO_TRUST_DOMAIN}/ns/${w.namespace}/sa/${w.serviceAccount}`;
 }
 
 /** Labels Prometheus adds to every series of the pod's sidecar (target labels and a few pod labels). */
-export function istioPodLabels(pod: Pod): Record<string, string> {
+function istioPodLabels(pod: Pod): Record<string, string> {
   const w = pod.workload;
   const labels: Record<string, string> = { namespace: pod.namespace, pod: pod.name, app: w.name };
   if (w.podTemplateHash) labels.pod_template_hash = w.podTemplateHash;
@@ -111,63 +112,8 @@ function requestLabels(flow: Flow, reporter: "source" | "destination"): Record<s
   };
 }
 
-// ---- grouping flows into series (shared with the Consul writer) ----
-
-export interface FlowGroup {
-  readonly labels: Labels;
-  readonly flows: Flow[];
-}
-
-/** Flows that land in the same series (same labels) share one, as a sidecar's counters would. */
-export function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): FlowGroup[] {
-  const groups = new Map<string, FlowGroup>();
-  for (const flow of flows) {
-    const labels = labelsOf(flow);
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { labels, flows: [] }));
-    g.flows.push(flow);
-  }
-  return [...groups.values()];
-}
-
-/** A counter of the group's responses, scaled (e.g. bytes per response). */
-export function flowCounter(g: FlowGroup, scale = 1): ScalarSeries {
-  const flows = g.flows;
-  return {
-    labels: g.labels,
-    value(t) {
-      let n = 0;
-      for (const f of flows) n += countAt(f.rate * scale, t);
-      return n;
-    },
-  };
-}
-
-/** The group's latency histogram over `bounds` (ms). */
-export function flowHistogram(g: FlowGroup, bounds: readonly number[]): HistogramSeries {
-  const flows = g.flows;
-  return {
-    labels: g.labels,
-    buckets(t) {
-      const out = new Array<number>(bounds.length + 1).fill(0);
-      for (const f of flows) {
-        const count = countAt(f.rate, t);
-        for (let i = 0; i < bounds.length; i++) out[i]! += bucketAt(count, f.edge.latency, bounds[i]!);
-        out[bounds.length]! += count;
-      }
-      return out;
-    },
-    sum(t) {
-      let s = 0;
-      for (const f of flows) s += latencySumAt(countAt(f.rate, t), f.edge.latency);
-      return s;
-    },
-  };
-}
-
 /** A histogram where every observation has the same value (noise such as fixed request sizes). */
-export function constantHistogram(g: FlowGroup, bounds: readonly number[], value: number): HistogramSeries {
+function constantHistogram(g: FlowGroup, bounds: readonly number[], value: number): HistogramSeries {
   const flows = g.flows;
   const count = (t: number) => flows.reduce((n, f) => n + countAt(f.rate, t), 0);
   return {
@@ -180,41 +126,20 @@ export function constantHistogram(g: FlowGroup, bounds: readonly number[], value
   };
 }
 
-export const constantSeries = (labels: Labels, v: number): ScalarSeries => ({ labels, value: () => v });
-
-/** Process series of a control-plane or proxy process: a CPU counter and a goroutine gauge. */
-export function processFamilies(targets: ReadonlyArray<{ labels: Labels; seed: number }>): MetricFamily[] {
-  const started = 1_700_000_000;
-  return [
-    {
-      type: "counter",
-      name: "process_cpu_seconds_total",
-      help: "Total user and system CPU time spent in seconds.",
-      series: targets.map((p) => ({ labels: p.labels, value: (t: number) => Math.max(0, Math.floor((t - started) * (3 + (p.seed % 5)))) / 1000 })),
-    },
-    {
-      type: "gauge",
-      name: "go_goroutines",
-      help: "Number of goroutines that currently exist.",
-      series: targets.map((p) => constantSeries(p.labels, 40 + (p.seed % 17))),
-    },
-  ];
-}
-
-/** The pod name a Deployment of the given name would have (for control-plane noise). */
-export function deploymentPodName(namespace: string, name: string): string {
-  return `${name}-${podTemplateHash(namespace, name)}-${podSuffixes(`${namespace}/${name}`, 1)[0]}`;
-}
-
 // ---- families ----
 
-function trafficFamilies(model: TrafficModel): MetricFamily[] {
+/** Each side's sidecar writes its own series, so a flow between meshed pods lands in two groups. */
+function requestGroups(model: TrafficModel): FlowGroup[] {
   const bySource = model.flows.filter((f) => f.src.workload.meshed);
   const byDestination = model.flows.filter((f) => f.dst.workload.meshed);
-  const groups = [
+  return [
     ...groupFlows(bySource, (f) => requestLabels(f, "source")),
     ...groupFlows(byDestination, (f) => requestLabels(f, "destination")),
   ];
+}
+
+function trafficFamilies(model: TrafficModel): MetricFamily[] {
+  const groups = requestGroups(model);
   const requests: ScalarFamily = {
     type: "counter",
     name: "istio_requests_total",
@@ -233,12 +158,7 @@ function trafficFamilies(model: TrafficModel): MetricFamily[] {
 
 /** Request sizes, build info and istiod's own series: a query must not pick them up. */
 function noiseFamilies(model: TrafficModel): MetricFamily[] {
-  const bySource = model.flows.filter((f) => f.src.workload.meshed);
-  const byDestination = model.flows.filter((f) => f.dst.workload.meshed);
-  const groups = [
-    ...groupFlows(bySource, (f) => requestLabels(f, "source")),
-    ...groupFlows(byDestination, (f) => requestLabels(f, "destination")),
-  ];
+  const groups = requestGroups(model);
   const proxies = model.pods.filter((p) => p.workload.meshed).map((p, i) => ({ labels: istioPodLabels(p) as Labels, seed: 100 + i }));
   const istiod = model.namespaces.includes(CONTROL_PLANE_NS)
     ? []

@@ -12,22 +12,23 @@
 // - mTLS: tls="true" with server_id (outbound) / client_id (inbound); without
 //   it tls="no_identity" and a no_tls_reason, and inbound has no client_id.
 
-import { bucketAt, countAt, latencySumAt } from "./counters.ts";
-import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarFamily, ScalarSeries } from "./format.ts";
+import { countAt } from "./counters.ts";
+import type { HistogramFamily, Labels, MeshFormat, MetricFamily, ScalarFamily } from "./format.ts";
 import type { Flow, Pod, TrafficModel, Workload, WorkloadKind } from "./model.ts";
-import { podSuffixes, podTemplateHash } from "./names.ts";
+import { deploymentPodName, podTemplateHash } from "./names.ts";
+import { constantSeries, flowCounter, flowHistogram, groupFlows, PROCESS_START_SECONDS, processCpuSeries } from "./series.ts";
 
 /** Linkerd's response_latency_ms bucket bounds, in milliseconds (+Inf implied). */
 export const LINKERD_LATENCY_BOUNDS_MS: readonly number[] = [
   1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000,
 ];
 
-export const LINKERD_TRUST_DOMAIN = "cluster.local";
+const LINKERD_TRUST_DOMAIN = "cluster.local";
 const CONTROL_PLANE_NS = "linkerd";
 const PROXY_VERSION = "stable-2.14.10";
 
 /** The Prometheus label Linkerd uses for a workload kind. */
-export function linkerdOwnerLabel(kind: WorkloadKind): string {
+function linkerdOwnerLabel(kind: WorkloadKind): string {
   switch (kind) {
     case "DEPLOYMENT":
       return "deployment";
@@ -42,17 +43,17 @@ export function linkerdOwnerLabel(kind: WorkloadKind): string {
   }
 }
 
-export function linkerdIdentity(w: Workload): string {
+function linkerdIdentity(w: Workload): string {
   return `${w.serviceAccount}.${w.namespace}.serviceaccount.identity.linkerd.${LINKERD_TRUST_DOMAIN}`;
 }
 
-export function linkerdAuthority(dst: Pod): string {
+function linkerdAuthority(dst: Pod): string {
   const w = dst.workload;
   return w.service ? `${w.service}.${w.namespace}.svc.cluster.local:${w.port}` : `${dst.ip}:${w.port}`;
 }
 
 /** Labels every series of a pod's proxy carries once Prometheus scraped it. */
-export function linkerdPodLabels(pod: Pod): Record<string, string> {
+function linkerdPodLabels(pod: Pod): Record<string, string> {
   const w = pod.workload;
   const labels: Record<string, string> = {
     namespace: pod.namespace,
@@ -112,57 +113,6 @@ function responseLabels(base: Labels, status: number): Record<string, string> {
   return { ...base, classification: status >= 500 && status <= 599 ? "failure" : "success", status_code: String(status) };
 }
 
-interface Group {
-  readonly labels: Labels;
-  readonly flows: Flow[];
-}
-
-/** Flows that land in the same series: e.g. two client pods with one identity, at one server pod. */
-function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): Group[] {
-  const groups = new Map<string, Group>();
-  for (const flow of flows) {
-    const labels = labelsOf(flow);
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { labels, flows: [] }));
-    g.flows.push(flow);
-  }
-  return [...groups.values()];
-}
-
-function counterOf(g: Group): ScalarSeries {
-  const flows = g.flows;
-  return {
-    labels: g.labels,
-    value(t) {
-      let n = 0;
-      for (const f of flows) n += countAt(f.rate, t);
-      return n;
-    },
-  };
-}
-
-function histogramOf(g: Group, bounds: readonly number[]): HistogramSeries {
-  const flows = g.flows;
-  return {
-    labels: g.labels,
-    buckets(t) {
-      const out = new Array<number>(bounds.length + 1).fill(0);
-      for (const f of flows) {
-        const count = countAt(f.rate, t);
-        for (let i = 0; i < bounds.length; i++) out[i]! += bucketAt(count, f.edge.latency, bounds[i]!);
-        out[bounds.length]! += count;
-      }
-      return out;
-    },
-    sum(t) {
-      let s = 0;
-      for (const f of flows) s += latencySumAt(countAt(f.rate, t), f.edge.latency);
-      return s;
-    },
-  };
-}
-
 function trafficFamilies(model: TrafficModel): MetricFamily[] {
   const outbound = model.flows.filter((f) => f.src.workload.meshed);
   const inbound = model.flows.filter((f) => f.dst.workload.meshed);
@@ -175,20 +125,20 @@ function trafficFamilies(model: TrafficModel): MetricFamily[] {
     type: "counter",
     name: "request_total",
     help: "Total count of HTTP requests.",
-    series: requestGroups.map(counterOf),
+    series: requestGroups.map(flowCounter),
   };
   const response: ScalarFamily = {
     type: "counter",
     name: "response_total",
     help: "Total count of HTTP responses.",
-    series: responseGroups.map(counterOf),
+    series: responseGroups.map(flowCounter),
   };
   const latency: HistogramFamily = {
     type: "histogram",
     name: "response_latency_ms",
     help: "Elapsed times between a request's headers being received and its response stream completing",
     bounds: LINKERD_LATENCY_BOUNDS_MS,
-    series: responseGroups.map((g) => histogramOf(g, LINKERD_LATENCY_BOUNDS_MS)),
+    series: responseGroups.map((g) => flowHistogram(g, LINKERD_LATENCY_BOUNDS_MS)),
   };
   return [request, response, latency];
 }
@@ -197,23 +147,19 @@ function trafficFamilies(model: TrafficModel): MetricFamily[] {
 // they add realistic series without adding traffic the model does not know.
 function controlPlanePods(model: TrafficModel): Array<{ labels: Labels; seed: number }> {
   if (model.namespaces.includes(CONTROL_PLANE_NS)) return [];
-  return ["linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"].map((name, i) => {
-    const hash = podTemplateHash(CONTROL_PLANE_NS, name);
-    const pod = `${name}-${hash}-${podSuffixes(`${CONTROL_PLANE_NS}/${name}`, 1)[0]}`;
-    return {
-      labels: {
-        namespace: CONTROL_PLANE_NS,
-        pod,
-        deployment: name,
-        pod_template_hash: hash,
-        control_plane_ns: CONTROL_PLANE_NS,
-        workload_ns: CONTROL_PLANE_NS,
-        job: "linkerd-proxy",
-        instance: `10.41.0.${i + 2}:4191`,
-      },
-      seed: i + 1,
-    };
-  });
+  return ["linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"].map((name, i) => ({
+    labels: {
+      namespace: CONTROL_PLANE_NS,
+      pod: deploymentPodName(CONTROL_PLANE_NS, name),
+      deployment: name,
+      pod_template_hash: podTemplateHash(CONTROL_PLANE_NS, name),
+      control_plane_ns: CONTROL_PLANE_NS,
+      workload_ns: CONTROL_PLANE_NS,
+      job: "linkerd-proxy",
+      instance: `10.41.0.${i + 2}:4191`,
+    },
+    seed: i + 1,
+  }));
 }
 
 /** Process, build and TCP series: realistic noise a query must not pick up by accident. */
@@ -223,32 +169,30 @@ function noiseFamilies(model: TrafficModel): MetricFamily[] {
     ...meshedPods.map((p, i) => ({ labels: linkerdPodLabels(p) as Labels, seed: 100 + i })),
     ...controlPlanePods(model),
   ];
-  const started = 1_700_000_000;
-  const constant = (labels: Labels, v: number): ScalarSeries => ({ labels, value: () => v });
   const families: MetricFamily[] = [
     {
       type: "gauge",
       name: "process_start_time_seconds",
       help: "Time that the process started (in seconds since the UNIX epoch)",
-      series: proxies.map((p) => constant(p.labels, started + p.seed)),
+      series: proxies.map((p) => constantSeries(p.labels, PROCESS_START_SECONDS + p.seed)),
     },
     {
       type: "counter",
       name: "process_cpu_seconds_total",
       help: "Total user and system CPU time spent in seconds.",
-      series: proxies.map((p) => ({ labels: p.labels, value: (t: number) => Math.max(0, Math.floor((t - started) * (2 + (p.seed % 7)))) / 1000 })),
+      series: proxies.map((p) => processCpuSeries(p.labels, 2 + (p.seed % 7))),
     },
     {
       type: "gauge",
       name: "process_resident_memory_bytes",
       help: "Resident memory size in bytes.",
-      series: proxies.map((p) => constant(p.labels, 18_000_000 + (p.seed % 13) * 524_288)),
+      series: proxies.map((p) => constantSeries(p.labels, 18_000_000 + (p.seed % 13) * 524_288)),
     },
     {
       type: "gauge",
       name: "proxy_build_info",
       help: "Proxy build info",
-      series: proxies.map((p) => constant({ ...p.labels, version: PROXY_VERSION, vendor: "Linkerd" }, 1)),
+      series: proxies.map((p) => constantSeries({ ...p.labels, version: PROXY_VERSION, vendor: "Linkerd" }, 1)),
     },
   ];
 
@@ -271,7 +215,7 @@ function noiseFamilies(model: TrafficModel): MetricFamily[] {
       type: "gauge",
       name: "tcp_open_connections",
       help: "Number of currently-open connections",
-      series: entries.map((e) => constant(e.labels, e.peers.size)),
+      series: entries.map((e) => constantSeries(e.labels, e.peers.size)),
     },
     {
       type: "counter",

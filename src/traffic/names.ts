@@ -5,7 +5,7 @@
 export const KUBE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
 /** FNV-1a, 32 bits: small, stable, good enough to seed names. */
-export function fnv1a(text: string): number {
+function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
@@ -15,7 +15,7 @@ export function fnv1a(text: string): number {
 }
 
 /** `length` characters of KUBE_ALPHABET, a pure function of `seed`. */
-export function kubeSuffix(seed: string, length: number): string {
+function kubeSuffix(seed: string, length: number): string {
   // mulberry32 stream seeded by the text's hash.
   let state = fnv1a(seed);
   let out = "";
@@ -47,4 +47,13 @@ export function podSuffixes(owner: string, count: number): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The pod name of a one-replica Deployment outside the model (a control
+ * plane's). Its suffix is seeded by the Deployment, not by its ReplicaSet as
+ * the model's pods are; changing that would change every generated history.
+ */
+export function deploymentPodName(namespace: string, name: string): string {
+  return `${name}-${podTemplateHash(namespace, name)}-${podSuffixes(`${namespace}/${name}`, 1)[0]}`;
 }

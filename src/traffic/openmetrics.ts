@@ -44,7 +44,7 @@ export async function writeOpenMetrics(
 
 const CHUNK = 4 * 1024 * 1024;
 
-export async function writeFamilies(path: string, families: readonly MetricFamily[], ts: readonly number[]): Promise<WriteStats> {
+async function writeFamilies(path: string, families: readonly MetricFamily[], ts: readonly number[]): Promise<WriteStats> {
   const file = await open(path, "w");
   let buf = "";
   let bytes = 0;

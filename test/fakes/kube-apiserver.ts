@@ -124,6 +124,8 @@ export class FakeKubeApiServer {
   readonly requests = { lists: {} as Record<string, number>, watches: {} as Record<string, number> };
   /** Data of kube-system/extension-apiserver-authentication; null: 404. */
   authConfigMap: Record<string, string> | null = null;
+  /** Lists of these collections fail with the HTTP status, or are never answered ("hang"). */
+  readonly failLists = new Map<Collection, number | "hang">();
 
   private readonly server: http.Server;
   private readonly options: FakeKubeOptions;
@@ -290,6 +292,12 @@ export class FakeKubeApiServer {
 
   private listRequest(route: { collection: Collection; namespace: string | null }, url: URL, res: http.ServerResponse): void {
     this.requests.lists[route.collection] = (this.requests.lists[route.collection] ?? 0) + 1;
+    const failure = this.failLists.get(route.collection);
+    // A hung list is left open: the client's own deadline or close() ends it.
+    if (failure === "hang") return;
+    if (failure !== undefined) {
+      return send(res, failure, status(failure, failure === 403 ? "Forbidden" : "InternalError", `the fake was told to fail lists of ${route.collection}`));
+    }
     const info = COLLECTIONS[route.collection];
     const all = this.selected(route.collection, route.namespace);
     const limit = Number(url.searchParams.get("limit") ?? "0");

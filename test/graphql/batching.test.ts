@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { expectedInbound } from "../../src/traffic/expected.ts";
+import { expectedInbound } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { buildModel } from "../../src/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../fixtures/topology.ts";

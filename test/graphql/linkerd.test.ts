@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { RESOURCE_KINDS, type ResourceKind } from "../../src/domain/kinds.ts";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../../src/traffic/expected.ts";
+import { expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
 import { resourcesOf } from "../../src/traffic/model.ts";
@@ -122,8 +122,7 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
       const want = expectedEdges(model, ref, ref.kind, T0 - 60, T0);
       assert.deepEqual(
         edges.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.metrics.successCount}/${e.metrics.failureCount} mtls=${e.mtls}`).sort(),
-        // Mixed traffic is not mTLS: meshql says false where the model says "mixed".
-        want.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} mtls=${e.mtls ?? false}`).sort(),
+        want.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} mtls=${e.mtls}`).sort(),
         `edges of ${label(ref)}`,
       );
       for (const e of edges) assert.deepEqual(e.resource, { kind: ref.kind, namespace: ref.namespace, name: ref.name });
@@ -143,6 +142,24 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
     assert.equal(caller.resource?.metrics.requestCount, 0);
     assert.equal(caller.resource?.metrics.successRate, null);
     assert.equal(caller.resource?.metrics.latency.p99, null);
+  });
+
+  it("refuses a document that would cost more backend batches than the limit, and serves one within it", async () => {
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => `w${i}: metrics(window: "${60 + i * 10}s") { requestCount }`).join("\n");
+    const query = (n: number) => `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { ${fields(n)} } }`;
+    prometheus.resetQueries();
+    const over = (await gateway.app.inject({ method: "POST", url: "/graphql", payload: { query: query(100) } })).json() as {
+      errors: Array<{ extensions: { code: string; argument: string } }>;
+    };
+    assert.ok(over.errors.length > 0);
+    assert.ok(over.errors.every((e) => e.extensions.code === "BAD_USER_INPUT" && e.extensions.argument === "document"));
+    assert.equal(prometheus.queries().filter((q) => q.includes("increase(")).length, 0, "nothing was sent for a refused document");
+    const within = (await gateway.app.inject({ method: "POST", url: "/graphql", payload: { query: query(20) } })).json() as {
+      data: { resource: Record<string, { requestCount: number }> };
+      errors?: unknown;
+    };
+    assert.equal(within.errors, undefined);
+    assert.equal(within.data.resource.w0!.requestCount, expectedInbound(model, REFS.catalog, T0 - 60, T0).total);
   });
 
   it("rejects bad input with BAD_USER_INPUT before anything reaches Prometheus", async () => {

@@ -21,7 +21,7 @@ export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CACHE_ROOT = join(REPO_ROOT, ".tmp", "tsdb");
 const TRAFFIC_SRC = join(REPO_ROOT, "src", "traffic");
 /** The generator's mesh-independent modules. */
-const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts"];
+const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts", "series.ts"];
 /** Bump when the cache layout or the backfill procedure changes. */
 const CACHE_VERSION = 1;
 const META_FILE = "backfill.json";

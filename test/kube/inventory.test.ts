@@ -124,4 +124,29 @@ describe("KubeInventory against the loopback API fake", () => {
     await eventually(() => inv.get(ref("DEPLOYMENT", "shop", "new"), []) === null, "deleted");
     assert.equal(inv.get(ref("DEPLOYMENT", "shop", "new"), [ref("DEPLOYMENT", "shop", "new")])?.inCluster, false);
   });
+
+  it("keeps Consul service owners current as pods come and go; the annotation outranks the app label", async () => {
+    const consul = (service: string) => inv.consulServiceOwner("pay", service);
+    fake.apply(namespace("pay"));
+    fake.apply(statefulSet("pay", "ledger"));
+    fake.apply(deployment("pay", "api"));
+    fake.apply(replicaSet("pay", "api-7f9c", "api"));
+    fake.apply(pod("pay", "api-7f9c-a", { owner: { kind: "ReplicaSet", name: "api-7f9c" }, labels: { app: "ledger-svc" } }));
+    await eventually(() => consul("ledger-svc")?.kind === "DEPLOYMENT", "the app-labelled pod names the service");
+    for (const name of ["ledger-0", "ledger-1"]) {
+      fake.apply(pod("pay", name, { owner: { kind: "StatefulSet", name: "ledger" }, annotations: { "consul.hashicorp.com/connect-service": "ledger-svc, audit,ledger-svc" } }));
+    }
+    await eventually(() => consul("ledger-svc")?.kind === "STATEFULSET", "annotated pods take over");
+    assert.deepEqual(consul("ledger-svc"), ref("STATEFULSET", "pay", "ledger"));
+    assert.deepEqual(consul("audit"), ref("STATEFULSET", "pay", "ledger"), "one pod may declare several services");
+    assert.equal(inv.consulServiceOwner("shop", "ledger-svc"), null, "services are per namespace");
+    fake.remove("Pod", "pay", "ledger-0");
+    fake.remove("Pod", "pay", "ledger-1");
+    await eventually(() => consul("ledger-svc")?.kind === "DEPLOYMENT", "back to the app label once the annotated pods are gone");
+    assert.deepEqual(consul("ledger-svc"), ref("DEPLOYMENT", "pay", "api"));
+    assert.equal(consul("audit"), null);
+    fake.remove("Pod", "pay", "api-7f9c-a");
+    await eventually(() => consul("ledger-svc") === null, "no pod and no workload of that name");
+    assert.deepEqual(consul("api"), ref("DEPLOYMENT", "pay", "api"), "a workload of the service's name");
+  });
 });

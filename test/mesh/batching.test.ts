@@ -10,7 +10,7 @@ import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
 import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { consulFormat } from "../../src/traffic/consul.ts";
-import { expectedEdges, expectedInbound } from "../../src/traffic/expected.ts";
+import { expectedEdges, expectedInbound } from "../fixtures/expected.ts";
 import { istioFormat } from "../../src/traffic/istio.ts";
 import { buildModel, resourcesOf, type TrafficModel } from "../../src/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

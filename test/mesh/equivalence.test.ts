@@ -1,7 +1,7 @@
 // THE CROSS-MESH EQUIVALENCE SUITE. One topology model, backfilled once per
 // mesh format into a real Prometheus 2.42; the same adapter questions must get
 // the same answers from Linkerd, Istio and Consul:
-// - counts exactly, and equal to the model's (src/traffic/expected.ts): the
+// - counts exactly, and equal to the model's (test/fixtures/expected.ts): the
 //   backfilled samples sit on window edges, so increase() extrapolates by 1;
 // - percentiles equal to Prometheus' histogram_quantile over the model's own
 //   buckets for that mesh's bounds (the mesh's only error is its buckets'),
@@ -25,7 +25,7 @@ import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
 import { LinkerdAdapter } from "../../src/mesh/linkerd/adapter.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { consul, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
-import { expectedBuckets, expectedEdges, expectedInbound, inboundOf, type FlowFilter } from "../../src/traffic/expected.ts";
+import { expectedBuckets, expectedEdges, expectedInbound, inboundOf, type FlowFilter } from "../fixtures/expected.ts";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
@@ -48,8 +48,8 @@ interface MeshCase {
   readonly edgeKinds: readonly ResourceKind[];
   /** Whether a ref is expressible (all are, today; kept for meshes that label fewer kinds). */
   readonly expresses: (ref: ResourceRef) => boolean;
-  /** The mTLS the mesh reports for an edge the model calls tls (null: mixed). */
-  readonly mtls: (model: boolean | null) => boolean | null;
+  /** The mTLS the mesh reports for an edge the model calls tls (false: some of it plaintext). */
+  readonly mtls: (model: boolean) => boolean | null;
 }
 
 const ALL: readonly ResourceKind[] = ["NAMESPACE", "POD", "DEPLOYMENT", "DAEMONSET", "STATEFULSET", "REPLICASET", "JOB"];
@@ -64,7 +64,7 @@ const MESHES: readonly MeshCase[] = [
     statKinds: ALL,
     edgeKinds: ALL,
     expresses: () => true,
-    mtls: (m) => m ?? false,
+    mtls: (m) => m,
   },
   {
     name: "istio",
@@ -74,7 +74,7 @@ const MESHES: readonly MeshCase[] = [
     statKinds: ALL,
     edgeKinds: NOT_POD,
     expresses: () => true,
-    mtls: (m) => m ?? false,
+    mtls: (m) => m,
   },
   {
     name: "consul",

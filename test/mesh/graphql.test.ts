@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import type { MeshName } from "../../src/mesh/adapter.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
 import { consul } from "../../src/traffic/consul.ts";
-import { expectedEdges, expectedInbound } from "../../src/traffic/expected.ts";
+import { expectedEdges, expectedInbound } from "../fixtures/expected.ts";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import { istio } from "../../src/traffic/istio.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";

@@ -8,7 +8,7 @@ import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { WorkloadResolver } from "../../src/mesh/infer.ts";
 import { consulService } from "../../src/traffic/consul.ts";
 import { countAt } from "../../src/traffic/counters.ts";
-import type { FlowFilter } from "../../src/traffic/expected.ts";
+import type { FlowFilter } from "../fixtures/expected.ts";
 import { ownerRef, podIn, resourcesOf, workloadRef, type Flow, type TrafficModel } from "../../src/traffic/model.ts";
 
 /** What the Kubernetes inventory would answer for the model's cluster. */

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import { createGateway, type Gateway } from "../../src/server/gateway.ts";
-import { expectedInbound } from "../../src/traffic/expected.ts";
+import { expectedInbound } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import type { Workload } from "../../src/traffic/model.ts";
 import { makeTestPki, type Pem, type TestPki } from "../fakes/certs.ts";
@@ -238,6 +238,21 @@ describe("in a cluster", () => {
     ], "an idle deployment: zero counts and no latency entries");
     const unknown = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent");
     assert.equal(unknown.status, 404);
+  });
+
+  it("lets a user who may list but not get a kind read the list's metrics, one review per namespace", async () => {
+    fake.sarRules.unshift({ user: "lister", namespace: SHOP, resource: "deployments", verb: "list", allowed: true });
+    try {
+      const before = fake.sar.count;
+      const list = await call(asUser("lister"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments");
+      assert.equal(list.status, 200, JSON.stringify(list.json));
+      assert.equal((list.json.items as unknown[]).length, 5);
+      assert.equal(fake.sar.count - before, 1, "one list review, no review per item");
+      const get = await call(asUser("lister"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog");
+      assert.equal(get.status, 403);
+    } finally {
+      fake.sarRules.shift();
+    }
   });
 
   it("evaluates label selectors on the inventory, in GraphQL and REST", async () => {

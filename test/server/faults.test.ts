@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from "nod
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { expectedInbound } from "../../src/traffic/expected.ts";
+import { expectedInbound } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { ResourceMetricsDocument } from "../generated/graphql.ts";

@@ -2,7 +2,6 @@
 // and a record of every call, so tests can prove what reached the service.
 
 import type { EdgeDirection } from "../../src/domain/edges.ts";
-import { InvalidInputError, UnsupportedError } from "../../src/domain/errors.ts";
 import type { ResourceKind } from "../../src/domain/kinds.ts";
 import { goldenMetrics, NO_LATENCY, type GoldenMetrics, type RawStats } from "../../src/domain/metrics.ts";
 import { validateLabelName } from "../../src/domain/names.ts";
@@ -18,7 +17,6 @@ export interface FakeData {
   readonly resources: ResourceView[];
   readonly stats: Map<string, RawStats>;
   readonly edges: Map<string, Array<{ direction: EdgeDirection; peer: ResourceRef; stats: RawStats }>>;
-  readonly hasCluster?: boolean;
   readonly fail?: unknown;
 }
 
@@ -32,7 +30,6 @@ export class FakeScope implements RequestScope {
   metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
     this.calls.push(`metricsQuery ${input.window ?? "-"} ${String(input.at ?? "-")}`);
     const window: Window = input.window == null ? { seconds: 30 } : parseWindow(input.window, fields.window ?? "window");
-    if (window.seconds < 20) throw new InvalidInputError(fields.window ?? "window", "too short");
     const at = input.at == null ? this.now : typeof input.at === "string" ? parseAt(input.at, this.now, fields.at ?? "at") : input.at;
     return { window, at };
   }
@@ -46,8 +43,7 @@ export class FakeScope implements RequestScope {
 
   async listResources(kind: ResourceKind, namespace: string | null | undefined, labelSelector?: string | null): Promise<ResourceView[]> {
     if (namespace != null) validateLabelName("namespace", namespace);
-    const sel = labelSelector == null ? null : parseSelector(labelSelector);
-    if (sel && sel.requirements.length > 0 && !this.data.hasCluster) throw new UnsupportedError("labelSelector needs a cluster connection");
+    if (labelSelector != null) parseSelector(labelSelector);
     this.calls.push(`listResources ${kind} ${namespace ?? "*"}`);
     if (this.data.fail) throw this.data.fail;
     return this.data.resources.filter((r) => r.ref.kind === kind && (namespace == null || r.ref.namespace === namespace));
@@ -62,6 +58,6 @@ export class FakeScope implements RequestScope {
     this.calls.push(`edges ${refKey(ref)}`);
     return (this.data.edges.get(refKey(ref)) ?? [])
       .filter((e) => direction == null || e.direction === direction)
-      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true }));
+      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true }));
   }
 }

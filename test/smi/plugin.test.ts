@@ -34,7 +34,7 @@ function data(extra: Partial<FakeData> = {}): FakeData {
   };
 }
 
-async function app(d: FakeData = data(), ready = { ok: true, message: "fine" }): Promise<{ app: FastifyInstance; scopes: FakeScope[] }> {
+async function app(d: FakeData = data()): Promise<{ app: FastifyInstance; scopes: FakeScope[] }> {
   const scopes: FakeScope[] = [];
   const a = Fastify({ logger: false });
   registerSmi(a, {
@@ -43,7 +43,6 @@ async function app(d: FakeData = data(), ready = { ok: true, message: "fine" }):
       scopes.push(s);
       return s;
     },
-    ready: async () => ready,
     onInternalError: () => {},
   });
   await a.ready();
@@ -107,7 +106,6 @@ describe("SMI routes", () => {
     ["bad window", `${B}/namespaces/shop/deployments/frontend?window=banana`, "window"],
     ["bad t", `${B}/namespaces/shop/deployments/frontend?t=30`, "t"],
     ["empty window", `${B}/namespaces/shop/deployments?window=`, "window"],
-    ["short window", `${B}/namespaces/shop/deployments?window=1s`, "window"],
     ["bad at", `${B}/namespaces/shop/deployments?at=yesterday`, "at"],
     ["future at", `${B}/namespaces/shop/deployments?at=2099-01-01T00:00:00Z`, "at"],
     ["name with a quote", `${B}/namespaces/shop/deployments/a%22b`, "name"],
@@ -133,14 +131,6 @@ describe("SMI routes", () => {
       await a.close();
     });
   }
-
-  it("labelSelector without a cluster → 400 saying a cluster connection is needed", async () => {
-    const { app: a } = await app();
-    const r = await get(a, `${B}/namespaces/shop/deployments?labelSelector=app%3Dweb`);
-    assert.equal(r.code, 400);
-    assert.match(r.body.message, /cluster connection/);
-    await a.close();
-  });
 
   for (const url of [
     `${B}/namespaces/shop/widgets`,
@@ -186,6 +176,10 @@ describe("SMI routes", () => {
     const r = await a.inject({ method: "DELETE", url: `${B}/namespaces/shop/deployments/frontend` });
     assert.equal(r.statusCode, 405);
     assert.equal(JSON.parse(r.body).reason, "MethodNotAllowed");
+    // Refused before the body is read: a content type nobody parses is still a 405, not a 415.
+    const post = await a.inject({ method: "POST", url: `${B}/namespaces/shop/deployments`, headers: { "content-type": "application/x-yaml" }, payload: "a: b" });
+    assert.equal(post.statusCode, 405);
+    assert.equal(JSON.parse(post.body).reason, "MethodNotAllowed");
     await a.close();
   });
 });
@@ -232,32 +226,6 @@ describe("discovery", () => {
     // Every $ref resolves.
     const refs = v3.raw.match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
     for (const r of refs) assert.ok(v3.body.components.schemas[r.split("/").pop()!.replace(/"$/, "")], r);
-    await a.close();
-  });
-});
-
-describe("probes", () => {
-  it("livez/healthz ok; readyz follows deps.ready()", async () => {
-    const up = await app();
-    for (const p of ["/livez", "/healthz", "/readyz"]) {
-      const r = await up.app.inject({ method: "GET", url: p });
-      assert.equal(r.statusCode, 200);
-      assert.equal(r.body, "ok");
-    }
-    await up.app.close();
-    const down = await app(data(), { ok: false, message: "prometheus unreachable" });
-    const r = await down.app.inject({ method: "GET", url: "/readyz" });
-    assert.equal(r.statusCode, 503);
-    assert.match(r.body, /prometheus unreachable/);
-    await down.app.close();
-  });
-
-  it("leaves probes alone when the app already serves them", async () => {
-    const a = Fastify();
-    a.get("/readyz", async () => "mine");
-    registerSmi(a, { scopeFor: () => { throw new Error("unused"); }, ready: async () => ({ ok: false, message: "x" }) });
-    await a.ready();
-    assert.equal((await a.inject({ url: "/readyz" })).body, "mine");
     await a.close();
   });
 });

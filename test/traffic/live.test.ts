@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { emojivoto } from "../../src/traffic/emojivoto.ts";
-import { expectedInbound } from "../../src/traffic/expected.ts";
+import { expectedInbound } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { startLive, type LiveEndpoint } from "../../src/traffic/live.ts";
 import { buildModel } from "../../src/traffic/model.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bucketAt, countAt, flowBucketsAt } from "../../src/traffic/counters.ts";
 import { emojivoto } from "../../src/traffic/emojivoto.ts";
-import { expectedEdgeCounts, expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../../src/traffic/expected.ts";
+import { expectedEdgeCounts, expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { latencyDistribution, latencyOf } from "../../src/traffic/latency.ts";
 import { LINKERD_LATENCY_BOUNDS_MS } from "../../src/traffic/linkerd.ts";

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { execFile } from "node:child_process";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { emojivoto } from "../../src/traffic/emojivoto.ts";
-import { expectedEdgeCounts } from "../../src/traffic/expected.ts";
+import { expectedEdgeCounts } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { buildModel } from "../../src/traffic/model.ts";
 import { timestamps, writeOpenMetrics, type WriteStats } from "../../src/traffic/openmetrics.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { expectedEdgeCounts, expectedInbound, expectedInboundBuckets, type ExpectedCounts } from "../../src/traffic/expected.ts";
+import { expectedEdgeCounts, expectedInbound, expectedInboundBuckets, type ExpectedCounts } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
 import { workloadOf } from "../../src/traffic/model.ts";

@@ -19,7 +19,7 @@ import { by, eq, type Matcher, neq, oneOf, selector } from "../../prometheus/pro
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { type WorkloadResolver, workloadAsKind } from "../infer.ts";
 import { keySet } from "../refs.ts";
-import { bucketRatesQuery, StatsAccumulator } from "../results.ts";
+import { accumulate, bucketRatesQuery, type EdgePair, edgesOfPairs } from "../results.ts";
 import { ConsulDirectory, directoryQuery } from "./directory.ts";
 import {
   CONSUL,
@@ -36,6 +36,8 @@ interface Side {
   readonly namespace: string;
   readonly service: string;
 }
+
+const isSuccess = (s: Sample): boolean => consulSuccess(s.labels[CONSUL.codeClass]);
 
 const LOCAL: Side = { namespace: CONSUL.namespace, service: CONSUL.service };
 const UPSTREAM: Side = { namespace: CONSUL.dstNamespace, service: CONSUL.dstService };
@@ -61,21 +63,12 @@ export class ConsulAdapter implements MeshAdapter {
     ]);
 
     const wanted = keySet(batch.refs);
-    const acc = new StatsAccumulator();
     const keyOf = (s: Sample): string | null => {
       const ref = this.refOf(batch.kind, s.labels, LOCAL, true, directory);
       const key = ref && refKey(ref);
       return key && wanted.has(key) ? key : null;
     };
-    for (const s of counts) {
-      const key = keyOf(s);
-      if (key) acc.addCount(key, consulSuccess(s.labels[CONSUL.codeClass]), s.value);
-    }
-    for (const s of buckets) {
-      const key = keyOf(s);
-      if (key) acc.addBucket(key, s);
-    }
-    return acc.toMap();
+    return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 
   async edges(batch: StatsBatch): Promise<EdgeStats[]> {
@@ -93,35 +86,17 @@ export class ConsulAdapter implements MeshAdapter {
       this.directory(batch),
     ]);
 
-    const pairs = new Map<string, { from: ResourceRef; to: ResourceRef }>();
-    const acc = new StatsAccumulator();
+    // Consul connect only carries mutually authenticated TLS between sidecars.
+    const pairs = new Map<string, EdgePair>();
     const pairOf = (s: Sample): string | null => {
       const from = this.refOf(batch.kind, s.labels, LOCAL, false, directory);
       const to = this.refOf(batch.kind, s.labels, UPSTREAM, false, directory);
       if (!from || !to) return null; // a peer of another kind
       const key = `${refKey(from)}>${refKey(to)}`;
-      if (!pairs.has(key)) pairs.set(key, { from, to });
+      if (!pairs.has(key)) pairs.set(key, { from, to, mtls: true });
       return key;
     };
-    for (const s of counts) {
-      const key = pairOf(s);
-      if (key) acc.addCount(key, consulSuccess(s.labels[CONSUL.codeClass]), s.value);
-    }
-    for (const s of buckets) {
-      const key = pairOf(s);
-      if (key) acc.addBucket(key, s);
-    }
-
-    const wanted = keySet(batch.refs);
-    const out: EdgeStats[] = [];
-    for (const [key, pair] of pairs) {
-      const stats = acc.get(key);
-      if (!stats || stats.success + stats.failure <= 0) continue;
-      // Consul connect only carries mutually authenticated TLS between sidecars.
-      if (wanted.has(refKey(pair.from))) out.push({ direction: "TO", resource: pair.from, peer: pair.to, stats, mtls: true });
-      if (wanted.has(refKey(pair.to))) out.push({ direction: "FROM", resource: pair.to, peer: pair.from, stats, mtls: true });
-    }
-    return out;
+    return edgesOfPairs(pairs, accumulate(counts, buckets, pairOf, isSuccess), batch.refs);
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {

@@ -19,7 +19,7 @@ import { by, eq, type Matcher, oneOf, selector } from "../../prometheus/promql.t
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { type WorkloadResolver, workloadAsKind, workloadNamesFor } from "../infer.ts";
 import { keySet } from "../refs.ts";
-import { bucketRatesQuery, StatsAccumulator } from "../results.ts";
+import { accumulate, bucketRatesQuery, edgesOfPairs } from "../results.ts";
 import { directoryQuery, IstioDirectory } from "./directory.ts";
 import { DURATION_BUCKETS, ISTIO, REQUESTS, UNKNOWN } from "./labels.ts";
 
@@ -36,6 +36,8 @@ const DST: Side = { namespace: ISTIO.dstNamespace, workload: ISTIO.dstWorkload }
 export function istioSuccess(responseCode: string | undefined): boolean {
   return !/^5\d\d$/.test(responseCode ?? "");
 }
+
+const isSuccess = (s: Sample): boolean => istioSuccess(s.labels[ISTIO.responseCode]);
 
 /** Mutual TLS of an edge from the destination's connection_security_policy values; mixed traffic is not mTLS. */
 export function istioMtls(policies: ReadonlySet<string>): boolean | null {
@@ -64,21 +66,12 @@ export class IstioAdapter implements MeshAdapter {
     ]);
 
     const wanted = keySet(batch.refs);
-    const acc = new StatsAccumulator();
     const keyOf = (s: Sample): string | null => {
       const ref = this.refOf(batch.kind, s.labels, DST, true, directory);
       const key = ref && refKey(ref);
       return key && wanted.has(key) ? key : null;
     };
-    for (const s of counts) {
-      const key = keyOf(s);
-      if (key) acc.addCount(key, istioSuccess(s.labels[ISTIO.responseCode]), s.value);
-    }
-    for (const s of buckets) {
-      const key = keyOf(s);
-      if (key) acc.addBucket(key, s);
-    }
-    return acc.toMap();
+    return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 
   async edges(batch: StatsBatch): Promise<EdgeStats[]> {
@@ -100,41 +93,21 @@ export class IstioAdapter implements MeshAdapter {
     ]);
 
     const pairs = new Map<string, { from: ResourceRef; to: ResourceRef; policies: Set<string> }>();
-    const acc = new StatsAccumulator();
-    const pairOf = (s: Sample, create: boolean): string | null => {
+    const pairOf = (s: Sample): string | null => {
       const from = this.refOf(batch.kind, s.labels, SRC, false, directory);
       const to = this.refOf(batch.kind, s.labels, DST, false, directory);
       if (!from || !to) return null; // the peer is unknown (unmeshed) or of another kind
       const key = `${refKey(from)}>${refKey(to)}`;
-      if (!pairs.has(key)) {
-        if (!create) return null;
-        pairs.set(key, { from, to, policies: new Set() });
-      }
+      if (!pairs.has(key)) pairs.set(key, { from, to, policies: new Set() });
       return key;
     };
-    for (const s of counts) {
-      const key = pairOf(s, true);
-      if (key) acc.addCount(key, istioSuccess(s.labels[ISTIO.responseCode]), s.value);
-    }
-    for (const s of buckets) {
-      const key = pairOf(s, false);
-      if (key) acc.addBucket(key, s);
-    }
+    const acc = accumulate(counts, buckets, pairOf, isSuccess);
     for (const s of security) {
-      const key = pairOf(s, false);
+      const key = pairOf(s);
       if (key && s.value > 0) pairs.get(key)!.policies.add(s.labels[ISTIO.security] ?? "");
     }
-
-    const wanted = keySet(batch.refs);
-    const out: EdgeStats[] = [];
-    for (const [key, pair] of pairs) {
-      const stats = acc.get(key);
-      if (!stats || stats.success + stats.failure <= 0) continue;
-      const mtls = istioMtls(pair.policies);
-      if (wanted.has(refKey(pair.from))) out.push({ direction: "TO", resource: pair.from, peer: pair.to, stats, mtls });
-      if (wanted.has(refKey(pair.to))) out.push({ direction: "FROM", resource: pair.to, peer: pair.from, stats, mtls });
-    }
-    return out;
+    const edges = new Map([...pairs].map(([key, p]) => [key, { from: p.from, to: p.to, mtls: istioMtls(p.policies) }]));
+    return edgesOfPairs(edges, acc, batch.refs);
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {

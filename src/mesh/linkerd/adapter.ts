@@ -2,7 +2,7 @@
 // response_latency_ms series. Resource stats use the server's (inbound) view;
 // edges use the client's (outbound) view, which names both ends.
 
-import type { EdgeDirection, EdgeStats } from "../../domain/edges.ts";
+import type { EdgeStats } from "../../domain/edges.ts";
 import type { RawStats } from "../../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../../domain/resource.ts";
 import { promRange } from "../../domain/window.ts";
@@ -10,7 +10,7 @@ import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { groupLabels, keySet, refFromLabels, refMatchers } from "../refs.ts";
-import { bucketRatesQuery, StatsAccumulator } from "../results.ts";
+import { accumulate, bucketRatesQuery, edgesOfPairs } from "../results.ts";
 import { dstLabels, selfLabels } from "./labels.ts";
 
 const RESPONSES = "response_total";
@@ -33,21 +33,12 @@ export class LinkerdAdapter implements MeshAdapter {
     ]);
 
     const wanted = keySet(batch.refs);
-    const acc = new StatsAccumulator();
     const keyOf = (s: Sample): string | null => {
       const ref = refFromLabels(batch.kind, s.labels, labels);
       const key = ref && refKey(ref);
       return key && wanted.has(key) ? key : null;
     };
-    for (const s of counts) {
-      const key = keyOf(s);
-      if (key) acc.addCount(key, s.labels.classification !== "failure", s.value);
-    }
-    for (const s of buckets) {
-      const key = keyOf(s);
-      if (key) acc.addBucket(key, s);
-    }
-    return acc.toMap();
+    return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 
   async edges(batch: StatsBatch): Promise<EdgeStats[]> {
@@ -67,7 +58,6 @@ export class LinkerdAdapter implements MeshAdapter {
     ]);
 
     const pairs = new Map<string, { from: ResourceRef; to: ResourceRef; tls: Set<string> }>();
-    const acc = new StatsAccumulator();
     const pairOf = (s: Sample): string | null => {
       const from = refFromLabels(batch.kind, s.labels, src);
       const to = refFromLabels(batch.kind, s.labels, dst);
@@ -76,29 +66,13 @@ export class LinkerdAdapter implements MeshAdapter {
       if (!pairs.has(key)) pairs.set(key, { from, to, tls: new Set() });
       return key;
     };
+    const acc = accumulate(counts, buckets, pairOf, isSuccess);
     for (const s of counts) {
       const key = pairOf(s);
-      if (!key) continue;
-      acc.addCount(key, s.labels.classification !== "failure", s.value);
-      if (s.value > 0) pairs.get(key)!.tls.add(s.labels.tls ?? "");
+      if (key && s.value > 0) pairs.get(key)!.tls.add(s.labels.tls ?? "");
     }
-    for (const s of buckets) {
-      const key = pairOf(s);
-      if (key) acc.addBucket(key, s);
-    }
-
-    const wanted = keySet(batch.refs);
-    const out: EdgeStats[] = [];
-    for (const [key, pair] of pairs) {
-      const stats = acc.get(key);
-      if (!stats || stats.success + stats.failure <= 0) continue;
-      const mtls = mtlsOf(pair.tls);
-      const push = (direction: EdgeDirection, resource: ResourceRef, peer: ResourceRef) =>
-        out.push({ direction, resource, peer, stats, mtls });
-      if (wanted.has(refKey(pair.from))) push("TO", pair.from, pair.to);
-      if (wanted.has(refKey(pair.to))) push("FROM", pair.to, pair.from);
-    }
-    return out;
+    const edges = new Map([...pairs].map(([key, p]) => [key, { from: p.from, to: p.to, mtls: mtlsOf(p.tls) }]));
+    return edgesOfPairs(edges, acc, batch.refs);
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
@@ -118,6 +92,9 @@ export class LinkerdAdapter implements MeshAdapter {
     return samples.some((s) => s.value > 0);
   }
 }
+
+/** Linkerd classifies: failure is a 5xx or a gRPC error; a 4xx is a success. */
+const isSuccess = (s: Sample): boolean => s.labels.classification !== "failure";
 
 /** Linkerd's tls label is "true" for mTLS; anything else is plaintext. Mixed traffic is not mTLS. */
 function mtlsOf(values: ReadonlySet<string>): boolean | null {

@@ -1,0 +1,87 @@
+// The `meshql` command as users run it: bin/meshql.js in a child process.
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { freePort, startPrometheus, type PrometheusInstance } from "./harness/prometheus.ts";
+
+const BIN = fileURLToPath(new URL("../bin/meshql.js", import.meta.url));
+const home = mkdtempSync(join(tmpdir(), "meshql-cli-home-"));
+// No kubeconfig anywhere: the command must not find a cluster on the test machine.
+const env = { PATH: process.env.PATH ?? "", HOME: home, KUBECONFIG: "" };
+
+function meshql(args: string[], extraEnv: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 30_000 });
+}
+
+let prometheus: PrometheusInstance;
+before(async () => {
+  prometheus = await startPrometheus({});
+});
+after(async () => {
+  await prometheus?.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("meshql command", () => {
+  it("explains every option in --help", () => {
+    const r = meshql(["serve", "--help"]);
+    assert.equal(r.status, 0);
+    for (const flag of ["--mesh", "--prometheus-url", "--listen", "MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_LISTEN", "--kubeconfig", "--tls-cert-file", "--requestheader-client-ca-file"]) {
+      assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
+    }
+  });
+
+  const wrong: Array<[string, string[], Record<string, string>]> = [
+    ["an unknown option", ["serve", "--bogus"], {}],
+    ["an unknown mesh", ["serve", "--mesh", "kuma"], {}],
+    ["an unknown mesh from the environment", ["serve"], { MESHQL_MESH: "kuma" }],
+    ["a bad listen address", ["serve", "--listen", "nowhere"], {}],
+    ["a bad window", ["serve", "--default-window", "0s"], {}],
+    ["a default window below two scrapes", ["serve", "--default-window", "30s", "--scrape-interval", "20s"], {}],
+    ["a TLS certificate without a key", ["serve", "--tls-cert-file", "/tmp/x.crt"], {}],
+    ["an unknown command", ["frobnicate"], {}],
+  ];
+  for (const [what, args, extra] of wrong) {
+    it(`answers ${what} with one line and exit code 2`, () => {
+      const r = meshql(args, extra);
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /^meshql: .*\(see meshql --help\)$/m);
+    });
+  }
+
+  it("serves from its environment variables, with /readyz following the backend", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, "serve"], {
+      env: { ...env, MESHQL_MESH: "linkerd", MESHQL_PROMETHEUS_URL: prometheus.url, MESHQL_LISTEN: `127.0.0.1:${port}` },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      let ready: Response | null = null;
+      for (let i = 0; i < 100 && !ready; i++) {
+        ready = await fetch(`${base}/readyz?verbose`).catch(() => null);
+        if (!ready) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(ready, `the server came up: ${stderr}`);
+      assert.equal(ready.status, 200);
+      assert.match(await ready.text(), /\[\+\]mesh ok: linkerd/);
+      assert.match(stderr, /no Kubernetes connection/);
+      const gql = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ resources(kind: NAMESPACE) { name } }" }) });
+      assert.deepEqual(await gql.json(), { data: { resources: [] } });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, /^meshql_backend_queries_total\{outcome="ok"\} [1-9]/m);
+      assert.match(metrics, /^meshql_backend_query_duration_seconds_count\{outcome="ok"\} [1-9]/m);
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+  });
+});
