@@ -14,10 +14,10 @@ import { windowOfSeconds } from "../../src/domain/window.ts";
 import { createGateway, type Gateway } from "../../src/server/gateway.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
-import type { Workload } from "../../src/traffic/model.ts";
 import { makeTestPki, type Pem, type TestPki } from "../fakes/certs.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
-import { daemonSet, deployment, job, type KubeObject, namespace, type OwnerSpec, pod, replicaSet, statefulSet } from "../fakes/kube-objects.ts";
+import { namespace } from "../fakes/kube-objects.ts";
+import { objectsOf } from "../fakes/model-cluster.ts";
 import { DATA, HISTORY, SHOP, STEP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 
@@ -28,30 +28,6 @@ let prometheus: PrometheusInstance;
 let gateway: Gateway;
 let base: string;
 let dir: string;
-
-/** The cluster objects of one workload of the model: the workload, its ReplicaSet, its pods. */
-function objectsOf(w: Workload): KubeObject[] {
-  const labels = { app: w.name, tier: w.name === "frontend" ? "web" : "backend" };
-  const sidecars = w.meshed ? ["linkerd-proxy"] : [];
-  const pods = (owner: OwnerSpec) =>
-    w.pods.map((p) => pod(w.namespace, p.name, { owner, labels: { app: w.name }, sidecars }));
-  switch (w.kind) {
-    case "DEPLOYMENT":
-      return [
-        deployment(w.namespace, w.name, labels, w.replicas),
-        replicaSet(w.namespace, w.replicaSet!, w.name, { app: w.name, "pod-template-hash": w.podTemplateHash! }),
-        ...pods({ kind: "ReplicaSet", name: w.replicaSet! }),
-      ];
-    case "REPLICASET":
-      return [replicaSet(w.namespace, w.name, null, labels), ...pods({ kind: "ReplicaSet", name: w.name })];
-    case "STATEFULSET":
-      return [statefulSet(w.namespace, w.name, labels), ...pods({ kind: "StatefulSet", name: w.name })];
-    case "DAEMONSET":
-      return [daemonSet(w.namespace, w.name, labels), ...pods({ kind: "DaemonSet", name: w.name })];
-    case "JOB":
-      return [job(w.namespace, w.name, labels), ...pods({ kind: "Job", name: w.name })];
-  }
-}
 
 before(async () => {
   pki = makeTestPki();
