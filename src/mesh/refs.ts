@@ -2,7 +2,7 @@
 // label) on backend series, shared by the Prometheus-reading adapters.
 
 import type { ResourceKind } from "../domain/kinds.ts";
-import { refKey, type ResourceRef } from "../domain/resource.ts";
+import type { ResourceRef } from "../domain/resource.ts";
 import { type Matcher, oneOf } from "../prometheus/promql.ts";
 
 export interface RefLabels {
@@ -42,9 +42,4 @@ function composedName(series: Readonly<Record<string, string>>, labels: RefLabel
   const owner = series[labels.composed.owner];
   const hash = series[labels.composed.hash];
   return owner && hash ? `${owner}-${hash}` : null;
-}
-
-/** refKey of every ref, for membership tests on answers that cover a superset. */
-export function keySet(refs: readonly ResourceRef[]): Set<string> {
-  return new Set(refs.map(refKey));
 }

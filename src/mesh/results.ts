@@ -124,3 +124,13 @@ export function edgesOfPairs(pairs: ReadonlyMap<string, EdgePair>, acc: StatsAcc
   }
   return out;
 }
+
+/** Keys a sample by the resource it names, or null when that resource was not asked about. */
+export function keyOfWanted(refs: readonly ResourceRef[], refOf: (s: Sample) => ResourceRef | null): (s: Sample) => string | null {
+  const wanted = new Set(refs.map(refKey));
+  return (s) => {
+    const ref = refOf(s);
+    const key = ref && refKey(ref);
+    return key && wanted.has(key) ? key : null;
+  };
+}

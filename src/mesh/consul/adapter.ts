@@ -18,8 +18,7 @@ import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, oneOf, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { type WorkloadResolver, workloadAsKind } from "../infer.ts";
-import { keySet } from "../refs.ts";
-import { accumulate, bucketRatesQuery, type EdgePair, edgesOfPairs } from "../results.ts";
+import { accumulate, bucketRatesQuery, type EdgePair, edgesOfPairs, keyOfWanted } from "../results.ts";
 import { ConsulDirectory, directoryQuery } from "./directory.ts";
 import {
   CONSUL,
@@ -62,12 +61,7 @@ export class ConsulAdapter implements MeshAdapter {
       this.directory(batch),
     ]);
 
-    const wanted = keySet(batch.refs);
-    const keyOf = (s: Sample): string | null => {
-      const ref = this.refOf(batch.kind, s.labels, LOCAL, true, directory);
-      const key = ref && refKey(ref);
-      return key && wanted.has(key) ? key : null;
-    };
+    const keyOf = keyOfWanted(batch.refs, (s) => this.refOf(batch.kind, s.labels, LOCAL, true, directory));
     return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 

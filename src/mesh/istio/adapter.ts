@@ -18,8 +18,7 @@ import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, oneOf, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
 import { type WorkloadResolver, workloadAsKind, workloadNamesFor } from "../infer.ts";
-import { keySet } from "../refs.ts";
-import { accumulate, bucketRatesQuery, edgesOfPairs } from "../results.ts";
+import { accumulate, bucketRatesQuery, edgesOfPairs, keyOfWanted } from "../results.ts";
 import { directoryQuery, IstioDirectory } from "./directory.ts";
 import { DURATION_BUCKETS, ISTIO, REQUESTS, UNKNOWN } from "./labels.ts";
 
@@ -65,12 +64,7 @@ export class IstioAdapter implements MeshAdapter {
       this.directory(batch),
     ]);
 
-    const wanted = keySet(batch.refs);
-    const keyOf = (s: Sample): string | null => {
-      const ref = this.refOf(batch.kind, s.labels, DST, true, directory);
-      const key = ref && refKey(ref);
-      return key && wanted.has(key) ? key : null;
-    };
+    const keyOf = keyOfWanted(batch.refs, (s) => this.refOf(batch.kind, s.labels, DST, true, directory));
     return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 

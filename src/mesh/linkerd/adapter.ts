@@ -9,8 +9,8 @@ import { promRange } from "../../domain/window.ts";
 import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
-import { groupLabels, keySet, refFromLabels, refMatchers } from "../refs.ts";
-import { accumulate, bucketRatesQuery, edgesOfPairs } from "../results.ts";
+import { groupLabels, refFromLabels, refMatchers } from "../refs.ts";
+import { accumulate, bucketRatesQuery, edgesOfPairs, keyOfWanted } from "../results.ts";
 import { dstLabels, selfLabels } from "./labels.ts";
 
 const RESPONSES = "response_total";
@@ -32,12 +32,7 @@ export class LinkerdAdapter implements MeshAdapter {
       this.backend.query(bucketRatesQuery(`rate(${selector(LATENCY_BUCKETS, matchers)}[${range}])`, group), batch.at),
     ]);
 
-    const wanted = keySet(batch.refs);
-    const keyOf = (s: Sample): string | null => {
-      const ref = refFromLabels(batch.kind, s.labels, labels);
-      const key = ref && refKey(ref);
-      return key && wanted.has(key) ? key : null;
-    };
+    const keyOf = keyOfWanted(batch.refs, (s) => refFromLabels(batch.kind, s.labels, labels));
     return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 
