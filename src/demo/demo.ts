@@ -19,6 +19,8 @@ import { createBlocks, findBinary, startPrometheusServer } from "./prometheus.ts
 
 const SCRAPE_SECONDS = 5;
 const HISTORY_SECONDS = 3600;
+/** Generously more than writing the history, backfilling it and starting Prometheus take. */
+const STARTUP_SECONDS = 60;
 
 export async function runDemo(argv: string[]): Promise<void> {
   let values: { mesh?: string; listen?: string };
@@ -45,11 +47,15 @@ export async function runDemo(argv: string[]): Promise<void> {
     const live = await startLive({ model, formats: [format] });
     cleanup.push(() => live.close());
 
-    // The last hour, up to just before scraping starts, so windows of an hour and
-    // `at` in the past work at once. Same counters as the live endpoint: one series.
-    const end = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS - SCRAPE_SECONDS;
+    // The last hour, so windows of an hour and `at` in the past work at once. It
+    // reaches a little past start-up: a gap before the first scrape would make short
+    // windows read low. Prometheus refuses scraped samples older than its newest
+    // block, so the block's samples (the same counters as the live endpoint's)
+    // serve until then, and scrapes continue the same series.
+    const now = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS;
+    const end = now + STARTUP_SECONDS;
     const history = join(dir, "history.om");
-    await writeOpenMetrics(history, model, [format], { start: end - HISTORY_SECONDS, end, step: SCRAPE_SECONDS });
+    await writeOpenMetrics(history, model, [format], { start: now - HISTORY_SECONDS, end, step: SCRAPE_SECONDS });
     const dataDir = join(dir, "data");
     await createBlocks(history, dataDir);
     await rm(history);
