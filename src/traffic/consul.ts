@@ -9,7 +9,11 @@
 //   workload's name when it has none (as if annotated with
 //   consul.hashicorp.com/connect-service);
 // - Consul namespaces mirror Kubernetes namespaces (consul_*_namespace equal
-//   the pods' namespaces), one datacenter "dc1", partition "default";
+//   the pods' namespaces, consul-k8s' mirroring on Consul Enterprise), or,
+//   with `namespaces: "oss"`, every service is in Consul's `default`
+//   namespace as on Consul OSS, which has no namespaces, while Prometheus'
+//   `namespace` and `pod` labels still name the scraped pod; one datacenter
+//   "dc1", partition "default";
 // - Consul connect is mTLS between sidecars whatever the model's edge says;
 //   an unmeshed client reaches the server as through permissive mTLS mode,
 //   so the server's public listener counts it and no client sidecar does;
@@ -43,8 +47,16 @@ export function consulService(w: Workload): string {
   return w.service ?? w.name;
 }
 
+/** How Consul namespaces relate to Kubernetes namespaces. */
+export type ConsulNamespaces = "enterprise" | "oss";
+
+/** The Consul namespace a workload's service registers in. */
+function consulNamespace(w: Workload, namespaces: ConsulNamespaces): string {
+  return namespaces === "oss" ? "default" : w.namespace;
+}
+
 /** Labels of every series of the pod's sidecar: Prometheus' target labels and Consul's static Envoy tags. */
-function consulPodLabels(pod: Pod): Record<string, string> {
+function consulPodLabels(pod: Pod, namespaces: ConsulNamespaces): Record<string, string> {
   const service = consulService(pod.workload);
   return {
     namespace: pod.namespace,
@@ -54,7 +66,7 @@ function consulPodLabels(pod: Pod): Record<string, string> {
     instance: `${pod.ip}:20200`,
     local_cluster: service,
     consul_source_service: service,
-    consul_source_namespace: pod.namespace,
+    consul_source_namespace: consulNamespace(pod.workload, namespaces),
     consul_source_partition: "default",
     consul_source_datacenter: CONSUL_DATACENTER,
   };
@@ -62,22 +74,22 @@ function consulPodLabels(pod: Pod): Record<string, string> {
 
 const codeClass = (status: number): string => String(Math.floor(status / 100));
 
-function downstream(flow: Flow, prefix: string): Record<string, string> {
-  return { ...consulPodLabels(flow.dst), envoy_http_conn_manager_prefix: prefix };
+function downstream(flow: Flow, namespaces: ConsulNamespaces): Record<string, string> {
+  return { ...consulPodLabels(flow.dst, namespaces), envoy_http_conn_manager_prefix: PUBLIC_LISTENER };
 }
 
-function localApp(flow: Flow): Record<string, string> {
-  return { ...consulPodLabels(flow.dst), envoy_cluster_name: "local_app" };
+function localApp(flow: Flow, namespaces: ConsulNamespaces): Record<string, string> {
+  return { ...consulPodLabels(flow.dst, namespaces), envoy_cluster_name: "local_app" };
 }
 
-function upstream(flow: Flow): Record<string, string> {
+function upstream(flow: Flow, namespaces: ConsulNamespaces): Record<string, string> {
   const w = flow.dst.workload;
   const service = consulService(w);
   return {
-    ...consulPodLabels(flow.src),
+    ...consulPodLabels(flow.src, namespaces),
     envoy_cluster_name: service,
     consul_destination_service: service,
-    consul_destination_namespace: w.namespace,
+    consul_destination_namespace: consulNamespace(w, namespaces),
     consul_destination_partition: "default",
     consul_destination_datacenter: CONSUL_DATACENTER,
     consul_destination_routing_type: "internal",
@@ -128,23 +140,23 @@ function addHop(out: Families, stat: "http_downstream" | "cluster_upstream", flo
   out.histogram(`${base}_time`, `Envoy ${stat} request time (ms)`, all.map((g) => flowHistogram(g, ENVOY_LATENCY_BOUNDS_MS)));
 }
 
-function build(model: TrafficModel, trafficOnly: boolean): MetricFamily[] {
+function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulNamespaces): MetricFamily[] {
   const out = new Families();
   const inbound = model.flows.filter((f) => f.dst.workload.meshed);
   const outbound = model.flows.filter((f) => f.src.workload.meshed);
-  addHop(out, "http_downstream", inbound, (f) => downstream(f, PUBLIC_LISTENER));
-  addHop(out, "cluster_upstream", outbound, upstream);
+  addHop(out, "http_downstream", inbound, (f) => downstream(f, namespaces));
+  addHop(out, "cluster_upstream", outbound, (f) => upstream(f, namespaces));
   if (trafficOnly) return out.list();
 
-  addHop(out, "cluster_upstream", inbound, localApp);
+  addHop(out, "cluster_upstream", inbound, (f) => localApp(f, namespaces));
   // Prometheus' own scrapes of each sidecar: one 2xx request per scrape interval on the metrics listener.
   const sidecars = model.pods.filter((p) => p.workload.meshed);
-  const scrapes = sidecars.map((p) => ({ ...consulPodLabels(p), envoy_http_conn_manager_prefix: METRICS_LISTENER }));
+  const scrapes = sidecars.map((p) => ({ ...consulPodLabels(p, namespaces), envoy_http_conn_manager_prefix: METRICS_LISTENER }));
   const perScrape = (labels: Labels): ScalarSeries => ({ labels, value: (t: number) => countAt(1 / SCRAPE_INTERVAL_SECONDS, t) });
   out.scalar("gauge", "envoy_http_downstream_rq_xx", "", scrapes.map((l) => perScrape({ ...l, envoy_response_code_class: "2" })));
   out.scalar("gauge", "envoy_http_downstream_rq_completed", "", scrapes.map(perScrape));
-  out.scalar("gauge", "envoy_server_live", "Envoy server liveness", sidecars.map((p) => constantSeries(consulPodLabels(p), 1)));
-  out.scalar("gauge", "envoy_control_plane_connected_state", "Envoy xDS connection state", sidecars.map((p) => constantSeries(consulPodLabels(p), 1)));
+  out.scalar("gauge", "envoy_server_live", "Envoy server liveness", sidecars.map((p) => constantSeries(consulPodLabels(p, namespaces), 1)));
+  out.scalar("gauge", "envoy_control_plane_connected_state", "Envoy xDS connection state", sidecars.map((p) => constantSeries(consulPodLabels(p, namespaces), 1)));
 
   if (!model.namespaces.includes(CONTROL_PLANE_NS)) {
     const servers = [0, 1, 2].map((i) => ({
@@ -173,10 +185,16 @@ function build(model: TrafficModel, trafficOnly: boolean): MetricFamily[] {
 export interface ConsulFormatOptions {
   /** Leave out local_app, scrape, liveness and Consul server series (smaller backfills). Default false. */
   readonly trafficOnly?: boolean;
+  /** "enterprise" (default): Consul namespaces mirror Kubernetes ones. "oss": every service is in Consul's `default`. */
+  readonly namespaces?: ConsulNamespaces;
 }
 
 export function consulFormat(options: ConsulFormatOptions = {}): MeshFormat {
-  return { name: options.trafficOnly ? "consul-traffic" : "consul", families: (model) => build(model, options.trafficOnly ?? false) };
+  const trafficOnly = options.trafficOnly ?? false;
+  const namespaces = options.namespaces ?? "enterprise";
+  // The name keys backfill caches, so each variant has its own.
+  const name = ["consul", ...(namespaces === "oss" ? ["oss"] : []), ...(trafficOnly ? ["traffic"] : [])].join("-");
+  return { name, families: (model) => build(model, trafficOnly, namespaces) };
 }
 
 export const consul: MeshFormat = consulFormat();

@@ -24,7 +24,7 @@ import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
 import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
 import { LinkerdAdapter } from "../../src/mesh/linkerd/adapter.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { consul, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
+import { consul, consulFormat, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
 import { expectedBuckets, expectedEdges, expectedInbound, inboundOf, type FlowFilter } from "../fixtures/expected.ts";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
@@ -39,7 +39,7 @@ const model = topologyModel();
 const resolver = modelResolver(model);
 
 interface MeshCase {
-  readonly name: MeshName;
+  readonly name: MeshName | "consul-oss";
   readonly format: MeshFormat;
   readonly bounds: readonly number[];
   readonly make: (prom: PrometheusClient) => MeshAdapter;
@@ -87,6 +87,17 @@ const MESHES: readonly MeshCase[] = [
     // Consul connect is mTLS between sidecars whatever the model says.
     mtls: () => true,
   },
+  {
+    // Consul OSS: no Consul namespaces, every service is in `default`.
+    name: "consul-oss",
+    format: consulFormat({ namespaces: "oss" }),
+    bounds: ENVOY_LATENCY_BOUNDS_MS,
+    make: (q) => new ConsulAdapter(q, resolver),
+    statKinds: ALL,
+    edgeKinds: NOT_POD,
+    expresses: () => true,
+    mtls: () => true,
+  },
 ];
 
 const WINDOWS = [
@@ -95,8 +106,8 @@ const WINDOWS = [
   { seconds: 3600, end: T0 - 600 },
 ] as const;
 
-const proms = new Map<MeshName, PrometheusInstance>();
-const adapters = new Map<MeshName, MeshAdapter>();
+const proms = new Map<MeshCase["name"], PrometheusInstance>();
+const adapters = new Map<MeshCase["name"], MeshAdapter>();
 
 before(async () => {
   const started = performance.now();
@@ -107,14 +118,14 @@ before(async () => {
       adapters.set(m.name, m.make(new PrometheusClient({ baseUrl: prom.url })));
     }),
   );
-  console.log(`# equivalence: 3 Prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  console.log(`# equivalence: ${MESHES.length} Prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
 });
 
 after(async () => {
   await Promise.all([...proms.values()].map((p) => p.stop()));
 });
 
-const adapter = (m: MeshName) => adapters.get(m)!;
+const adapter = (m: MeshCase["name"]) => adapters.get(m)!;
 const at = (t: number) => new Date(t * 1000);
 
 /** Percentiles of `stats` against the model: Prometheus' own interpolation of the model's buckets, and the truth within the bound. */

@@ -91,11 +91,12 @@ describe("Consul PromQL", () => {
     await new ConsulAdapter(r).edges(batch("NAMESPACE", [{ kind: "NAMESPACE", namespace: null, name: "shop" }]));
     assert.equal(
       r.queries[0],
-      "sum by (namespace, consul_destination_namespace, envoy_response_code_class) (" +
+      "sum by (namespace, consul_destination_namespace, consul_destination_service, envoy_response_code_class) (" +
         'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",namespace="shop"}[300s]) or ' +
-        'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",consul_destination_namespace="shop"}[300s]))',
+        // Consul OSS tags every upstream "default" (or nothing): the directory places it.
+        'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",consul_destination_namespace=~"|default|shop"}[300s]))',
     );
-    assert.equal(r.queries.length, 2, "namespaces need no directory");
+    assert.equal(r.queries.length, 3, "namespace edges need the directory to place upstreams");
   });
 });
 

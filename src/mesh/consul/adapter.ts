@@ -5,9 +5,11 @@
 // the same inbound requests again; it has no consul_destination_service and
 // is left out of every query. Envoy's time histograms are in milliseconds.
 //
-// Services map to workloads (directory.ts). NAMESPACE and POD need no
-// mapping; pod-to-pod edges cannot be expressed (clients name a service, not
-// the pod that answered). Consul connect is mTLS between sidecars, always.
+// Services map to workloads (directory.ts), and an upstream's Consul namespace
+// to a Kubernetes one (directory.ts: namespace mirroring or Consul OSS).
+// Resource stats of NAMESPACE and POD need no mapping; pod-to-pod edges cannot
+// be expressed (clients name a service, not the pod that answered). Consul
+// connect is mTLS between sidecars, always.
 
 import type { EdgeStats } from "../../domain/edges.ts";
 import type { ResourceKind } from "../../domain/kinds.ts";
@@ -22,6 +24,7 @@ import { accumulate, bucketRatesQuery, type EdgePair, edgesOfPairs, keyOfWanted 
 import { ConsulDirectory, directoryQuery } from "./directory.ts";
 import {
   CONSUL,
+  CONSUL_DEFAULT_NAMESPACE,
   consulSuccess,
   DOWNSTREAM_TIME_BUCKETS,
   DOWNSTREAM_XX,
@@ -32,6 +35,7 @@ import {
 
 /** The labels naming one end: the sidecar's own (client or server) or the upstream's. */
 interface Side {
+  /** The scraped pod's Kubernetes namespace (LOCAL) or the upstream's Consul namespace. */
   readonly namespace: string;
   readonly service: string;
 }
@@ -55,13 +59,14 @@ export class ConsulAdapter implements MeshAdapter {
     const range = promRange(batch.window);
     const matchers = [eq(CONSUL.prefix, PUBLIC_LISTENER), ...this.matchers(batch.kind, batch.refs, LOCAL, true)];
     const group = this.group(batch.kind, LOCAL, true);
+    const workloads = batch.kind !== "NAMESPACE" && batch.kind !== "POD";
     const [counts, buckets, directory] = await Promise.all([
       this.backend.query(`sum ${by([...group, CONSUL.codeClass])} (increase(${selector(DOWNSTREAM_XX, matchers)}[${range}]))`, batch.at),
       this.backend.query(bucketRatesQuery(`rate(${selector(DOWNSTREAM_TIME_BUCKETS, matchers)}[${range}])`, group), batch.at),
-      this.directory(batch),
+      workloads ? this.directory(batch) : null,
     ]);
 
-    const keyOf = keyOfWanted(batch.refs, (s) => this.refOf(batch.kind, s.labels, LOCAL, true, directory));
+    const keyOf = keyOfWanted(batch.refs, (s) => localRef(batch.kind, s.labels, true, directory));
     return accumulate(counts, buckets, keyOf, isSuccess).toMap();
   }
 
@@ -83,9 +88,9 @@ export class ConsulAdapter implements MeshAdapter {
     // Consul connect only carries mutually authenticated TLS between sidecars.
     const pairs = new Map<string, EdgePair>();
     const pairOf = (s: Sample): string | null => {
-      const from = this.refOf(batch.kind, s.labels, LOCAL, false, directory);
-      const to = this.refOf(batch.kind, s.labels, UPSTREAM, false, directory);
-      if (!from || !to) return null; // a peer of another kind
+      const from = localRef(batch.kind, s.labels, false, directory);
+      const to = upstreamRef(batch.kind, s.labels, directory);
+      if (!from || !to) return null; // a peer of another kind, or in no single Kubernetes namespace
       const key = `${refKey(from)}>${refKey(to)}`;
       if (!pairs.has(key)) pairs.set(key, { from, to, mtls: true });
       return key;
@@ -115,8 +120,7 @@ export class ConsulAdapter implements MeshAdapter {
 
   // ---- helpers ----
 
-  private directory(batch: StatsBatch): Promise<ConsulDirectory | null> {
-    if (batch.kind === "NAMESPACE" || batch.kind === "POD") return Promise.resolve(null);
+  private directory(batch: StatsBatch): Promise<ConsulDirectory> {
     return this.backend.query(directoryQuery(batch.window), batch.at).then((samples) => new ConsulDirectory(samples, this.resolver));
   }
 
@@ -126,28 +130,47 @@ export class ConsulAdapter implements MeshAdapter {
    * superset, filtered exactly after mapping); `server` allows POD.
    */
   private matchers(kind: ResourceKind, refs: readonly ResourceRef[], side: Side, server: boolean): Matcher[] {
-    if (kind === "NAMESPACE") return [oneOf(side.namespace, refs.map((r) => r.name))];
-    const namespaces = oneOf(side.namespace, refs.map((r) => r.namespace ?? ""));
+    const names = refs.map((r) => (kind === "NAMESPACE" ? r.name : (r.namespace ?? "")));
+    // An upstream's Consul namespace is its Kubernetes one when mirrored, else Consul OSS' `default`
+    // or none at all (""): select those too, and keep what the directory places in the refs' namespaces.
+    const namespaces = oneOf(side.namespace, side === UPSTREAM ? [...names, CONSUL_DEFAULT_NAMESPACE, ""] : names);
     if (kind === "POD" && server) return [namespaces, oneOf(CONSUL.pod, refs.map((r) => r.name))];
     return [namespaces];
   }
 
   private group(kind: ResourceKind, side: Side, server: boolean): string[] {
-    if (kind === "NAMESPACE") return [side.namespace];
+    // An upstream needs its service to be placed in a Kubernetes namespace, even in NAMESPACE batches.
+    if (kind === "NAMESPACE" && side === LOCAL) return [side.namespace];
     if (kind === "POD" && server) return [side.namespace, CONSUL.pod];
     return [side.namespace, side.service];
   }
+}
 
-  private refOf(kind: ResourceKind, labels: Readonly<Record<string, string>>, side: Side, server: boolean, directory: ConsulDirectory | null): ResourceRef | null {
-    const namespace = labels[side.namespace];
-    if (!namespace) return null;
-    if (kind === "NAMESPACE") return { kind, namespace: null, name: namespace };
-    if (kind === "POD") {
-      const pod = server ? labels[CONSUL.pod] : undefined;
-      return pod ? { kind, namespace, name: pod } : null;
-    }
-    const service = labels[side.service];
-    if (!service || !directory) return null;
-    return workloadAsKind(directory.get(namespace, service), kind);
+type Labels = Sample["labels"];
+
+/** The resource a sidecar's own labels name: its pod (servers only), its namespace, or its service's workload. */
+function localRef(kind: ResourceKind, labels: Labels, server: boolean, directory: ConsulDirectory | null): ResourceRef | null {
+  const namespace = labels[CONSUL.namespace];
+  if (!namespace) return null;
+  if (kind === "POD") {
+    const pod = server ? labels[CONSUL.pod] : undefined;
+    return pod ? { kind, namespace, name: pod } : null;
   }
+  return serviceRef(kind, namespace, labels[CONSUL.service], directory);
+}
+
+/** The resource behind a client's upstream, once the directory has placed it in a Kubernetes namespace. */
+function upstreamRef(kind: ResourceKind, labels: Labels, directory: ConsulDirectory): ResourceRef | null {
+  const service = labels[CONSUL.dstService];
+  const caller = labels[CONSUL.namespace];
+  if (!service || !caller) return null;
+  const namespace = directory.upstreamNamespace(labels[CONSUL.dstNamespace], service, caller);
+  return namespace === null ? null : serviceRef(kind, namespace, service, directory);
+}
+
+/** The resource of `kind` standing for a service served in a Kubernetes namespace. */
+function serviceRef(kind: ResourceKind, namespace: string, service: string | undefined, directory: ConsulDirectory | null): ResourceRef | null {
+  if (kind === "NAMESPACE") return { kind, namespace: null, name: namespace };
+  if (!service || !directory) return null;
+  return workloadAsKind(directory.get(namespace, service), kind);
 }

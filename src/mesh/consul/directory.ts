@@ -3,17 +3,25 @@
 // a service maps to the workload owning its pods, in their namespace: the
 // resolver's answer (the Kubernetes inventory) when it has one, else the owner
 // most of its pods' names point to, else a Deployment named like the service.
+//
+// The same rows place a client's upstream in a Kubernetes namespace: its
+// labels give a Consul namespace, which is the Kubernetes one only under
+// consul-k8s namespace mirroring (Consul Enterprise). On Consul OSS every
+// service is in `default`, so the upstream's Kubernetes namespace is read
+// from the servers that register that Consul (namespace, service) instead.
 
 import { promRange, type Window } from "../../domain/window.ts";
 import type { Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import { commonPodOwner, type ObservedWorkload, type WorkloadResolver } from "../infer.ts";
-import { CONSUL, DOWNSTREAM_COMPLETED, PUBLIC_LISTENER, UPSTREAM_COMPLETED } from "./labels.ts";
+import { CONSUL, CONSUL_DEFAULT_NAMESPACE, DOWNSTREAM_COMPLETED, PUBLIC_LISTENER, UPSTREAM_COMPLETED } from "./labels.ts";
 
 /** Its text depends only on the period (and a listing's namespace), so one window's calls share it. */
 export function directoryQuery(period: Window, namespace: string | null = null): string {
   const scoped = (matchers: Matcher[]): Matcher[] => (namespace === null ? matchers : [...matchers, eq(CONSUL.namespace, namespace)]);
-  const group = by([CONSUL.namespace, CONSUL.service, CONSUL.pod]);
+  // Only the servers' rows keep the listener prefix (upstream stats have none), so a pod that both
+  // serves and calls gives two rows, which `or` keeps apart, and the servers can be told from clients.
+  const group = by([CONSUL.namespace, CONSUL.srcNamespace, CONSUL.service, CONSUL.pod, CONSUL.prefix]);
   const range = promRange(period);
   // Servers show on their public listener, clients on their upstream clusters (local_app has no destination).
   return (
@@ -22,8 +30,14 @@ export function directoryQuery(period: Window, namespace: string | null = null):
   );
 }
 
+/** Consul OSS has no namespaces: its tag says `default`, or is missing on older versions. */
+const consulNamespaceOf = (label: string | undefined): string => label || CONSUL_DEFAULT_NAMESPACE;
+const key = (namespace: string, service: string): string => `${namespace}/${service}`;
+
 export class ConsulDirectory {
   private readonly services = new Map<string, ObservedWorkload>();
+  /** `<Consul namespace>/<service>` -> the Kubernetes namespaces of the pods seen serving it. */
+  private readonly servers = new Map<string, Set<string>>();
 
   constructor(
     samples: readonly Sample[],
@@ -34,22 +48,42 @@ export class ConsulDirectory {
       const namespace = s.labels[CONSUL.namespace];
       const service = s.labels[CONSUL.service];
       if (!namespace || !service) continue;
-      const key = `${namespace}/${service}`;
-      let entry = pods.get(key);
-      if (!entry) pods.set(key, (entry = { namespace, service, pods: new Set() }));
+      let entry = pods.get(key(namespace, service));
+      if (!entry) pods.set(key(namespace, service), (entry = { namespace, service, pods: new Set() }));
       const pod = s.labels[CONSUL.pod];
       if (pod) entry.pods.add(pod);
+      if (s.labels[CONSUL.prefix] === PUBLIC_LISTENER) {
+        const served = key(consulNamespaceOf(s.labels[CONSUL.srcNamespace]), service);
+        const namespaces = this.servers.get(served) ?? new Set<string>();
+        this.servers.set(served, namespaces.add(namespace));
+      }
     }
-    for (const [key, e] of pods) this.services.set(key, this.owner(e.namespace, e.service, e.pods));
+    for (const [k, e] of pods) this.services.set(k, this.owner(e.namespace, e.service, e.pods));
   }
 
   /** The workload behind a service; one never seen serving (e.g. outside the mesh) falls back like the rest. */
   get(namespace: string, service: string): ObservedWorkload {
-    return this.services.get(`${namespace}/${service}`) ?? this.owner(namespace, service, new Set());
+    return this.services.get(key(namespace, service)) ?? this.owner(namespace, service, new Set());
   }
 
   all(): IterableIterator<ObservedWorkload> {
     return this.services.values();
+  }
+
+  /**
+   * The Kubernetes namespace of the upstream `service` in Consul namespace
+   * `consulNamespace` (the label's value) that a client in `callerNamespace`
+   * calls: the one namespace whose pods serve it; of several, the caller's
+   * own; otherwise null (ambiguous, or `default` with no server seen). A
+   * service no server was seen for in a named Consul namespace is read as
+   * mirrored. docs/meshes.md states the rule.
+   */
+  upstreamNamespace(consulNamespace: string | undefined, service: string, callerNamespace: string): string | null {
+    const namespace = consulNamespaceOf(consulNamespace);
+    const served = this.servers.get(key(namespace, service));
+    if (!served) return namespace === CONSUL_DEFAULT_NAMESPACE ? null : namespace;
+    if (served.size === 1) return [...served][0]!;
+    return served.has(callerNamespace) ? callerNamespace : null;
   }
 
   private owner(namespace: string, service: string, pods: ReadonlySet<string>): ObservedWorkload {

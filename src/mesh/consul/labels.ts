@@ -18,12 +18,19 @@ export const CONSUL = {
   /** The local service of the sidecar (a static tag on all its stats). */
   service: "consul_source_service",
   dstService: "consul_destination_service",
-  /** A Consul namespace; meshql reads it as the Kubernetes namespace (namespace mirroring). */
+  /**
+   * Consul namespaces: the sidecar's own and its upstream's. They equal the
+   * Kubernetes namespaces only under namespace mirroring (directory.ts).
+   */
+  srcNamespace: "consul_source_namespace",
   dstNamespace: "consul_destination_namespace",
   /** Added by Prometheus: the scraped pod's Kubernetes namespace and name. */
   namespace: "namespace",
   pod: "pod",
 } as const;
+
+/** The only Consul namespace on Consul OSS; also Consul Enterprise's default one. */
+export const CONSUL_DEFAULT_NAMESPACE = "default";
 
 /** Failure is a 5xx, as for every mesh: a 404 is the server answering correctly. */
 export function consulSuccess(codeClass: string | undefined): boolean {
