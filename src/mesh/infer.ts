@@ -12,7 +12,7 @@
 // `<5>` is 5 chars of KUBE_ALPHABET. Limits are documented in docs/meshes.md.
 
 import type { ResourceKind } from "../domain/kinds.ts";
-import type { ResourceRef } from "../domain/resource.ts";
+import { compareRefs, refKey, type ResourceRef } from "../domain/resource.ts";
 
 /** The alphabet of Kubernetes' generated suffixes and pod-template-hashes (no vowels, no look-alikes). */
 const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
@@ -129,6 +129,17 @@ export function workloadAsKind(w: ObservedWorkload, kind: ResourceKind): Resourc
     return sets.size === 1 ? { kind, namespace: w.namespace, name: [...sets][0]! } : null;
   }
   return w.kind === kind ? { kind, namespace: w.namespace, name: w.name } : null;
+}
+
+/** The resources of `kind` that observed workloads stand for, each once, sorted. */
+export function resourcesOfKind(workloads: Iterable<ObservedWorkload>, kind: ResourceKind): ResourceRef[] {
+  const out = new Map<string, ResourceRef>();
+  for (const w of workloads) {
+    const refs: ResourceRef[] =
+      kind === "POD" ? [...w.pods].map((pod) => ({ kind: "POD" as const, namespace: w.namespace, name: pod })) : [workloadAsKind(w, kind)].flatMap((r) => r ?? []);
+    for (const r of refs) out.set(refKey(r), r);
+  }
+  return [...out.values()].sort(compareRefs);
 }
 
 /**

@@ -14,12 +14,12 @@
 import type { EdgeStats } from "../../domain/edges.ts";
 import type { ResourceKind } from "../../domain/kinds.ts";
 import type { RawStats } from "../../domain/metrics.ts";
-import { compareRefs, refKey, type ResourceRef } from "../../domain/resource.ts";
+import { refKey, type ResourceRef } from "../../domain/resource.ts";
 import { promRange } from "../../domain/window.ts";
 import type { InstantQuerier, Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, oneOf, selector } from "../../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, StatsBatch } from "../adapter.ts";
-import { type WorkloadResolver, workloadAsKind } from "../infer.ts";
+import { resourcesOfKind, type WorkloadResolver, workloadAsKind } from "../infer.ts";
 import { accumulate, bucketRatesQuery, type EdgePair, edgesOfPairs, keyOfWanted } from "../results.ts";
 import { ConsulDirectory, directoryQuery } from "./directory.ts";
 import {
@@ -100,16 +100,7 @@ export class ConsulAdapter implements MeshAdapter {
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
     const samples = await this.backend.query(directoryQuery(scope.lookback, scope.namespace), scope.at);
-    const directory = new ConsulDirectory(samples, this.resolver);
-    const out = new Map<string, ResourceRef>();
-    for (const w of directory.all()) {
-      const refs: ResourceRef[] =
-        scope.kind === "POD"
-          ? [...w.pods].map((pod) => ({ kind: "POD" as const, namespace: w.namespace, name: pod }))
-          : [workloadAsKind(w, scope.kind)].flatMap((r) => r ?? []);
-      for (const r of refs) out.set(refKey(r), r);
-    }
-    return [...out.values()].sort(compareRefs);
+    return resourcesOfKind(new ConsulDirectory(samples, this.resolver).all(), scope.kind);
   }
 
   async detect(at: Date): Promise<boolean> {
