@@ -65,7 +65,7 @@ describe("SMI routes", () => {
     const { app: a } = await app();
     const one = await get(a, `${B}/namespaces/shop/deployments/frontend`);
     assert.equal(one.code, 200);
-    assert.match(one.type, /^application\/json/);
+    assert.equal(one.type, "application/json; charset=utf-8");
     assert.equal(one.body.kind, "TrafficMetrics");
     assert.deepEqual(one.body.resource, { kind: "Deployment", namespace: "shop", name: "frontend" });
     assert.equal((await get(a, `${B}/namespaces/shop/deployments/frontend/`)).raw, one.raw);
