@@ -15,6 +15,8 @@ import { goJson } from "../../src/smi/json.ts";
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), "..", "golden", "smi");
 const METRICS = ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"];
 
+const KUBE_KINDS = ["Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "Namespace"];
+
 type Doc = Record<string, unknown>;
 
 /** The keys, in order, that Go's encoding/json writes for these structs (omitempty fields may be absent). */
@@ -32,6 +34,10 @@ function assertTrafficMetrics(tm: Doc, where: string): void {
   // metav1.Duration: Go's Duration.String(), which ParseDuration reads back to the same text.
   assert.equal(formatGoDuration(parseGoDuration(tm.window as string)), tm.window, `${where}.window`);
   assertKeys(tm.resource, ["kind", "namespace", "name"], ["namespace"], `${where}.resource`);
+  // Kubernetes' spelling, a documented difference from the SDK's "Daemonset"/"Statefulset".
+  for (const r of [tm.resource, (tm.edge as Doc).resource]) {
+    if (r) assert.ok(KUBE_KINDS.includes((r as Doc).kind as string), `${where}: kind ${(r as Doc).kind}`);
+  }
   assertKeys(tm.edge, ["direction", "resource"], [], `${where}.edge`);
   const metrics = tm.metrics as Array<{ name: string; unit?: string; value: string }>;
   assert.deepEqual(metrics.map((m) => m.name), METRICS, `${where}: all five metrics, in the SDK's order`);
@@ -51,6 +57,8 @@ describe("golden answers have the reference's wire shape", () => {
   it("the golden set covers every path shape", () => {
     const kinds = new Set(files.map((f) => (JSON.parse(readFileSync(join(GOLDEN, f), "utf8")) as Doc).kind));
     for (const k of ["APIResourceList", "TrafficMetrics", "TrafficMetricsList", "Status"]) assert.ok(kinds.has(k), k);
+    const all = files.map((f) => readFileSync(join(GOLDEN, f), "utf8")).join("\n");
+    for (const kind of ['"kind":"DaemonSet"', '"kind":"StatefulSet"']) assert.ok(all.includes(kind), kind);
   });
   for (const file of files) {
     it(file, () => {
