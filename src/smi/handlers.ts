@@ -8,7 +8,7 @@ import type { RequestScope } from "../service/types.ts";
 import { apiGroup, apiGroupList, apiResourceList } from "./discovery.ts";
 import type { SmiParams } from "./params.ts";
 import type { SmiRoute } from "./router.ts";
-import { compareEdges, edgeList, edgeTrafficMetrics, resourceList, resourceTrafficMetrics } from "./shape.ts";
+import { edgeList, edgeTrafficMetrics, resourceList, resourceTrafficMetrics } from "./shape.ts";
 
 /** Documents that need no service: discovery. */
 export function staticDocument(route: SmiRoute): object | null {
@@ -49,8 +49,8 @@ export async function executeSmi(route: SmiRoute, params: SmiParams, scope: Requ
     case "edges": {
       const view = await scope.getResource(route.kind.kind, route.namespace, route.name);
       if (!view) throw notFound(route.kind, route.namespace, route.name);
-      const edges = await scope.edges(view.ref, q, null);
-      const items = [...edges].sort(compareEdges).map((e) => edgeTrafficMetrics(e, scope.now));
+      // The service orders edges, for both transports alike.
+      const items = (await scope.edges(view.ref, q, null)).map((e) => edgeTrafficMetrics(e, scope.now));
       return edgeList(view.ref, items);
     }
     default:

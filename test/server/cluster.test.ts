@@ -200,6 +200,21 @@ describe("in a cluster", () => {
     assert.ok(items.length > 0 && items.every((i) => i.edge.resource.namespace === SHOP), JSON.stringify(items.map((i) => i.edge.resource)));
   });
 
+  it("resolves edge peers and the edge's own resource from the inventory, like any other resource", async () => {
+    const query = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m") { resource { name inCluster labels { key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }`;
+    const result = await graphql(asUser("alice"), query);
+    assert.equal(result.status, 200, JSON.stringify(result.json));
+    const edges = (result.json.data as { resource: { edges: Array<Record<string, { name: string; inCluster: boolean | null; labels: unknown[] | null; pods: unknown }>> } }).resource.edges;
+    assert.ok(edges.length > 0);
+    for (const e of edges) {
+      for (const side of [e.resource!, e.peer!]) {
+        assert.equal(side.inCluster, true, `${side.name} exists in the cluster`);
+        assert.ok(side.labels && side.labels.length > 0, `${side.name} has its labels`);
+        assert.ok(side.pods, `${side.name} has its pod counts`);
+      }
+    }
+  });
+
   it("answers REST with 403 outside the user's namespaces and lists idle workloads inside them", async () => {
     const forbidden = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/data/deployments");
     assert.equal(forbidden.status, 403);
