@@ -28,7 +28,15 @@ export function createLogger(options: LogOptions, destination?: DestinationStrea
   const base = { level: options.level, base: { service: "meshql" }, redact: { paths: REDACT, censor: "[redacted]" } };
   const format = options.format === "auto" ? (process.stdout.isTTY ? "pretty" : "json") : options.format;
   if (format === "pretty") {
-    const stream = pretty({ destination: destination ?? 1, sync: true, colorize: !destination && process.stdout.isTTY, ignore: "pid,hostname,service", translateTime: "SYS:HH:MM:ss.l" });
+    // One line per entry, as in JSON; a stack still gets its own lines.
+    const stream = pretty({
+      destination: destination ?? 1,
+      sync: true,
+      colorize: !destination && process.stdout.isTTY,
+      singleLine: true,
+      ignore: "pid,hostname,service",
+      translateTime: "SYS:HH:MM:ss.l",
+    });
     return pino(base, stream);
   }
   return destination ? pino(base, destination) : pino(base);
