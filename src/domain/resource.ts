@@ -40,6 +40,6 @@ export function compareRefs(a: ResourceRef, b: ResourceRef): number {
 }
 
 /** Code-unit order (what `<` does on strings); localeCompare would vary with the machine's ICU and locale. */
-export function compareCodeUnits(a: string, b: string): number {
+function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -55,12 +55,12 @@ function shorten(text: string, max: number): string {
 }
 
 /** user:password@ in any URL of the text goes: backend URLs may carry basic-auth credentials. */
-export function withoutCredentials(text: string): string {
+function withoutCredentials(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, "$1");
 }
 
 /** The backend's address as it may be logged: no credentials, no query string. */
-export function safeBackendUrl(baseUrl: string): string {
+function safeBackendUrl(baseUrl: string): string {
   try {
     const url = new URL(baseUrl);
     return `${url.protocol}//${url.host}${url.pathname}`;
@@ -81,14 +81,17 @@ export interface FailedQuery {
 
 /** One warn line per failed backend query: enough to tell a misconfigured backend from an outage. */
 export function logFailedQuery(log: Logger, backendUrl: string, failed: FailedQuery): void {
+  const url = safeBackendUrl(backendUrl);
+  // The error may quote the configured URL whole (query string included): it is said the safe way.
+  const text = (failed.error instanceof Error ? failed.error.message : String(failed.error)).split(backendUrl).join(url);
   log.warn(
     {
       event: "backend_query_failed",
       kind: failed.outcome,
       ...(failed.httpStatus === undefined ? {} : { httpStatus: failed.httpStatus }),
-      backendError: shorten(withoutCredentials(failed.error instanceof Error ? failed.error.message : String(failed.error)), ERROR_TEXT_MAX),
+      backendError: shorten(withoutCredentials(text), ERROR_TEXT_MAX),
       promql: shorten(failed.query, PROMQL_MAX),
-      url: safeBackendUrl(backendUrl),
+      url,
       durationMs: Math.round(failed.seconds * 1000),
     },
     "backend query failed",

@@ -24,12 +24,12 @@ const broken: Inventory = {
 let log: CapturedLog;
 let gateway: Gateway;
 
-async function start(level: "info" | "warn" = "info"): Promise<{ gateway: Gateway; log: CapturedLog }> {
+async function start(level: "info" | "warn" = "info", prometheusUrl = "http://127.0.0.1:9"): Promise<{ gateway: Gateway; log: CapturedLog }> {
   const log = captureLog(level);
   const gateway = await createGateway({
     mesh: "linkerd",
-    // Nothing listens here: these tests never reach the backend.
-    prometheusUrl: "http://127.0.0.1:9",
+    // Nothing listens there: the backend fails every query it is asked.
+    prometheusUrl,
     defaultWindow: windowOfSeconds(60),
     scrapeInterval: windowOfSeconds(10),
     seenLookback: windowOfSeconds(3600),
@@ -127,6 +127,26 @@ describe("logs", () => {
     assert.equal(response.statusCode, 200);
     assert.ok(requestLines(log.lines()).some((l) => l.method === "POST" && l.path === "/graphql"));
     assert.doesNotMatch(log.text(), /never-log-me|Bearer|authorization/i);
+  });
+
+  it("logs a failed backend query without the credentials of the backend's URL", async () => {
+    const withPassword = await start("info", "http://meshql:hunter2@127.0.0.1:9/prom/?tenant=t1");
+    try {
+      const response = await withPassword.gateway.app.inject({ url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?window=1m" });
+      assert.equal(response.statusCode, 503);
+      const failed = withPassword.log.lines().filter((l) => l.event === "backend_query_failed");
+      assert.ok(failed.length > 0);
+      for (const line of failed) {
+        assert.equal(line.kind, "unreachable");
+        assert.equal(line.httpStatus, undefined, "no HTTP answer came");
+        assert.equal(line.url, "http://127.0.0.1:9/prom/");
+        assert.match(String(line.promql), /^group by \(namespace, deployment\)/);
+        assert.ok(String(line.backendError).length > 0);
+      }
+      assert.doesNotMatch(withPassword.log.text(), /hunter2|tenant/);
+    } finally {
+      await withPassword.gateway.close();
+    }
   });
 
   it("leaves out what is below the level", async () => {
