@@ -168,6 +168,15 @@ describe("a failing batch fails only its own fields", () => {
     const base = "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog";
     const ok = await gateway.app.inject({ url: `${base}?window=5m` });
     assert.equal(ok.statusCode, 200);
+    const edges = await gateway.app.inject({ url: `${base}/edges?window=5m` });
+    assert.equal(edges.statusCode, 200);
+    assert.deepEqual(
+      (edges.json().items as Array<{ edge: { direction: string; resource: { namespace: string; name: string } } }>).map(
+        (i) => `${i.edge.direction.toUpperCase()} ${i.edge.resource.namespace}/${i.edge.resource.name}`,
+      ),
+      expectedEdges(model, REFS.catalog, "DEPLOYMENT", T0 - 300, T0).map((e) => `${e.direction} ${e.peer.namespace}/${e.peer.name}`),
+      "the same edge order as GraphQL's",
+    );
     for (const url of [`${base}?window=1h`, `${base}/edges?window=1h`]) {
       const failed = await gateway.app.inject({ url });
       assert.equal(failed.statusCode, 503, url);
