@@ -1,7 +1,7 @@
 // The one query layer behind GraphQL and REST: input checks, inventory joins,
 // authorization and batched metrics. Transports only translate shapes.
 
-import type { EdgeDirection } from "../domain/edges.ts";
+import { compareEdges, type EdgeDirection } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
 import { goldenMetrics, type GoldenMetrics } from "../domain/metrics.ts";
@@ -139,7 +139,8 @@ class Scope implements RequestScope {
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
     await this.require([getCheck(ref, "edges")]);
     const stats = await this.loaders.edges.load({ ref, window: q.window, at: q.at });
-    const chosen = stats.filter((e) => direction == null || e.direction === direction);
+    // One order for every transport, decided here.
+    const chosen = stats.filter((e) => direction == null || e.direction === direction).sort(compareEdges);
     // A peer the user may not see is left out, so its name and namespace never show;
     // its traffic still counts in the resource's own metrics, which the user may see.
     const visible = await this.authorizer.allowed(this.user, chosen.map((e) => getCheck(e.peer)));

@@ -9,7 +9,7 @@ import type { RequestScope } from "../service/types.ts";
 import { apiGroup, apiGroupList, apiResourceList } from "./discovery.ts";
 import type { SmiParams } from "./params.ts";
 import type { SmiRoute } from "./router.ts";
-import { compareEdges, edgeList, edgeTrafficMetrics, resourceList, resourceTrafficMetrics } from "./shape.ts";
+import { edgeList, edgeTrafficMetrics, resourceList, resourceTrafficMetrics } from "./shape.ts";
 
 /** Documents that need no service: discovery. */
 export function staticDocument(route: SmiRoute): object | null {
@@ -54,8 +54,8 @@ export async function executeSmi(route: SmiRoute, params: SmiParams, scope: Requ
       // walkers rely on it). A cluster's "no such resource" stays a 404.
       if (!view && scope.inventorySource === "kubernetes") throw notFound(route.kind, route.namespace, route.name);
       const ref = view?.ref ?? resourceRef(route.kind.kind, route.namespace, route.name);
-      const edges = await scope.edges(ref, q, null);
-      const items = [...edges].sort(compareEdges).map((e) => edgeTrafficMetrics(e, scope.now));
+      // The service orders edges, for both transports alike.
+      const items = (await scope.edges(ref, q, null)).map((e) => edgeTrafficMetrics(e, scope.now));
       return edgeList(ref, items);
     }
     default:

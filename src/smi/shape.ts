@@ -157,14 +157,3 @@ export function edgeList(ref: ResourceRef, items: readonly TrafficMetrics[]): Tr
     items,
   };
 }
-
-/** Deterministic edge order: "from" before "to", then by peer namespace, name, kind. */
-export function compareEdges(a: EdgeView, b: EdgeView): number {
-  if (a.direction !== b.direction) return a.direction === "FROM" ? -1 : 1;
-  return cmp(a.peer.namespace ?? "", b.peer.namespace ?? "") || cmp(a.peer.name, b.peer.name) || cmp(a.peer.kind, b.peer.kind);
-}
-
-/** Code-unit order: the same on every machine, whatever its locale. */
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

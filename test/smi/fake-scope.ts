@@ -1,7 +1,7 @@
 // A RequestScope double for the SMI unit tests: canned views and metrics,
 // and a record of every call, so tests can prove what reached the service.
 
-import type { EdgeDirection } from "../../src/domain/edges.ts";
+import { compareEdges, type EdgeDirection } from "../../src/domain/edges.ts";
 import type { ResourceKind } from "../../src/domain/kinds.ts";
 import { goldenMetrics, NO_LATENCY, type GoldenMetrics, type RawStats } from "../../src/domain/metrics.ts";
 import { validateLabelName } from "../../src/domain/names.ts";
@@ -65,6 +65,7 @@ export class FakeScope implements RequestScope {
     this.calls.push(`edges ${refKey(ref)}`);
     return (this.data.edges.get(refKey(ref)) ?? [])
       .filter((e) => direction == null || e.direction === direction)
-      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true }));
+      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true }))
+      .sort(compareEdges);
   }
 }
