@@ -22,6 +22,7 @@ export interface ServeOptions {
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly graphqlIde: boolean;
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -51,6 +52,7 @@ export const SERVE_FLAGS = {
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "graphql-ide": { env: "MESHQL_GRAPHQL_IDE", default: "true", help: "true | false: serve the GraphQL IDE to browsers at GET /graphql" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -109,6 +111,8 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const certFile = kubeFlag("tls-cert-file");
   const keyFile = kubeFlag("tls-private-key-file");
   if ((certFile === null) !== (keyFile === null)) throw new UsageError("--tls-cert-file and --tls-private-key-file go together");
+  const graphqlIde = get("graphql-ide");
+  if (graphqlIde !== "true" && graphqlIde !== "false") throw new UsageError(`--graphql-ide must be true or false, not ${JSON.stringify(graphqlIde)}`);
   const defaultWindow = window("default-window");
   const scrapeInterval = window("scrape-interval");
   if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
@@ -135,6 +139,7 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       authorizationKubeconfig: kubeFlag("authorization-kubeconfig"),
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
+    graphqlIde: graphqlIde === "true",
   };
 }
 

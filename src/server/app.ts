@@ -2,6 +2,7 @@
 // health probes and the gateway's own /metrics.
 
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import type { ServerOptions as HttpsOptions } from "node:https";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
@@ -13,6 +14,7 @@ import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
+import { isConsoleShell, registerConsole } from "./console.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
@@ -24,6 +26,8 @@ export interface AppOptions {
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
+  /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
+  readonly graphqlIde?: boolean;
 }
 
 declare module "fastify" {
@@ -40,7 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest("meshqlUser", null);
   app.addHook("onRequest", async (request, reply) => {
-    if (isPublic(request.url)) return;
+    if (isPublic(request.url) || isConsoleShell(request)) return;
     try {
       request.meshqlUser = await authenticate(request);
     } catch (e) {
@@ -54,6 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealth(app, options.readiness);
+  await registerConsole(app, { graphqlIde: options.graphqlIde ?? true });
   registerSmi(app, { scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS) });
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.metrics.registry.contentType);
@@ -66,7 +71,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
-    plugins: [fastifyApolloDrainPlugin(app)],
+    // Apollo's landing page loads from a CDN; browsers get the bundled IDE (console.ts) instead.
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {

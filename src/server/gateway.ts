@@ -44,6 +44,8 @@ export interface GatewayConfig {
   /** Off in tests that start many gateways in one process. */
   readonly processMetrics?: boolean;
   readonly log?: (line: string) => void;
+  /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
+  readonly graphqlIde?: boolean;
 }
 
 export interface Gateway {
@@ -90,6 +92,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     const app = await buildApp({
       service,
       metrics,
+      graphqlIde: config.graphqlIde ?? true,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [
