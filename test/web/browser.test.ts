@@ -5,7 +5,7 @@
 // kube-apiserver installs here). Screenshots go to .tmp/ for people.
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -54,16 +54,7 @@ describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
     fake.sarRules.push({ user: "system:anonymous", allowed: true }, { user: "vera", namespace: "storefront", allowed: true });
     dir = mkdtempSync(join(tmpdir(), "meshql-browser-test-"));
     const kubeconfig = join(dir, "kubeconfig");
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]
-users: [{name: meshql, user: {token: meshql-sa}}]
-contexts: [{name: fake, context: {cluster: fake, user: meshql}}]
-current-context: fake
-`,
-    );
+    fake.writeKubeconfig(kubeconfig);
     prom = await startPrometheus({ model, formats: [linkerd], start: T0 - 15 * 60, end: T0, step: STEP });
     gateway = await testGateway(prom.url, "linkerd", {
       kube: {

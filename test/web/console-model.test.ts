@@ -3,9 +3,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Metrics } from "../../web/src/api.ts";
 import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web/src/format.ts";
-import { buildGraph, type ResourceAnswer } from "../../web/src/graph.ts";
+import { buildGraph, type Metrics, type ResourceAnswer } from "../../web/src/graph.ts";
 import { healthOf } from "../../web/src/health.ts";
 
 describe("console numbers", () => {

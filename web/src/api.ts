@@ -5,25 +5,7 @@
 // switch is this one function. fetchSeries says "no time series" until
 // `series` exists.
 
-import { buildGraph, WORKLOAD_KINDS, type Graph, type ResourceAnswer } from "./graph.ts";
-
-export interface Latency {
-  readonly p50: number | null;
-  readonly p95: number | null;
-  readonly p99: number | null;
-}
-
-/** TrafficMetrics as the API answers it. */
-export interface Metrics {
-  readonly timestamp: string;
-  readonly window: string;
-  readonly requestCount: number;
-  readonly successCount: number;
-  readonly failureCount: number;
-  readonly requestsPerSecond: number;
-  readonly successRate: number | null;
-  readonly latency: Latency;
-}
+import { buildGraph, WORKLOAD_KINDS, type Graph, type Metrics, type ResourceAnswer } from "./graph.ts";
 
 export class ApiError extends Error {
   constructor(

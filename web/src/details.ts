@@ -3,9 +3,9 @@
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { fetchSeries, type Metrics } from "./api.ts";
+import { fetchSeries } from "./api.ts";
 import { formatBool, formatLatency, formatNumber, formatPercent, formatRps, MISSING } from "./format.ts";
-import type { Graph, GraphEdge, GraphNode } from "./graph.ts";
+import type { Graph, GraphEdge, GraphNode, Metrics } from "./graph.ts";
 import { nodeLabel, type Selection } from "./graph-view.ts";
 
 /** The golden metrics rows, in the order people read them; `field` names them for tests. */

@@ -113,6 +113,8 @@ const STYLE: StylesheetJson = [
 
 export function createGraphView(container: HTMLElement, onSelect: (s: Selection) => void): GraphView {
   let cy: Core | null = null;
+  /** The node ids last drawn: a refresh of the same nodes keeps the user's pan and zoom. */
+  let drawnKey = "";
 
   const elements = (graph: Graph): ElementDefinition[] => {
     const namespaces = new Set(graph.nodes.filter((n) => !n.outside).map((n) => n.resource?.namespace));
@@ -162,7 +164,9 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
       const layout = await layoutGraph(graph, (id) => sizes.get(id) ?? 30);
       const large = graph.nodes.length > LARGE;
       const selected = cy?.$(":selected").map((e) => e.id()) ?? [];
-      const viewport = cy && selected.length > 0 ? { zoom: cy.zoom(), pan: cy.pan() } : null;
+      const key = graph.nodes.map((n) => n.id).join("\n");
+      const viewport = cy && key === drawnKey ? { zoom: cy.zoom(), pan: cy.pan() } : null;
+      drawnKey = key;
       cy?.destroy();
       cy = cytoscape({
         container,

@@ -2,7 +2,23 @@
 // per-resource answers: nodes, deduplicated edges, the inbound traffic that no
 // visible caller accounts for (an UNKNOWN node), and which workloads are idle.
 
-import type { Metrics } from "./api.ts";
+export interface Latency {
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+}
+
+/** TrafficMetrics as the API answers it. */
+export interface Metrics {
+  readonly timestamp: string;
+  readonly window: string;
+  readonly requestCount: number;
+  readonly successCount: number;
+  readonly failureCount: number;
+  readonly requestsPerSecond: number;
+  readonly successRate: number | null;
+  readonly latency: Latency;
+}
 
 export const WORKLOAD_KINDS = ["DEPLOYMENT", "STATEFULSET", "DAEMONSET", "JOB"] as const;
 

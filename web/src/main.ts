@@ -76,7 +76,9 @@ async function main(): Promise<void> {
       const next = await fetchGraph({ namespaces: state.namespaces, window: state.window, at: state.at });
       if (mine !== loading) return;
       graph = next;
+      const fetched = performance.now();
       await view.show(graph);
+      performance.measure("meshql:draw", { start: fetched, end: performance.now() });
       if (mine !== loading) return;
       if (state.search) view.search(state.search);
       renderDetails(details, graph, selection);
