@@ -64,7 +64,7 @@ await gateway.app.listen({ host: "127.0.0.1", port: 0 });
 const base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
 const chromium = await launchChromium({ width: 1600, height: 1000 });
 
-const results: Array<{ total: number; graph: number; draw: number; nodes: number }> = [];
+const results: Array<{ total: number; graph: number; draw: number; layout: number; nodes: number }> = [];
 try {
   for (let run = 0; run <= RUNS; run++) {
     const page = await chromium.context.newPage();
@@ -76,9 +76,10 @@ try {
     const measure = async (name: string) => (await page.evaluate(`performance.getEntriesByName(${JSON.stringify(name)})[0].duration`)) as number;
     const graph = await measure("meshql:graph");
     const draw = await measure("meshql:draw");
+    const layout = await measure("meshql:layout");
     const nodes = Number(await page.getAttribute("body", "data-rendered"));
-    if (run > 0) results.push({ total, graph, draw, nodes });
-    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of which ${Math.round(draw)} ms layout + draw; ${nodes} nodes`);
+    if (run > 0) results.push({ total, graph, draw, layout, nodes });
+    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes`);
     if (run === RUNS) await page.screenshot({ path: ".tmp/console-1000.png" });
     await page.close();
   }
@@ -101,6 +102,7 @@ console.log(
       medianFirstRenderMs: median(results.map((r) => r.total)),
       medianFetchAndDrawMs: Math.round(median(results.map((r) => r.graph))),
       medianLayoutAndDrawMs: Math.round(median(results.map((r) => r.draw))),
+      medianElkLayoutMs: Math.round(median(results.map((r) => r.layout))),
       allRunsMs: results.map((r) => r.total),
       machine: {
         cpus: availableParallelism(),

@@ -50,11 +50,13 @@ export function isConsoleShell(request: FastifyRequest): boolean {
   return path === "/" || path.startsWith("/assets/") || wantsIde(request);
 }
 
-/** A browser opening /graphql: it asks for HTML and sends no query. */
+/**
+ * A browser opening /graphql: it asks for HTML and sends no parameters at all.
+ * Any parameter (query, or a persisted query's extensions) is a client's
+ * request, which must be authenticated and reach Apollo.
+ */
 function wantsIde(request: FastifyRequest): boolean {
-  const [path, search = ""] = request.url.split("?", 2);
-  if (path !== "/graphql" && path !== "/graphql/") return false;
-  if (new URLSearchParams(search).has("query")) return false;
+  if (request.url !== "/graphql" && request.url !== "/graphql/") return false;
   return /\btext\/html\b/.test(request.headers.accept ?? "");
 }
 

@@ -86,9 +86,11 @@ describe("console and IDE routes", () => {
       const query = await app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: { query: "{ __typename }" } });
       assert.equal(query.statusCode, 401);
       assert.equal(query.json().errors[0].extensions.code, "UNAUTHENTICATED");
-      // A browser that asks /graphql for a query is not served the page.
-      const get = await app.inject({ method: "GET", url: "/graphql?query=%7B__typename%7D", headers: HTML });
-      assert.equal(get.statusCode, 401);
+      // A browser that asks /graphql for a query, or for a persisted one by its hash, is not served the page.
+      for (const url of ["/graphql?query=%7B__typename%7D", `/graphql?extensions=${encodeURIComponent('{"persistedQuery":{"version":1,"sha256Hash":"ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"}}')}`]) {
+        const get = await app.inject({ method: "GET", url, headers: { ...HTML, "apollo-require-preflight": "true" } });
+        assert.equal(get.statusCode, 401, url);
+      }
     } finally {
       await app.close();
     }
