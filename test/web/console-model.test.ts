@@ -1,11 +1,14 @@
 // The console's pure parts: numbers for people, Kiali's health thresholds,
-// and the graph assembled from per-resource answers.
+// the graph assembled from per-resource answers, and its GraphQL documents.
 
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { buildSchema, parse, validate } from "graphql";
 import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web/src/format.ts";
 import { buildGraph, type Metrics, type ResourceAnswer } from "../../web/src/graph.ts";
 import { healthOf } from "../../web/src/health.ts";
+import { NAMESPACE_GRAPH_QUERY, NAMESPACES_QUERY } from "../../web/src/queries.ts";
 
 describe("console numbers", () => {
   it("shows null as a dash and zero as zero", () => {
@@ -124,5 +127,16 @@ describe("graph from resources", () => {
     assert.equal(g.nodes[0]!.metrics, null);
     assert.equal(g.nodes[0]!.rps, null);
     assert.equal(g.edges.length, 0);
+  });
+});
+
+describe("the console's and the IDE's GraphQL documents", () => {
+  it("are valid against the schema", () => {
+    const root = new URL("../../", import.meta.url);
+    const schema = buildSchema(readFileSync(new URL("schema/schema.graphql", root), "utf8"));
+    const examples = readdirSync(new URL("docs/operations/", root)).map((f) => readFileSync(new URL(`docs/operations/${f}`, root), "utf8"));
+    for (const doc of [NAMESPACE_GRAPH_QUERY, NAMESPACES_QUERY, ...examples]) {
+      assert.deepEqual(validate(schema, parse(doc)).map((e) => e.message), []);
+    }
   });
 });

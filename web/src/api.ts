@@ -5,7 +5,8 @@
 // switch is this one function. fetchSeries says "no time series" until
 // `series` exists.
 
-import { buildGraph, WORKLOAD_KINDS, type Graph, type Metrics, type ResourceAnswer } from "./graph.ts";
+import { buildGraph, type Graph, type Metrics, type ResourceAnswer } from "./graph.ts";
+import { NAMESPACE_GRAPH_QUERY, NAMESPACES_QUERY } from "./queries.ts";
 
 export class ApiError extends Error {
   constructor(
@@ -15,21 +16,6 @@ export class ApiError extends Error {
     super(message);
   }
 }
-
-const METRICS = "timestamp window requestCount successCount failureCount requestsPerSecond successRate latency { p50 p95 p99 }";
-
-/** One namespace's workloads of every kind, each with its metrics and edges. */
-export const NAMESPACE_GRAPH_QUERY = `query ConsoleNamespace($namespace: String!, $window: Duration, $at: DateTime) {
-${WORKLOAD_KINDS.map(
-  (kind) => `  ${kind.toLowerCase()}: resources(kind: ${kind}, namespace: $namespace) {
-    kind namespace name pods { meshed total }
-    metrics(window: $window, at: $at) { ${METRICS} }
-    edges(window: $window, at: $at) { direction mtls peer { kind namespace name } metrics { ${METRICS} } }
-  }`,
-).join("\n")}
-}`;
-
-export const NAMESPACES_QUERY = "query ConsoleNamespaces { resources(kind: NAMESPACE) { name } }";
 
 /** Where /graphql is, relative to the page, so that a path prefix (a proxy) is kept. */
 function endpoint(): string {
