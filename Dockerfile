@@ -15,6 +15,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The console and GraphQL IDE (web/, bundled by Vite into dist/web); the IDE
+# preloads the example operations of docs/operations and test/operations.
+COPY web ./web
+COPY docs/operations ./docs/operations
+COPY test/operations ./test/operations
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts \
  && npm cache clean --force

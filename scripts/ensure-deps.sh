@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what meshql's demo and tests need, only when it is missing:
-# node modules (npm ci), and Debian's prometheus (with promtool) and kubectl.
-# Usage: scripts/ensure-deps.sh [prometheus] [kubectl]
+# node modules (npm ci), and Debian's prometheus (with promtool), kubectl and
+# chromium (the browser tests drive it; never a downloaded browser).
+# Usage: scripts/ensure-deps.sh [prometheus] [kubectl] [chromium]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ for need in "$@"; do
   case "$need" in
     prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null || apt_packages+=(prometheus) ;;
     kubectl) command -v kubectl >/dev/null || apt_packages+=(kubernetes-client) ;;
+    chromium) command -v chromium >/dev/null || apt_packages+=(chromium) ;;
   esac
 done
 if [ ${#apt_packages[@]} -gt 0 ]; then

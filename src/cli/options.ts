@@ -24,6 +24,7 @@ export interface ServeOptions {
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly log: LogOptions;
+  readonly graphqlIde: boolean;
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -55,6 +56,7 @@ export const SERVE_FLAGS = {
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
   "log-level": { env: "MESHQL_LOG_LEVEL", default: "info", help: LOG_LEVELS.join(" | ") },
   "log-format": { env: "MESHQL_LOG_FORMAT", default: "auto", help: "json | pretty | auto (pretty on a terminal, else JSON lines)" },
+  "graphql-ide": { env: "MESHQL_GRAPHQL_IDE", default: "true", help: "true | false: serve the GraphQL IDE to browsers at GET /graphql" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -113,6 +115,8 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const certFile = kubeFlag("tls-cert-file");
   const keyFile = kubeFlag("tls-private-key-file");
   if ((certFile === null) !== (keyFile === null)) throw new UsageError("--tls-cert-file and --tls-private-key-file go together");
+  const graphqlIde = get("graphql-ide");
+  if (graphqlIde !== "true" && graphqlIde !== "false") throw new UsageError(`--graphql-ide must be true or false, not ${JSON.stringify(graphqlIde)}`);
   const defaultWindow = window("default-window");
   const scrapeInterval = window("scrape-interval");
   if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
@@ -142,6 +146,7 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
     log: { level: logLevel, format: logFormat },
+    graphqlIde: graphqlIde === "true",
   };
 }
 

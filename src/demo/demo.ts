@@ -1,5 +1,5 @@
 // `meshql demo`: everything on loopback, no cluster. A live traffic generator
-// (emojivoto) is scraped by Debian's prometheus, which also gets an hour of
+// (emojivoto and a storefront) is scraped by Debian's prometheus, which also gets an hour of
 // backfilled history, and the gateway serves it.
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,7 +11,7 @@ import { windowOfSeconds } from "../domain/window.ts";
 import type { MeshName } from "../mesh/adapter.ts";
 import { createGateway } from "../server/gateway.ts";
 import { createLogger } from "../server/log.ts";
-import { emojivoto } from "../traffic/emojivoto.ts";
+import { demoTopology } from "../traffic/demo-topology.ts";
 import { demoFormat, demoFormats } from "../traffic/formats.ts";
 import { startLive } from "../traffic/live.ts";
 import { buildModel } from "../traffic/model.ts";
@@ -20,6 +20,13 @@ import { createBlocks, findBinary, startPrometheusServer } from "./prometheus.ts
 
 const SCRAPE_SECONDS = 5;
 const HISTORY_SECONDS = 3600;
+/**
+ * History older than the last few minutes is kept every 30s: at the scrape
+ * interval, an hour of the demo's 34 workloads is over a gigabyte of text for
+ * promtool. 30s still puts two samples in every window of a minute or more.
+ */
+const COARSE_STEP = 30;
+const FINE_SECONDS = 120;
 /** Generously more than writing the history, backfilling it and starting Prometheus take. */
 const STARTUP_SECONDS = 60;
 
@@ -38,7 +45,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   findBinary("promtool");
 
   const format = demoFormat(mesh);
-  const model = buildModel(emojivoto);
+  const model = buildModel(demoTopology);
   const dir = await mkdtemp(join(tmpdir(), "meshql-demo-"));
   const cleanup: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })];
   const shutdown = async (): Promise<void> => {
@@ -55,11 +62,18 @@ export async function runDemo(argv: string[]): Promise<void> {
     // serve until then, and scrapes continue the same series.
     const now = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS;
     const end = now + STARTUP_SECONDS;
-    const history = join(dir, "history.om");
-    await writeOpenMetrics(history, model, [format], { start: now - HISTORY_SECONDS, end, step: SCRAPE_SECONDS });
     const dataDir = join(dir, "data");
-    await createBlocks(history, dataDir);
-    await rm(history);
+    const fineStart = now - FINE_SECONDS;
+    const segments = [
+      { start: fineStart - Math.floor((HISTORY_SECONDS - FINE_SECONDS) / COARSE_STEP) * COARSE_STEP, end: fineStart - COARSE_STEP, step: COARSE_STEP },
+      { start: fineStart, end, step: SCRAPE_SECONDS },
+    ];
+    for (const [i, range] of segments.entries()) {
+      const history = join(dir, `history-${i}.om`);
+      await writeOpenMetrics(history, model, [format], range);
+      await createBlocks(history, dataDir);
+      await rm(history);
+    }
 
     const prometheus = await startPrometheusServer({ home: dir, dataDir, config: scrapeConfig(new URL(live.url)) });
     cleanup.push(() => prometheus.stop());
@@ -106,8 +120,9 @@ function examples(address: string, prometheusUrl: string, mesh: MeshName): strin
   const smi = `${address}/apis/metrics.smi-spec.io/v1alpha1`;
   const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"1m\\") { requestsPerSecond successRate latency { p50 p99 } } edges { direction peer { name } metrics { requestCount } } } }`;
   return `
-meshql demo is running (${mesh} metrics of emojivoto: vote-bot -> web -> emoji, voting).
-  GraphQL    ${address}/graphql    (introspection on: point any GraphQL IDE at it)
+meshql demo is running (${mesh} metrics of emojivoto: vote-bot -> web -> emoji, voting; and storefront, 30 workloads).
+  Console    ${address}/
+  GraphQL    ${address}/graphql    (open it in a browser for the IDE)
   SMI REST   ${smi}
   Prometheus ${prometheusUrl}
   probes     ${address}/readyz?verbose   gateway metrics ${address}/metrics

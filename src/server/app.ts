@@ -2,6 +2,7 @@
 // health probes and the gateway's own /metrics.
 
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import { randomUUID } from "node:crypto";
 import type { ServerOptions as HttpsOptions } from "node:https";
@@ -14,6 +15,7 @@ import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi, smiFrameworkErrors } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
+import { isConsoleShell, registerConsole } from "./console.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
 import { SILENT_LOGGER, type Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics.ts";
@@ -28,6 +30,8 @@ export interface AppOptions {
   readonly https?: HttpsOptions;
   /** fastify's logger: one line per request, and errors the clients only see masked. Default: silent. */
   readonly logger?: Logger;
+  /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
+  readonly graphqlIde?: boolean;
 }
 
 declare module "fastify" {
@@ -51,7 +55,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest("meshqlUser", null);
   app.addHook("onRequest", async (request, reply) => {
-    if (isPublic(request.url)) return;
+    if (isPublic(request.url) || isConsoleShell(request)) return;
     try {
       request.meshqlUser = await authenticate(request);
     } catch (e) {
@@ -65,6 +69,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealth(app, options.readiness);
+  await registerConsole(app, { graphqlIde: options.graphqlIde ?? true });
   registerSmi(app, {
     scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS),
     onInternalError: (error, request) => request.log.error({ err: error }, "internal error, masked in the SMI answer"),
@@ -80,7 +85,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
-    plugins: [fastifyApolloDrainPlugin(app), logMaskedErrors(app.log)],
+    // Apollo's landing page loads from a CDN; browsers get the bundled IDE (console.ts) instead.
+    plugins: [fastifyApolloDrainPlugin(app), logMaskedErrors(app.log), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {

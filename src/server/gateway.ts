@@ -46,6 +46,8 @@ export interface GatewayConfig {
   readonly processMetrics?: boolean;
   /** Start-up notes, requests, failed backend queries, masked errors. Default: silent. */
   readonly logger?: Logger;
+  /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
+  readonly graphqlIde?: boolean;
 }
 
 export interface Gateway {
@@ -101,6 +103,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       service,
       metrics,
       logger,
+      graphqlIde: config.graphqlIde ?? true,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [

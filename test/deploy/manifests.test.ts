@@ -667,13 +667,14 @@ describe("plain manifests agree with values.yaml", () => {
     assert.deepEqual(c.securityContext, values.containerSecurityContext);
   });
 
-  test("mesh, Prometheus URL, default window and listen address", () => {
+  test("mesh, Prometheus URL, default window, listen address and GraphQL IDE", () => {
     assert.equal(cm.data.MESHQL_MESH, values.mesh);
     assert.equal(cm.data.MESHQL_PROMETHEUS_URL, values.prometheus.url);
     assert.equal(cm.data.MESHQL_DEFAULT_WINDOW, values.defaultWindow);
     assert.equal(cm.data.MESHQL_LISTEN, `0.0.0.0:${values.containerPort}`);
     assert.equal(cm.data.MESHQL_LOG_LEVEL, values.logLevel);
     assert.equal(cm.data.MESHQL_LOG_FORMAT, values.logFormat);
+    assert.equal(cm.data.MESHQL_GRAPHQL_IDE, String(values.graphqlIde));
   });
 
   test("ports", () => {
@@ -787,7 +788,14 @@ describe("Dockerfile", () => {
     const tsbuild = JSON.parse(readText(ROOT, "tsconfig.build.json")) as Obj;
     assert.equal(tsbuild.compilerOptions.outDir, "dist");
     assert.equal(tsbuild.compilerOptions.rootDir, "src");
-    assert.equal(pkg.scripts.build, "tsc -p tsconfig.build.json");
+    assert.match(pkg.scripts.build, /^tsc -p tsconfig\.build\.json && npm run build:web$/);
+  });
+
+  test("the build bundles the console and IDE into dist/web, which the image and the npm package ship", () => {
+    assert.equal(pkg.scripts["build:web"], "vite build --config web/vite.config.ts");
+    assert.match(readText(ROOT, "web", "vite.config.ts"), /outDir: here\("\.\.\/dist\/web"\)/);
+    assert.ok(build!.lines.includes("COPY web ./web"), "the build stage has web/");
+    assert.ok((pkg.files as string[]).includes("dist/"), "package.json files ships dist/ (git-ignored, so npm would leave it out)");
   });
 
   test("src/cli.ts exists", { skip: existsSync(join(ROOT, "src", "cli.ts")) ? false : "src/cli.ts is not written yet" }, () => {

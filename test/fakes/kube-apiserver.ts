@@ -7,6 +7,7 @@
 // every open watch to exercise reconnects.
 
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -155,6 +156,20 @@ export class FakeKubeApiServer {
       });
     });
     return fake;
+  }
+
+  /** A kubeconfig file for this fake, for code that takes a path (the gateway's --kubeconfig). */
+  writeKubeconfig(path: string, token = this.options.clientToken): void {
+    writeFileSync(
+      path,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]
+users: [{name: meshql, user: {${token ? `token: ${token}` : ""}}}]
+contexts: [{name: fake, context: {cluster: fake, user: meshql}}]
+current-context: fake
+`,
+    );
   }
 
   /** A KubeConfig for this fake, built with loadFromOptions (never loadFromDefault). */
