@@ -4,9 +4,9 @@
 import type { EdgeDirection } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
-import { goldenMetrics, type GoldenMetrics } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type TcpMetrics, tcpMetrics } from "../domain/metrics.ts";
 import { validateLabelName } from "../domain/names.ts";
-import { compareRefs, resourceRef, type ResourceRef } from "../domain/resource.ts";
+import { compareRefs, refKey, resourceRef, type ResourceRef } from "../domain/resource.ts";
 import { parseSelector } from "../domain/selector.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
@@ -127,7 +127,13 @@ class Scope implements RequestScope {
   async metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
     const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at });
-    return goldenMetrics(raw, q.window, q.at);
+    return goldenMetrics(raw.golden ?? EMPTY_GOLDEN, q.window, q.at);
+  }
+
+  async tcp(ref: ResourceRef, q: MetricsQuery): Promise<TcpMetrics | null> {
+    if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
+    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, measure: "tcp" });
+    return raw.tcp ? tcpMetrics(raw.tcp, q.window) : null;
   }
 
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
@@ -144,8 +150,14 @@ class Scope implements RequestScope {
         resource: e.resource,
         peer: e.peer,
         peerView: this.deps.inventory.get(e.peer, [e.peer]),
-        metrics: goldenMetrics(e.stats, q.window, q.at),
+        metrics: goldenMetrics(e.stats.golden ?? EMPTY_GOLDEN, q.window, q.at),
         mtls: e.mtls,
+        // Read on demand: the edge's TCP costs queries only when a transport asks for it.
+        tcp: async () => {
+          const tcp = await this.loaders.edges.load({ ref, window: q.window, at: q.at, measure: "tcp" });
+          const same = tcp.find((t) => t.direction === e.direction && refKey(t.peer) === refKey(e.peer));
+          return same?.stats.tcp ? tcpMetrics(same.stats.tcp, q.window) : null;
+        },
       }));
   }
 
