@@ -4,10 +4,10 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import { RESOURCE_KINDS, type ResourceKind as DomainKind } from "../domain/kinds.ts";
-import type { GoldenMetrics, TcpMetrics as DomainTcp } from "../domain/metrics.ts";
+import { type GoldenMetrics, tcpMetrics } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
-import type { EdgeView, ResourceView } from "../service/types.ts";
+import type { EdgeView, MeasureReader, ResourceView } from "../service/types.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
 
 export const ResourceKind = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, k])) as { [K in DomainKind]: K };
@@ -53,18 +53,18 @@ export class TrafficMetrics {
   successRate!: number | null;
   @Field(() => Latency) latency!: Latency;
 
-  /** Reads the TCP measure; called only when a document selects `tcp`, so others cost no TCP query. */
-  private readTcp: () => Promise<DomainTcp | null> = async () => null;
+  /** Reads the other measures, only for fields a document selects: others cost no query. */
+  private read: MeasureReader = async () => null;
 
   @Field(() => TcpMetrics, { nullable: true, description: "TCP over the same window; null where the mesh records no TCP for it." })
   async tcp(): Promise<TcpMetrics | null> {
-    const tcp = await this.readTcp();
-    return tcp && Object.assign(new TcpMetrics(), tcp);
+    const raw = await this.read("tcp");
+    return raw && Object.assign(new TcpMetrics(), tcpMetrics(raw, this.window));
   }
 
-  static of(m: GoldenMetrics, readTcp?: () => Promise<DomainTcp | null>): TrafficMetrics {
+  static of(m: GoldenMetrics, read?: MeasureReader): TrafficMetrics {
     const out = Object.assign(new TrafficMetrics(), m, { latency: Object.assign(new Latency(), m.latency) });
-    if (readTcp) out.readTcp = readTcp;
+    if (read) out.read = read;
     return out;
   }
 }
@@ -118,7 +118,7 @@ export class Edge {
       direction: e.direction,
       resource: Resource.of(e.resource),
       peer: Resource.of(e.peer, e.peerView),
-      metrics: TrafficMetrics.of(e.metrics, () => e.tcp()),
+      metrics: TrafficMetrics.of(e.metrics, e.measure),
       mtls: e.mtls,
     });
   }

@@ -4,7 +4,7 @@
 import type { EdgeDirection } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
-import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type TcpMetrics, tcpMetrics } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type MeasureName, type MeasureStats } from "../domain/metrics.ts";
 import { validateLabelName } from "../domain/names.ts";
 import { compareRefs, refKey, resourceRef, type ResourceRef } from "../domain/resource.ts";
 import { parseSelector } from "../domain/selector.ts";
@@ -130,10 +130,10 @@ class Scope implements RequestScope {
     return goldenMetrics(raw.golden ?? EMPTY_GOLDEN, q.window, q.at);
   }
 
-  async tcp(ref: ResourceRef, q: MetricsQuery): Promise<TcpMetrics | null> {
+  async measure<M extends MeasureName>(ref: ResourceRef, q: MetricsQuery, measure: M): Promise<MeasureStats[M] | null> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, measure: "tcp" });
-    return raw.tcp ? tcpMetrics(raw.tcp, q.window) : null;
+    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, measure });
+    return (raw[measure] as MeasureStats[M] | undefined) ?? null;
   }
 
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
@@ -152,11 +152,11 @@ class Scope implements RequestScope {
         peerView: this.deps.inventory.get(e.peer, [e.peer]),
         metrics: goldenMetrics(e.stats.golden ?? EMPTY_GOLDEN, q.window, q.at),
         mtls: e.mtls,
-        // Read on demand: the edge's TCP costs queries only when a transport asks for it.
-        tcp: async () => {
-          const tcp = await this.loaders.edges.load({ ref, window: q.window, at: q.at, measure: "tcp" });
-          const same = tcp.find((t) => t.direction === e.direction && refKey(t.peer) === refKey(e.peer));
-          return same?.stats.tcp ? tcpMetrics(same.stats.tcp, q.window) : null;
+        // Read on demand: a measure costs queries only when a transport asks for it.
+        measure: async <M extends MeasureName>(measure: M) => {
+          const edges = await this.loaders.edges.load({ ref, window: q.window, at: q.at, measure });
+          const same = edges.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer));
+          return (same?.stats[measure] as MeasureStats[M] | undefined) ?? null;
         },
       }));
   }

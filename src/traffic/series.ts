@@ -12,17 +12,21 @@ export interface FlowGroup {
   readonly flows: Flow[];
 }
 
-/** Flows that land in the same series (same labels) share one, as a sidecar's counters would. */
-export function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): FlowGroup[] {
-  const groups = new Map<string, FlowGroup>();
-  for (const flow of flows) {
-    const labels = labelsOf(flow);
+/** Items (flows, connections) that land in the same series (same labels) share one, as a sidecar's counters would. */
+function groupByLabels<T>(items: readonly T[], labelsOf: (item: T) => Labels): Array<{ labels: Labels; items: T[] }> {
+  const groups = new Map<string, { labels: Labels; items: T[] }>();
+  for (const item of items) {
+    const labels = labelsOf(item);
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { labels, flows: [] }));
-    g.flows.push(flow);
+    if (!g) groups.set(key, (g = { labels, items: [] }));
+    g.items.push(item);
   }
   return [...groups.values()];
+}
+
+export function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): FlowGroup[] {
+  return groupByLabels(flows, labelsOf).map((g) => ({ labels: g.labels, flows: g.items }));
 }
 
 /** A counter of the group's responses. */
@@ -95,15 +99,7 @@ export interface ConnectionGroup {
 }
 
 export function groupConnections(connections: readonly Connections[], labelsOf: (c: Connections) => Labels): ConnectionGroup[] {
-  const groups = new Map<string, ConnectionGroup>();
-  for (const c of connections) {
-    const labels = labelsOf(c);
-    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { labels, connections: [] }));
-    g.connections.push(c);
-  }
-  return [...groups.values()];
+  return groupByLabels(connections, labelsOf).map((g) => ({ labels: g.labels, connections: g.items }));
 }
 
 /** One series per group: `figure` summed over the group's connections (see model.ts: bytesReadAt, connectionsOpenAt...). */

@@ -285,7 +285,8 @@ for (const mesh of MESHES) {
             assert.deepEqual(got?.tcp, tcpOf(mesh, want), refKey(r));
             compared++;
           }
-          assert.ok(compared > 0, "the fixture has connections to this kind");
+          // No DaemonSet serves traffic in the fixture; every other kind does.
+          if (kind !== "DAEMONSET") assert.ok(compared > 0, "the fixture has connections to this kind");
           if (!mesh.edgeKinds.includes(kind)) return;
           const edges = await adapter(mesh.name).edges(batch);
           for (const r of refs) {

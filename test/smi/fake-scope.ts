@@ -54,8 +54,8 @@ export class FakeScope implements RequestScope {
     return goldenMetrics(this.data.stats.get(refKey(ref)) ?? { success: 0, failure: 0, latency: NO_LATENCY }, q.window, q.at);
   }
 
-  async tcp(ref: ResourceRef): Promise<null> {
-    this.calls.push(`tcp ${refKey(ref)}`);
+  async measure(ref: ResourceRef): Promise<null> {
+    this.calls.push(`measure ${refKey(ref)}`);
     return null;
   }
 
@@ -63,6 +63,6 @@ export class FakeScope implements RequestScope {
     this.calls.push(`edges ${refKey(ref)}`);
     return (this.data.edges.get(refKey(ref)) ?? [])
       .filter((e) => direction == null || e.direction === direction)
-      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true, tcp: async () => null }));
+      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true, measure: async () => null }));
   }
 }

@@ -16,7 +16,7 @@
 import type { ResourceKind } from "../../domain/kinds.ts";
 import type { ResourceRef } from "../../domain/resource.ts";
 import type { InstantQuerier } from "../../prometheus/client.ts";
-import { eq, neq, oneOf } from "../../prometheus/promql.ts";
+import { eq, type Matcher, neq, oneOf } from "../../prometheus/promql.ts";
 import { SpecAdapter } from "../engine.ts";
 import { resourcesOfKind, type WorkloadResolver, workloadAsKind } from "../infer.ts";
 import { type Labels, type MeshSpec, series, type SeriesEnd } from "../spec.ts";
@@ -94,6 +94,21 @@ const publicListener = eq(CONSUL.prefix, PUBLIC_LISTENER);
 const localApp = eq(CONSUL.cluster, LOCAL_APP);
 const upstreams = neq(CONSUL.dstService, "");
 
+/**
+ * TCP of a cluster's connections: the server sidecar's local_app, or a
+ * client's upstream. Either sends (tx) what the server reads and receives
+ * (rx) what it writes.
+ */
+function tcpRows(filter: Matcher) {
+  return {
+    open: series(UPSTREAM_CX.active, filter),
+    read: series(UPSTREAM_CX.txBytes, filter),
+    write: series(UPSTREAM_CX.rxBytes, filter),
+    opened: series(UPSTREAM_CX.opened, filter),
+    closed: series(UPSTREAM_CX.closed, filter),
+  };
+}
+
 export const CONSUL_SPEC: MeshSpec<ConsulDirectory> = {
   mesh: "consul",
   success: { labels: [CONSUL.codeClass], isSuccess: (labels) => consulSuccess(labels[CONSUL.codeClass]) },
@@ -103,14 +118,7 @@ export const CONSUL_SPEC: MeshSpec<ConsulDirectory> = {
     needsDirectory: (kind) => kind !== "NAMESPACE" && kind !== "POD",
     rows: {
       golden: { counts: series(DOWNSTREAM_XX, publicListener), latency: series(DOWNSTREAM_TIME_BUCKETS, publicListener) },
-      // The sidecar forwards to its app what clients sent (tx) and returns what the app answered (rx).
-      tcp: {
-        open: series(UPSTREAM_CX.active, localApp),
-        read: series(UPSTREAM_CX.txBytes, localApp),
-        write: series(UPSTREAM_CX.rxBytes, localApp),
-        opened: series(UPSTREAM_CX.opened, localApp),
-        closed: series(UPSTREAM_CX.closed, localApp),
-      },
+      tcp: tcpRows(localApp),
     },
   },
   edge: {
@@ -120,14 +128,7 @@ export const CONSUL_SPEC: MeshSpec<ConsulDirectory> = {
     needsDirectory: () => true,
     rows: {
       golden: { counts: series(UPSTREAM_XX, upstreams), latency: series(UPSTREAM_TIME_BUCKETS, upstreams) },
-      // The client's upstream cluster: it sends what the server reads, and receives what it writes.
-      tcp: {
-        open: series(UPSTREAM_CX.active, upstreams),
-        read: series(UPSTREAM_CX.txBytes, upstreams),
-        write: series(UPSTREAM_CX.rxBytes, upstreams),
-        opened: series(UPSTREAM_CX.opened, upstreams),
-        closed: series(UPSTREAM_CX.closed, upstreams),
-      },
+      tcp: tcpRows(upstreams),
     },
   },
   directory: { query: directoryQuery, build: (samples, resolver) => new ConsulDirectory(samples, resolver) },

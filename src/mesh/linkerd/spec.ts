@@ -27,6 +27,17 @@ function mtlsOf(values: ReadonlySet<string>): boolean | null {
   return [...values].every((v) => v === "true");
 }
 
+/** TCP of one view: `read` and `write` name the counters of what the server read and wrote. */
+function tcpRows(filters: readonly Matcher[], read: string, write: string) {
+  return {
+    open: series("tcp_open_connections", ...filters),
+    read: series(read, ...filters),
+    write: series(write, ...filters),
+    opened: series("tcp_open_total", ...filters),
+    closed: series("tcp_close_total", ...filters),
+  };
+}
+
 export const LINKERD_SPEC: MeshSpec<unknown> = {
   mesh: "linkerd",
   /** Linkerd classifies: failure is a 5xx or a gRPC error; a 4xx is a success. */
@@ -37,13 +48,7 @@ export const LINKERD_SPEC: MeshSpec<unknown> = {
     needsDirectory: () => false,
     rows: {
       golden: { counts: series(RESPONSES, inbound), latency: series(LATENCY_BUCKETS, inbound) },
-      tcp: {
-        open: series("tcp_open_connections", ...fromClients),
-        read: series("tcp_read_bytes_total", ...fromClients),
-        write: series("tcp_write_bytes_total", ...fromClients),
-        opened: series("tcp_open_total", ...fromClients),
-        closed: series("tcp_close_total", ...fromClients),
-      },
+      tcp: tcpRows(fromClients, "tcp_read_bytes_total", "tcp_write_bytes_total"),
     },
   },
   edge: {
@@ -51,14 +56,8 @@ export const LINKERD_SPEC: MeshSpec<unknown> = {
     needsDirectory: () => false,
     rows: {
       golden: { counts: series(RESPONSES, outbound), latency: series(LATENCY_BUCKETS, outbound) },
-      tcp: {
-        open: series("tcp_open_connections", ...toServers),
-        // The client's proxy writes what the server reads, and reads what it writes.
-        read: series("tcp_write_bytes_total", ...toServers),
-        write: series("tcp_read_bytes_total", ...toServers),
-        opened: series("tcp_open_total", ...toServers),
-        closed: series("tcp_close_total", ...toServers),
-      },
+      // The client's proxy writes what the server reads, and reads what it writes.
+      tcp: tcpRows(toServers, "tcp_write_bytes_total", "tcp_read_bytes_total"),
     },
   },
   seen: {
