@@ -10,7 +10,7 @@ import type { MeasureName, MeasureStats, RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import { promRange } from "../domain/window.ts";
 import type { InstantQuerier } from "../prometheus/client.ts";
-import { by, selector, tagged } from "../prometheus/promql.ts";
+import { by, type Matcher, negate, selector, tagged } from "../prometheus/promql.ts";
 import type { ListScope, MeshAdapter, MeshName, StatsBatch } from "./adapter.ts";
 import type { WorkloadResolver } from "./infer.ts";
 import { type Folder, MEASURES, type ReadKind } from "./measures.ts";
@@ -158,11 +158,12 @@ export class SpecAdapter<D> implements MeshAdapter {
   private plan(view: AnyView<D>, batch: StatsBatch, isEdge: boolean): Planned[] {
     const range = promRange(batch.window);
     const group = unique(view.ends.flatMap((e) => e.group(batch.kind)));
+    const ends = view.ends.map((end) => end.matchers(batch.kind, batch.refs));
     /** Both ends in one expression for edges: series the refs sent, or series sent to them. */
     const expr = (r: Read): string =>
-      view.ends
-        .map((end) => {
-          const sel = selector(r.series.metric, [...r.series.filters, ...end.matchers(batch.kind, batch.refs)]);
+      disjoint(ends)
+        .map((matchers) => {
+          const sel = selector(r.series.metric, [...r.series.filters, ...matchers]);
           return r.kind === "gauge" ? sel : `${r.kind === "buckets" ? "rate" : "increase"}(${sel}[${range}])`;
         })
         .join(" or ");
@@ -221,6 +222,20 @@ function expresses(view: { readonly kinds?: readonly ResourceKind[] }, batch: St
 
 function rowOf<D>(view: AnyView<D>, measure: MeasureName, read: string): Series | undefined {
   return (view.rows[measure] as Readonly<Record<string, Series | undefined>> | undefined)?.[read];
+}
+
+/**
+ * Selectors for "the first end is one of the refs, or the second is", made
+ * disjoint so that Prometheus reads each series once: the second end's
+ * series leave out the first end's, through the negation of its matchers
+ * (not (a and b) = not a, or a and not b).
+ */
+export function disjoint(ends: readonly (readonly Matcher[])[]): Matcher[][] {
+  const [first, second, ...rest] = ends;
+  if (!first) return [];
+  if (!second) return [[...first]];
+  if (rest.length > 0) throw new Error("a view has one or two ends");
+  return [[...first], ...first.map((m, i) => [...second, ...first.slice(0, i), negate(m)])];
 }
 
 function unique(labels: readonly string[]): string[] {
