@@ -148,7 +148,8 @@ export class SpecAdapter<D> implements MeshAdapter {
         let folder = c.folders.get(p.measure);
         if (!folder) c.folders.set(p.measure, (folder = MEASURES[p.measure].fold(ctx(p.measure))));
         folder.add(read, s);
-        if (isEdge && mtls.from === "counts" && read === MEASURES[p.measure].classified && s.value > 0) c.mtls.add(s.labels[mtls.label] ?? "");
+        if (isEdge && mtls.from === "counts" && read === MEASURES[p.measure].classified && s.value > 0)
+          c.mtls.add(s.labels[mtls.label] ?? "");
       }
     });
     return out;
@@ -194,7 +195,11 @@ export class SpecAdapter<D> implements MeshAdapter {
     }
     const mtls = this.spec.mtls;
     if (isEdge && mtls.from === "series" && measures.includes("golden")) {
-      plan.push({ promql: `sum ${by([...group, mtls.label])} (${expr({ id: "mtls", kind: "increase", series: mtls.series })})`, measure: "mtls", read: null });
+      plan.push({
+        promql: `sum ${by([...group, mtls.label])} (${expr({ id: "mtls", kind: "increase", series: mtls.series })})`,
+        measure: "mtls",
+        read: null,
+      });
     }
     return plan;
   }

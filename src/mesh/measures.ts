@@ -93,7 +93,11 @@ const tcp: Measure<TcpStats, "open" | "read" | "write" | "opened" | "closed"> = 
 export const MEASURES: { readonly [M in MeasureName]: Measure<MeasureStats[M], ReadsOf<M>> } = { golden, tcp };
 
 /** The reads of each measure, by name. */
-export type ReadsOf<M extends MeasureName> = M extends "golden" ? "counts" | "latency" : M extends "tcp" ? "open" | "read" | "write" | "opened" | "closed" : never;
+export type ReadsOf<M extends MeasureName> = M extends "golden"
+  ? "counts" | "latency"
+  : M extends "tcp"
+    ? "open" | "read" | "write" | "opened" | "closed"
+    : never;
 
 /** A finite, non-negative number, or null: NaN (no observations) never leaks out. */
 export function finiteOrNull(v: number): number | null {

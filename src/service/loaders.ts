@@ -30,15 +30,41 @@ const statsKey = (k: StatsKey): string => `${batchKey(k)}|${measureOf(k)}|${refK
 
 /** Groups keys into one StatsBatch per kind, window and moment, reading the union of their measures. */
 function batches(keys: readonly StatsKey[]): StatsBatch[] {
-  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: ResourceRef[]; wanted: Set<MeasureName> }>();
+  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: Map<string, ResourceRef>; measures: Set<MeasureName> }>();
   for (const k of keys) {
     const id = batchKey(k);
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: [], wanted: new Set() }));
-    g.refs.push(k.ref);
-    g.wanted.add(measureOf(k));
+    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: new Map(), measures: new Set() }));
+    g.refs.set(refKey(k.ref), k.ref);
+    g.measures.add(measureOf(k));
   }
-  return [...groups.values()].map(({ wanted, ...g }) => ({ ...g, refs: [...new Map(g.refs.map((r) => [refKey(r), r])).values()], measures: [...wanted] }));
+  return [...groups.values()].map((g) => ({ kind: g.kind, window: g.window, at: g.at, refs: [...g.refs.values()], measures: [...g.measures] }));
+}
+
+/**
+ * Runs every batch concurrently, each on its own: a batch that fails answers its
+ * own keys with its error (DataLoader rejects just those loads), so a timed-out
+ * `1h` field never takes a `5m` field beside it down.
+ */
+async function eachBatchAlone<V>(
+  keys: readonly StatsKey[],
+  groups: readonly StatsBatch[],
+  empty: V,
+  run: (batch: StatsBatch) => Promise<(ref: ResourceRef, measure: MeasureName) => V | undefined>,
+): Promise<Array<V | Error>> {
+  const byKey = new Map<string, V | Error>();
+  await Promise.all(
+    groups.map(async (b) => {
+      const answer = await run(b).catch((e: unknown) => {
+        const error = e instanceof Error ? e : new Error(String(e));
+        return () => error;
+      });
+      for (const ref of b.refs) {
+        for (const measure of b.measures ?? []) byKey.set(statsKey({ ref, window: b.window, at: b.at, measure }), answer(ref, measure) ?? empty);
+      }
+    }),
+  );
+  return keys.map((k) => byKey.get(statsKey(k)) ?? empty);
 }
 
 // Async resolvers resolve a document's fields over several ticks; a short
@@ -75,36 +101,22 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
   };
 
   const stats = new DataLoader<StatsKey, RawStats, string>(
-    async (keys) => {
-      const answers = await Promise.all(spend(batches(keys)).map(async (b) => ({ b, stats: await adapter.resourceStats(b) })));
-      const byKey = new Map<string, RawStats>();
-      for (const { b, stats } of answers) {
-        for (const ref of b.refs) {
-          for (const measure of b.measures ?? []) byKey.set(statsKey({ ref, window: b.window, at: b.at, measure }), stats.get(refKey(ref)) ?? EMPTY_STATS);
-        }
-      }
-      return keys.map((k) => byKey.get(statsKey(k)) ?? EMPTY_STATS);
-    },
+    async (keys) =>
+      eachBatchAlone(keys, spend(batches(keys)), EMPTY_STATS, async (b) => {
+        const answer = await adapter.resourceStats(b);
+        return (ref) => answer.get(refKey(ref));
+      }),
     { cacheKeyFn: statsKey, batchScheduleFn: schedule },
   );
 
   const edges = new DataLoader<StatsKey, EdgeStats[], string>(
-    async (keys) => {
-      const byKey = new Map<string, EdgeStats[]>();
-      await Promise.all(
-        spend(batches(keys)).map(async (b) => {
-          for (const e of await adapter.edges(b)) {
-            // An edge belongs to the measures that show traffic on it.
-            for (const measure of b.measures ?? []) {
-              if (e.stats[measure] === undefined) continue;
-              const key = statsKey({ ref: e.resource, window: b.window, at: b.at, measure });
-              byKey.set(key, [...(byKey.get(key) ?? []), e]);
-            }
-          }
-        }),
-      );
-      return keys.map((k) => byKey.get(statsKey(k)) ?? []);
-    },
+    async (keys) =>
+      eachBatchAlone(keys, spend(batches(keys)), [], async (b) => {
+        const byRef = new Map<string, EdgeStats[]>();
+        for (const e of await adapter.edges(b)) byRef.set(refKey(e.resource), [...(byRef.get(refKey(e.resource)) ?? []), e]);
+        // An edge belongs to the measures that show traffic on it.
+        return (ref, measure) => byRef.get(refKey(ref))?.filter((e) => e.stats[measure] !== undefined);
+      }),
     { cacheKeyFn: statsKey, batchScheduleFn: schedule },
   );
 

@@ -35,7 +35,12 @@ import {
 } from "./labels.ts";
 
 /** The resource of `kind` standing for a service served in a Kubernetes namespace. */
-function serviceRef(kind: ResourceKind, namespace: string, service: string | undefined, directory: ConsulDirectory | null): ResourceRef | null {
+function serviceRef(
+  kind: ResourceKind,
+  namespace: string,
+  service: string | undefined,
+  directory: ConsulDirectory | null,
+): ResourceRef | null {
   if (kind === "NAMESPACE") return { kind, namespace: null, name: namespace };
   if (!service || !directory) return null;
   return workloadAsKind(directory.get(namespace, service), kind);
@@ -50,8 +55,18 @@ function serviceRef(kind: ResourceKind, namespace: string, service: string | und
 function local(server: boolean): SeriesEnd<ConsulDirectory> {
   return {
     matchers(kind, refs) {
-      const namespaces = oneOf(CONSUL.namespace, refs.map((r) => (kind === "NAMESPACE" ? r.name : (r.namespace ?? ""))));
-      if (kind === "POD" && server) return [namespaces, oneOf(CONSUL.pod, refs.map((r) => r.name))];
+      const namespaces = oneOf(
+        CONSUL.namespace,
+        refs.map((r) => (kind === "NAMESPACE" ? r.name : (r.namespace ?? ""))),
+      );
+      if (kind === "POD" && server)
+        return [
+          namespaces,
+          oneOf(
+            CONSUL.pod,
+            refs.map((r) => r.name),
+          ),
+        ];
       return [namespaces];
     },
     group(kind) {

@@ -42,10 +42,32 @@ const direct = (kind: ResourceKind): boolean => kind === "NAMESPACE" || kind ===
 function end(namespaceLabel: string, workloadLabel: string, server: boolean): SeriesEnd<IstioDirectory> {
   return {
     matchers(kind, refs) {
-      if (kind === "NAMESPACE") return [oneOf(namespaceLabel, refs.map((r) => r.name))];
-      const namespaces = oneOf(namespaceLabel, refs.map((r) => r.namespace ?? ""));
-      if (kind === "POD" && server) return [namespaces, oneOf(ISTIO.pod, refs.map((r) => r.name))];
-      return [namespaces, oneOf(workloadLabel, refs.flatMap((r) => workloadNamesFor(kind, r.name)))];
+      if (kind === "NAMESPACE")
+        return [
+          oneOf(
+            namespaceLabel,
+            refs.map((r) => r.name),
+          ),
+        ];
+      const namespaces = oneOf(
+        namespaceLabel,
+        refs.map((r) => r.namespace ?? ""),
+      );
+      if (kind === "POD" && server)
+        return [
+          namespaces,
+          oneOf(
+            ISTIO.pod,
+            refs.map((r) => r.name),
+          ),
+        ];
+      return [
+        namespaces,
+        oneOf(
+          workloadLabel,
+          refs.flatMap((r) => workloadNamesFor(kind, r.name)),
+        ),
+      ];
     },
     group(kind) {
       if (kind === "NAMESPACE") return [namespaceLabel];
@@ -90,7 +112,12 @@ export const ISTIO_SPEC: MeshSpec<IstioDirectory> = {
   success: { labels: [ISTIO.responseCode], isSuccess: (labels) => istioSuccess(labels[ISTIO.responseCode]) },
   mtls: { from: "series", series: series(REQUESTS, eq(ISTIO.reporter, "destination")), label: ISTIO.security, decide: istioMtls },
   resource: { ends: [DST(true)], rows: rows("destination"), needsDirectory: (kind) => !direct(kind) },
-  edge: { ends: [SRC(false), DST(false)], rows: rows("source"), kinds: ["NAMESPACE", "DEPLOYMENT", "DAEMONSET", "STATEFULSET", "REPLICASET", "JOB"], needsDirectory: (kind) => !direct(kind) },
+  edge: {
+    ends: [SRC(false), DST(false)],
+    rows: rows("source"),
+    kinds: ["NAMESPACE", "DEPLOYMENT", "DAEMONSET", "STATEFULSET", "REPLICASET", "JOB"],
+    needsDirectory: (kind) => !direct(kind),
+  },
   directory: { query: directoryQuery, build: (samples, resolver) => new IstioDirectory(samples, resolver) },
   seen: {
     query: (_kind, period, namespace) => directoryQuery(period, namespace),
