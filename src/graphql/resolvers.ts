@@ -55,7 +55,7 @@ export class ResourceResolver {
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<TrafficMetrics> {
     const q = scope.metricsQuery({ window, at });
-    return TrafficMetrics.of(await scope.metrics(resource.ref, q));
+    return TrafficMetrics.of(await scope.metrics(resource.ref, q), (measure) => scope.measure(resource.ref, q, measure));
   }
 
   @FieldResolver(() => [Edge], {

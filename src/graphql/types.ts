@@ -4,10 +4,10 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import { RESOURCE_KINDS, type ResourceKind as DomainKind } from "../domain/kinds.ts";
-import type { GoldenMetrics } from "../domain/metrics.ts";
+import { type GoldenMetrics, tcpMetrics } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
-import type { EdgeView, ResourceView } from "../service/types.ts";
+import type { EdgeView, MeasureReader, ResourceView } from "../service/types.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
 
 export const ResourceKind = Object.fromEntries(RESOURCE_KINDS.map((k) => [k, k])) as { [K in DomainKind]: K };
@@ -27,6 +27,19 @@ export class Latency {
   @Field(() => Float, { nullable: true }) p99!: number | null;
 }
 
+@ObjectType({
+  description:
+    "TCP connections over one window, seen from the server: a resource's inbound connections (bytes read are what its clients sent, as `linkerd viz stat` shows), an edge's connections between its client and server.",
+})
+export class TcpMetrics {
+  @Field(() => Float, { nullable: true, description: "Connections open at the end of the window; null where the mesh keeps no gauge of them (Istio)." })
+  openConnections!: number | null;
+  @Field(() => Float) readBytesPerSecond!: number;
+  @Field(() => Float) writeBytesPerSecond!: number;
+  @Field(() => Float, { description: "Connections opened in the window (extrapolated like every count)." }) connectionsOpened!: number;
+  @Field(() => Float) connectionsClosed!: number;
+}
+
 @ObjectType({ description: "The golden metrics over one window." })
 export class TrafficMetrics {
   @Field(() => DateTimeScalar, { description: "The end of the window." }) timestamp!: Date;
@@ -40,8 +53,19 @@ export class TrafficMetrics {
   successRate!: number | null;
   @Field(() => Latency) latency!: Latency;
 
-  static of(m: GoldenMetrics): TrafficMetrics {
-    return Object.assign(new TrafficMetrics(), m, { latency: Object.assign(new Latency(), m.latency) });
+  /** Reads the other measures, only for fields a document selects: others cost no query. */
+  private read: MeasureReader = async () => null;
+
+  @Field(() => TcpMetrics, { nullable: true, description: "TCP over the same window; null where the mesh records no TCP for it." })
+  async tcp(): Promise<TcpMetrics | null> {
+    const raw = await this.read("tcp");
+    return raw && Object.assign(new TcpMetrics(), tcpMetrics(raw, this.window));
+  }
+
+  static of(m: GoldenMetrics, read?: MeasureReader): TrafficMetrics {
+    const out = Object.assign(new TrafficMetrics(), m, { latency: Object.assign(new Latency(), m.latency) });
+    if (read) out.read = read;
+    return out;
   }
 }
 
@@ -94,7 +118,7 @@ export class Edge {
       direction: e.direction,
       resource: Resource.of(e.resource, resourceView),
       peer: Resource.of(e.peer, e.peerView),
-      metrics: TrafficMetrics.of(e.metrics),
+      metrics: TrafficMetrics.of(e.metrics, e.measure),
       mtls: e.mtls,
     });
   }

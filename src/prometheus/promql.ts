@@ -40,6 +40,11 @@ export interface Matcher {
 export const eq = (label: string, value: string): Matcher => ({ label, op: "=", value });
 export const neq = (label: string, value: string): Matcher => ({ label, op: "!=", value });
 
+const NEGATED: Readonly<Record<Matcher["op"], Matcher["op"]>> = { "=": "!=", "!=": "=", "=~": "!~", "!~": "=~" };
+
+/** The matcher that selects exactly the series `m` does not. */
+export const negate = (m: Matcher): Matcher => ({ ...m, op: NEGATED[m.op] });
+
 /** Matches any of the literal values, each escaped. An empty list is a caller's bug. */
 export function oneOf(label: string, values: Iterable<string>): Matcher {
   const unique = [...new Set(values)].sort();
@@ -62,4 +67,9 @@ export function selector(metric: string, matchers: readonly Matcher[]): string {
 
 export function by(labels: readonly string[]): string {
   return `by (${labels.map(labelName).join(", ")})`;
+}
+
+/** The vector with one more label set to a fixed value, so that `or`-ed parts of one query stay apart. */
+export function tagged(expr: string, label: string, value: string): string {
+  return `label_replace(${expr}, ${quote(labelName(label))}, ${quote(value)}, "", "")`;
 }

@@ -6,7 +6,7 @@ import DataLoader from "dataloader";
 import { InvalidInputError } from "../domain/errors.ts";
 import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
-import { EMPTY_STATS, type RawStats } from "../domain/metrics.ts";
+import { EMPTY_STATS, type MeasureName, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
 import type { MeshAdapter, StatsBatch } from "../mesh/adapter.ts";
@@ -15,6 +15,8 @@ export interface StatsKey {
   readonly ref: ResourceRef;
   readonly window: Window;
   readonly at: Date;
+  /** The measure wanted; golden when absent. Keys of one batch that want different measures share its queries. */
+  readonly measure?: MeasureName;
 }
 
 export interface SeenKey {
@@ -23,18 +25,20 @@ export interface SeenKey {
 }
 
 const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k.at.getTime()}`;
-const statsKey = (k: StatsKey): string => `${batchKey(k)}|${refKey(k.ref)}`;
+const measureOf = (k: StatsKey): MeasureName => k.measure ?? "golden";
+const statsKey = (k: StatsKey): string => `${batchKey(k)}|${measureOf(k)}|${refKey(k.ref)}`;
 
-/** Groups keys into one StatsBatch per kind, window and moment. */
+/** Groups keys into one StatsBatch per kind, window and moment, reading the union of their measures. */
 function batches(keys: readonly StatsKey[]): StatsBatch[] {
-  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: ResourceRef[] }>();
+  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: Map<string, ResourceRef>; measures: Set<MeasureName> }>();
   for (const k of keys) {
     const id = batchKey(k);
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: [] }));
-    g.refs.push(k.ref);
+    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: new Map(), measures: new Set() }));
+    g.refs.set(refKey(k.ref), k.ref);
+    g.measures.add(measureOf(k));
   }
-  return [...groups.values()];
+  return [...groups.values()].map((g) => ({ kind: g.kind, window: g.window, at: g.at, refs: [...g.refs.values()], measures: [...g.measures] }));
 }
 
 /**
@@ -46,7 +50,7 @@ async function eachBatchAlone<V>(
   keys: readonly StatsKey[],
   groups: readonly StatsBatch[],
   empty: V,
-  run: (batch: StatsBatch) => Promise<(ref: ResourceRef) => V | undefined>,
+  run: (batch: StatsBatch) => Promise<(ref: ResourceRef, measure: MeasureName) => V | undefined>,
 ): Promise<Array<V | Error>> {
   const byKey = new Map<string, V | Error>();
   await Promise.all(
@@ -55,7 +59,9 @@ async function eachBatchAlone<V>(
         const error = e instanceof Error ? e : new Error(String(e));
         return () => error;
       });
-      for (const ref of b.refs) byKey.set(statsKey({ ref, window: b.window, at: b.at }), answer(ref) ?? empty);
+      for (const ref of b.refs) {
+        for (const measure of b.measures ?? []) byKey.set(statsKey({ ref, window: b.window, at: b.at, measure }), answer(ref, measure) ?? empty);
+      }
     }),
   );
   return keys.map((k) => byKey.get(statsKey(k)) ?? empty);
@@ -108,7 +114,8 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
       eachBatchAlone(keys, spend(batches(keys)), [], async (b) => {
         const byRef = new Map<string, EdgeStats[]>();
         for (const e of await adapter.edges(b)) byRef.set(refKey(e.resource), [...(byRef.get(refKey(e.resource)) ?? []), e]);
-        return (ref) => byRef.get(refKey(ref));
+        // An edge belongs to the measures that show traffic on it.
+        return (ref, measure) => byRef.get(refKey(ref))?.filter((e) => e.stats[measure] !== undefined);
       }),
     { cacheKeyFn: statsKey, batchScheduleFn: schedule },
   );

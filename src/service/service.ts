@@ -4,9 +4,9 @@
 import { compareEdges, type EdgeDirection } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
-import { goldenMetrics, type GoldenMetrics } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type MeasureName, type MeasureStats } from "../domain/metrics.ts";
 import { validateLabelName } from "../domain/names.ts";
-import { compareRefs, resourceRef, type ResourceRef } from "../domain/resource.ts";
+import { compareRefs, refKey, resourceRef, type ResourceRef } from "../domain/resource.ts";
 import { parseSelector } from "../domain/selector.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
@@ -133,7 +133,13 @@ class Scope implements RequestScope {
   async metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
     const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at });
-    return goldenMetrics(raw, q.window, q.at);
+    return goldenMetrics(raw.golden ?? EMPTY_GOLDEN, q.window, q.at);
+  }
+
+  async measure<M extends MeasureName>(ref: ResourceRef, q: MetricsQuery, measure: M): Promise<MeasureStats[M] | null> {
+    if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
+    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, measure });
+    return (raw[measure] as MeasureStats[M] | undefined) ?? null;
   }
 
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
@@ -151,8 +157,14 @@ class Scope implements RequestScope {
         resource: e.resource,
         peer: e.peer,
         peerView: this.deps.inventory.get(e.peer, [e.peer]),
-        metrics: goldenMetrics(e.stats, q.window, q.at),
+        metrics: goldenMetrics(e.stats.golden ?? EMPTY_GOLDEN, q.window, q.at),
         mtls: e.mtls,
+        // Read on demand: a measure costs queries only when a transport asks for it.
+        measure: async <M extends MeasureName>(measure: M) => {
+          const edges = await this.loaders.edges.load({ ref, window: q.window, at: q.at, measure });
+          const same = edges.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer));
+          return (same?.stats[measure] as MeasureStats[M] | undefined) ?? null;
+        },
       }));
   }
 

@@ -3,10 +3,13 @@
 
 import type { EdgeDirection } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
-import type { GoldenMetrics } from "../domain/metrics.ts";
+import type { GoldenMetrics, MeasureName, MeasureStats } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
 import type { InventoryItem } from "./inventory.ts";
+
+/** Reads one measure (e.g. "tcp") when called; null where the mesh recorded none for it. */
+export type MeasureReader = <M extends MeasureName>(measure: M) => Promise<MeasureStats[M] | null>;
 
 /** A resource as transports show it. */
 export type ResourceView = InventoryItem;
@@ -20,6 +23,8 @@ export interface EdgeView {
   readonly metrics: GoldenMetrics;
   /** true: all of it mTLS; false: some of it not; null: the mesh does not say. */
   readonly mtls: boolean | null;
+  /** The edge's other measures, read on demand: a measure nobody asks for costs no query. */
+  readonly measure: MeasureReader;
 }
 
 /** Window and evaluation time of one metrics question. */
@@ -51,6 +56,9 @@ export interface RequestScope {
 
   /** Batched with every other metrics() call of the same request. */
   metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics>;
+
+  /** One measure of the resource; null where the mesh recorded none for it. Batched with metrics(). */
+  measure<M extends MeasureName>(ref: ResourceRef, q: MetricsQuery, measure: M): Promise<MeasureStats[M] | null>;
 
   /** Batched with every other edges() call of the same request; direction null: both. */
   edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]>;

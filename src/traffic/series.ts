@@ -5,24 +5,28 @@
 
 import { bucketAt, countAt, latencySumAt } from "./counters.ts";
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries } from "./format.ts";
-import type { Flow } from "./model.ts";
+import type { Connections, Flow } from "./model.ts";
 
 export interface FlowGroup {
   readonly labels: Labels;
   readonly flows: Flow[];
 }
 
-/** Flows that land in the same series (same labels) share one, as a sidecar's counters would. */
-export function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): FlowGroup[] {
-  const groups = new Map<string, FlowGroup>();
-  for (const flow of flows) {
-    const labels = labelsOf(flow);
+/** Items (flows, connections) that land in the same series (same labels) share one, as a sidecar's counters would. */
+function groupByLabels<T>(items: readonly T[], labelsOf: (item: T) => Labels): Array<{ labels: Labels; items: T[] }> {
+  const groups = new Map<string, { labels: Labels; items: T[] }>();
+  for (const item of items) {
+    const labels = labelsOf(item);
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { labels, flows: [] }));
-    g.flows.push(flow);
+    if (!g) groups.set(key, (g = { labels, items: [] }));
+    g.items.push(item);
   }
   return [...groups.values()];
+}
+
+export function groupFlows(flows: readonly Flow[], labelsOf: (f: Flow) => Labels): FlowGroup[] {
+  return groupByLabels(flows, labelsOf).map((g) => ({ labels: g.labels, flows: g.items }));
 }
 
 /** A counter of the group's responses. */
@@ -86,4 +90,19 @@ export function processFamilies(targets: ReadonlyArray<{ labels: Labels; seed: n
       series: targets.map((p) => constantSeries(p.labels, 40 + (p.seed % 17))),
     },
   ];
+}
+
+/** The model's connections grouped by the labels a mesh gives them, as one sidecar's series. */
+export interface ConnectionGroup {
+  readonly labels: Labels;
+  readonly connections: Connections[];
+}
+
+export function groupConnections(connections: readonly Connections[], labelsOf: (c: Connections) => Labels): ConnectionGroup[] {
+  return groupByLabels(connections, labelsOf).map((g) => ({ labels: g.labels, connections: g.items }));
+}
+
+/** One series per group: `figure` summed over the group's connections (see model.ts: bytesReadAt, connectionsOpenAt...). */
+export function connectionSeries(groups: readonly ConnectionGroup[], figure: (c: Connections, t: number) => number): ScalarSeries[] {
+  return groups.map((g) => ({ labels: g.labels, value: (t: number) => g.connections.reduce((n, c) => n + figure(c, t), 0) }));
 }

@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { expectedInbound } from "../fixtures/expected.ts";
+import { type ExpectedTcp, expectedInbound, expectedTcp, expectedTcpEdges, inboundConnectionsOf } from "../fixtures/expected.ts";
 import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { buildModel, resourcesOf } from "../../src/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../fixtures/topology.ts";
-import { NamespaceOverviewDocument } from "../generated/graphql.ts";
+import { NamespaceOverviewDocument, ResourceTcpDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { data, testGateway } from "../support/gateway.ts";
 
@@ -63,5 +63,32 @@ describe("batching", () => {
     }
     assert.equal(counts[0], counts[1], `query count must not depend on the number of deployments: ${counts.join(" vs ")}`);
     assert.ok(counts[0]! <= 6, `a bounded, small number of queries (got ${counts[0]})`);
+  });
+
+  it("reads TCP only for a document that selects it, one query per batch, equal to the model's", async () => {
+    const s = setups.get(3)!;
+    const model = buildModel(scaleTopology(3));
+    const ref = resourcesOf(model, "DEPLOYMENT", SCALE_NAMESPACE)[0]!;
+    const perSecond = (e: ExpectedTcp) => ({
+      openConnections: e.open,
+      readBytesPerSecond: e.readBytes / 60,
+      writeBytesPerSecond: e.writeBytes / 60,
+      connectionsOpened: e.opened,
+      connectionsClosed: e.closed,
+    });
+    const { queries: golden } = await overview(s);
+    assert.ok(!golden.some((q) => q.includes("tcp_")), "a document without tcp sends no TCP query");
+
+    s.prometheus.resetQueries();
+    const got = await data(s.gateway, ResourceTcpDocument, { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: ref.name, window: "1m" });
+    const tcp = s.prometheus.queries().filter((q) => q.includes("tcp_"));
+    assert.equal(tcp.length, 2, `one TCP query for the resource, one for all its edges:\n${tcp.join("\n")}`);
+    assert.deepEqual(got.resource!.metrics!.tcp, perSecond(expectedTcp(model, inboundConnectionsOf(ref), T0 - 60, T0)!));
+    const want = expectedTcpEdges(model, ref, "DEPLOYMENT", T0 - 60, T0);
+    assert.equal(got.resource!.edges!.length, want.length);
+    for (const e of want) {
+      const g = got.resource!.edges!.find((x) => x.direction === e.direction && x.peer.name === e.peer.name);
+      assert.deepEqual(g?.metrics?.tcp, perSecond(e.tcp), `${e.direction} ${e.peer.name}`);
+    }
   });
 });

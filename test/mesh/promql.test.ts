@@ -7,8 +7,8 @@ import { describe, it } from "node:test";
 import type { ResourceKind } from "../../src/domain/kinds.ts";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { MeshAdapter, StatsBatch } from "../../src/mesh/adapter.ts";
-import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
-import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
+import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
+import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import type { InstantQuerier, Sample } from "../../src/prometheus/client.ts";
 
 class Recorder implements InstantQuerier {
@@ -54,7 +54,9 @@ describe("Istio PromQL", () => {
       r.queries[0],
       "sum by (source_workload_namespace, source_workload, destination_workload_namespace, destination_workload, response_code) (" +
         'increase(istio_requests_total{reporter="source",source_workload_namespace="shop",source_workload="web"}[300s]) or ' +
-        'increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="web"}[300s]))',
+        // Disjoint halves: series the refs sent are read once, by the first selector only.
+        'increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="web",source_workload_namespace!="shop"}[300s]) or ' +
+        'increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="web",source_workload_namespace="shop",source_workload!="web"}[300s]))',
     );
     assert.match(r.queries[2]!, /^sum by \(.*connection_security_policy\) \(increase\(istio_requests_total\{reporter="destination",/);
   });
@@ -94,7 +96,7 @@ describe("Consul PromQL", () => {
       "sum by (namespace, consul_destination_namespace, consul_destination_service, envoy_response_code_class) (" +
         'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",namespace="shop"}[300s]) or ' +
         // Consul OSS tags every upstream "default" (or nothing): the directory places it.
-        'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",consul_destination_namespace=~"|default|shop"}[300s]))',
+        'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",consul_destination_namespace=~"|default|shop",namespace!="shop"}[300s]))',
     );
     assert.equal(r.queries.length, 3, "namespace edges need the directory to place upstreams");
   });
