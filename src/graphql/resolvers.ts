@@ -1,11 +1,12 @@
 // Resolvers translate GraphQL arguments into service calls and service answers
 // into GraphQL objects. They check nothing and query nothing themselves.
 
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
 import type { GraphQLContext } from "./context.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
+import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
 import { Edge, EdgeDirection, Label, PodCounts, Resource, ResourceKind, TrafficMetrics } from "./types.ts";
 
 @Resolver()
@@ -55,16 +56,27 @@ export class ResourceResolver {
     return TrafficMetrics.of(await scope.metrics(resource.ref, q));
   }
 
-  @FieldResolver(() => [Edge], { description: "Traffic with each peer of the same kind, in any namespace; both directions unless `direction` is given." })
+  @FieldResolver(() => [Edge], {
+    description:
+      "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet).",
+  })
   async edges(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
     @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: WINDOW_HELP }) window: string | null,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
     @Arg("direction", () => EdgeDirection, { nullable: true }) direction?: DomainEdgeDirection | null,
+    @Arg("peerKinds", () => [ResourceKind], { nullable: true, description: "Kinds of peers to include; default: the resource's own kind." })
+    peerKinds?: DomainKind[] | null,
   ): Promise<Edge[]> {
     const q = scope.metricsQuery({ window, at });
-    return (await scope.edges(resource.ref, q, direction)).map(Edge.of);
+    return (await scope.edges(resource.ref, q, direction, peerKinds)).map(Edge.of);
+  }
+
+  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
+  async series(@Root() resource: Resource, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+    const steps = scope.seriesQuery(args);
+    return (await scope.series(resource.ref, steps)).map(TrafficMetrics.of);
   }
 
   @FieldResolver(() => [Label], { nullable: true, description: "The resource's Kubernetes labels; null without a cluster connection." })
@@ -77,5 +89,14 @@ export class ResourceResolver {
   pods(@Root() resource: Resource): PodCounts | null {
     const pods = resource.view?.pods;
     return pods ? Object.assign(new PodCounts(), pods) : null;
+  }
+}
+
+@Resolver(() => Edge)
+export class EdgeResolver {
+  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
+  async series(@Root() edge: Edge, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+    const steps = scope.seriesQuery(args);
+    return (await scope.edgeSeries(edge.view, steps)).map(TrafficMetrics.of);
   }
 }
