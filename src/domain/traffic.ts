@@ -21,6 +21,7 @@ export interface TrafficPair {
   /** null: a caller the mesh cannot name (unmeshed, ingress without a proxy). */
   readonly from: ResourceRef | null;
   readonly to: ResourceRef;
+  /** The measures that showed traffic on it. */
   readonly stats: RawStats;
   /** true: all of it mutual TLS; false: some of it not; null: the mesh does not say. */
   readonly mtls: boolean | null;

@@ -2,7 +2,7 @@
 // through the same batched loaders as Resource.metrics.
 
 import { Arg, Args, Ctx, Field, FieldResolver, ID, ObjectType, Query, registerEnumType, Resolver, Root } from "type-graphql";
-import { EMPTY_STATS, type GoldenMetrics, goldenMetrics } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, type GoldenMetrics, goldenMetrics } from "../domain/metrics.ts";
 import type { Window } from "../domain/window.ts";
 import type { GraphBasis, GraphEdgeView, GraphNodeType as DomainNodeType, GraphNodeView, GraphView } from "../service/graph.ts";
 import type { MetricsQuery, RequestScope } from "../service/types.ts";
@@ -97,7 +97,7 @@ export class GraphNodeResolver {
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: `${SERIES_HELP} For UNKNOWN and HIDDEN nodes, as their metrics: from this graph's edges.` })
   async series(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    if (node.view.resource) return (await scope.series(node.view.resource.ref, steps)).map(TrafficMetrics.of);
+    if (node.view.resource) return (await scope.series(node.view.resource.ref, steps)).map((m) => TrafficMetrics.of(m));
     return stepGraphs(scope, node.basis, args, (g) => g.nodes.find((n) => n.id === node.id)?.received ?? null);
   }
 }
@@ -115,5 +115,5 @@ export class GraphEdgeResolver {
 async function stepGraphs(scope: RequestScope, basis: GraphBasis, args: SeriesArgs, pick: (g: GraphView) => GoldenMetrics | null): Promise<TrafficMetrics[]> {
   const steps = scope.seriesQuery(args);
   const graphs = await scope.graphSeries(basis, steps);
-  return graphs.map((g) => TrafficMetrics.of(pick(g) ?? goldenMetrics(EMPTY_STATS, g.window, g.timestamp)));
+  return graphs.map((g) => TrafficMetrics.of(pick(g) ?? goldenMetrics(EMPTY_GOLDEN, g.window, g.timestamp)));
 }

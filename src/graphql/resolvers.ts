@@ -53,7 +53,7 @@ export class ResourceResolver {
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<TrafficMetrics> {
     const q = scope.metricsQuery({ window, at });
-    return TrafficMetrics.of(await scope.metrics(resource.ref, q));
+    return TrafficMetrics.of(await scope.metrics(resource.ref, q), () => scope.tcp(resource.ref, q));
   }
 
   @FieldResolver(() => [Edge], {
@@ -76,7 +76,7 @@ export class ResourceResolver {
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
   async series(@Root() resource: Resource, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    return (await scope.series(resource.ref, steps)).map(TrafficMetrics.of);
+    return (await scope.series(resource.ref, steps)).map((m) => TrafficMetrics.of(m));
   }
 
   @FieldResolver(() => [Label], { nullable: true, description: "The resource's Kubernetes labels; null without a cluster connection." })
@@ -97,6 +97,6 @@ export class EdgeResolver {
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
   async series(@Root() edge: Edge, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    return (await scope.edgeSeries(edge.view, steps)).map(TrafficMetrics.of);
+    return (await scope.edgeSeries(edge.view, steps)).map((m) => TrafficMetrics.of(m));
   }
 }

@@ -4,7 +4,7 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import { RESOURCE_KINDS, type ResourceKind as DomainKind } from "../domain/kinds.ts";
-import type { GoldenMetrics } from "../domain/metrics.ts";
+import type { GoldenMetrics, TcpMetrics as DomainTcp } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
 import type { EdgeView, ResourceView } from "../service/types.ts";
@@ -27,6 +27,19 @@ export class Latency {
   @Field(() => Float, { nullable: true }) p99!: number | null;
 }
 
+@ObjectType({
+  description:
+    "TCP connections over one window, seen from the server: a resource's inbound connections (bytes read are what its clients sent, as `linkerd viz stat` shows), an edge's connections between its client and server.",
+})
+export class TcpMetrics {
+  @Field(() => Float, { nullable: true, description: "Connections open at the end of the window; null where the mesh keeps no gauge of them (Istio)." })
+  openConnections!: number | null;
+  @Field(() => Float) readBytesPerSecond!: number;
+  @Field(() => Float) writeBytesPerSecond!: number;
+  @Field(() => Float, { description: "Connections opened in the window (extrapolated like every count)." }) connectionsOpened!: number;
+  @Field(() => Float) connectionsClosed!: number;
+}
+
 @ObjectType({ description: "The golden metrics over one window." })
 export class TrafficMetrics {
   @Field(() => DateTimeScalar, { description: "The end of the window." }) timestamp!: Date;
@@ -40,8 +53,19 @@ export class TrafficMetrics {
   successRate!: number | null;
   @Field(() => Latency) latency!: Latency;
 
-  static of(m: GoldenMetrics): TrafficMetrics {
-    return Object.assign(new TrafficMetrics(), m, { latency: Object.assign(new Latency(), m.latency) });
+  /** Reads the TCP measure; called only when a document selects `tcp`, so others cost no TCP query. */
+  private readTcp: () => Promise<DomainTcp | null> = async () => null;
+
+  @Field(() => TcpMetrics, { nullable: true, description: "TCP over the same window; null where the mesh records no TCP for it." })
+  async tcp(): Promise<TcpMetrics | null> {
+    const tcp = await this.readTcp();
+    return tcp && Object.assign(new TcpMetrics(), tcp);
+  }
+
+  static of(m: GoldenMetrics, readTcp?: () => Promise<DomainTcp | null>): TrafficMetrics {
+    const out = Object.assign(new TrafficMetrics(), m, { latency: Object.assign(new Latency(), m.latency) });
+    if (readTcp) out.readTcp = readTcp;
+    return out;
   }
 }
 
@@ -98,7 +122,7 @@ export class Edge {
       direction: e.direction,
       resource: Resource.of(e.resource),
       peer: Resource.of(e.peer, e.peerView),
-      metrics: TrafficMetrics.of(e.metrics),
+      metrics: TrafficMetrics.of(e.metrics, () => e.tcp()),
       mtls: e.mtls,
     });
   }

@@ -5,7 +5,7 @@
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
 import { compareRefs, refKey, sameRef, type ResourceRef } from "../domain/resource.ts";
 import { matchesSelector, type LabelSelector } from "../domain/selector.ts";
-import type { WorkloadResolver } from "../mesh/infer.ts";
+import type { PodFacts, WorkloadResolver } from "../mesh/infer.ts";
 import type { Inventory, InventoryItem, InventoryScope, PodCounts } from "../service/inventory.ts";
 import type { KubeClient } from "./client.ts";
 import { slimObject, slimPod, type SlimObject, type SlimPod } from "./objects.ts";
@@ -36,29 +36,8 @@ export interface KubeInventoryOptions {
 interface Derived {
   /** refKey -> pod counts, for every resource that has at least one (non-terminated) pod */
   readonly counts: Map<string, { meshed: number; total: number }>;
-  /** consulKey -> the workload behind that Consul service, as consulServiceOwner describes. */
-  readonly consulOwners: Map<string, ResourceRef>;
-}
-
-/** Owners of the pods that name one Consul service, and how many pods each. */
-type OwnerTally = Map<string, { readonly ref: ResourceRef; n: number }>;
-
-const consulKey = (namespace: string, service: string): string => `${namespace}/${service}`;
-
-function tallyOwner(tallies: Map<string, OwnerTally>, key: string, ref: ResourceRef): void {
-  let tally = tallies.get(key);
-  if (!tally) tallies.set(key, (tally = new Map()));
-  const k = refKey(ref);
-  const t = tally.get(k);
-  if (t) t.n++;
-  else tally.set(k, { ref, n: 1 });
-}
-
-/** The owner with the most pods; ties go to the first in ref order, so the answer is stable. */
-function mostCommon(tally: OwnerTally): ResourceRef | undefined {
-  let best: { ref: ResourceRef; n: number } | undefined;
-  for (const t of tally.values()) if (!best || t.n > best.n || (t.n === best.n && compareRefs(t.ref, best.ref) < 0)) best = t;
-  return best?.ref;
+  /** Every pod with its top owner (itself when bare), for mesh specs' own rules. */
+  readonly pods: PodFacts[];
 }
 
 const ZERO: PodCounts = { meshed: 0, total: 0 };
@@ -73,11 +52,14 @@ export class KubeInventory implements Inventory, WorkloadResolver {
   private readonly pods: Reflector<SlimPod>;
   private derived: Derived | null = null;
   private readonly server: string;
+  /** Counts changes of the cluster copy (WorkloadResolver.generation). */
+  generation = 0;
 
   constructor(client: KubeClient, options: KubeInventoryOptions = {}) {
     this.server = client.server;
     const onChange = (): void => {
       this.derived = null;
+      this.generation++;
     };
     const common = { onChange, log: options.log, ...options.reflector };
     this.pods = new Reflector<SlimPod>(client, { ...common, path: PATHS.POD, decode: slimPod });
@@ -185,16 +167,9 @@ export class KubeInventory implements Inventory, WorkloadResolver {
     return WORKLOAD_PREFERENCE.find((k) => this.reflectors[k].get(namespace, name) !== undefined) ?? null;
   }
 
-  /**
-   * The workload behind a Consul service: the owner of the pods that declare it
-   * in consul.hashicorp.com/connect-service, else of the pods labelled
-   * app=<service>, else a workload of that name. The most common owner wins.
-   */
-  consulServiceOwner(namespace: string, serviceName: string): ResourceRef | null {
-    const fromPods = this.derive().consulOwners.get(consulKey(namespace, serviceName));
-    if (fromPods) return fromPods;
-    const kind = this.workloadKind(namespace, serviceName);
-    return kind ? { kind, namespace, name: serviceName } : null;
+  /** Every pod, finished ones too, with its labels, annotations and top owner. */
+  podFacts(): readonly PodFacts[] {
+    return this.derive().pods;
   }
 
   /** The pod's chain of owners, nearest first, limited to kinds meshql reports on. */
@@ -219,8 +194,7 @@ export class KubeInventory implements Inventory, WorkloadResolver {
 
   /**
    * One pass over the pods per change of the cluster copy, so that per-request
-   * lookups (pod counts, Consul service owners) never scan pods: a Consul
-   * query names many services, and a large cluster has many pods.
+   * lookups (pod counts, owners) never walk owner chains.
    */
   private derive(): Derived {
     if (this.derived) return this.derived;
@@ -232,30 +206,18 @@ export class KubeInventory implements Inventory, WorkloadResolver {
       if (meshed) c.meshed++;
       counts.set(k, c);
     };
-    const byAnnotation = new Map<string, OwnerTally>();
-    const byApp = new Map<string, OwnerTally>();
+    const pods: PodFacts[] = [];
     for (const p of this.pods.values()) {
       const chain = this.ownerChain(p);
       const podRef: ResourceRef = { kind: "POD", namespace: p.namespace, name: p.name };
       // A bare pod is its own workload. Finished pods still tell which workload a service is.
-      const top = chain.at(-1) ?? podRef;
-      for (const service of new Set(p.consulServices)) tallyOwner(byAnnotation, consulKey(p.namespace, service), top);
-      const app = p.labels.app;
-      if (p.consulServices.length === 0 && app !== undefined) tallyOwner(byApp, consulKey(p.namespace, app), top);
+      pods.push({ namespace: p.namespace, name: p.name, labels: p.labels, annotations: p.annotations, owner: chain.at(-1) ?? podRef });
       if (p.terminated) continue;
       bump({ kind: "NAMESPACE", namespace: null, name: p.namespace }, p.meshed);
       bump(podRef, p.meshed);
       for (const owner of chain) bump(owner, p.meshed);
     }
-    const consulOwners = new Map<string, ResourceRef>();
-    // The annotation is the pods' own declaration, the app label only a convention: set last, it wins.
-    for (const tallies of [byApp, byAnnotation]) {
-      for (const [key, tally] of tallies) {
-        const owner = mostCommon(tally);
-        if (owner) consulOwners.set(key, owner);
-      }
-    }
-    this.derived = { counts, consulOwners };
+    this.derived = { counts, pods };
     return this.derived;
   }
 

@@ -24,8 +24,7 @@ export interface SlimPod extends SlimObject {
   readonly meshed: boolean;
   /** Succeeded or Failed: the pod no longer runs and is left out of pod counts. */
   readonly terminated: boolean;
-  /** consul.hashicorp.com/connect-service, split on commas; empty when absent. */
-  readonly consulServices: readonly string[];
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 type Json = Record<string, unknown>;
@@ -86,7 +85,6 @@ export const PROXY_CONTAINERS: ReadonlySet<string> = new Set([
 /** Annotations that injectors write on the pods they changed; any value counts. */
 const INJECTED_ANNOTATIONS = ["linkerd.io/proxy-version", "sidecar.istio.io/status"];
 const CONSUL_INJECT_STATUS = "consul.hashicorp.com/connect-inject-status";
-const CONSUL_SERVICE = "consul.hashicorp.com/connect-service";
 
 function containerNames(spec: Json | null, field: "containers" | "initContainers", sidecarsOnly: boolean): string[] {
   const list = spec && Array.isArray(spec[field]) ? (spec[field] as unknown[]) : [];
@@ -115,15 +113,10 @@ export function slimPod(raw: unknown): SlimPod | null {
   if (!base) return null;
   const o = obj(raw);
   const phase = str(obj(o?.status)?.phase);
-  const annotations = stringMap(obj(o?.metadata)?.annotations);
-  const services = (annotations[CONSUL_SERVICE] ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
   return {
     ...base,
     meshed: isMeshedPod(raw),
     terminated: phase === "Succeeded" || phase === "Failed",
-    consulServices: services,
+    annotations: stringMap(obj(o?.metadata)?.annotations),
   };
 }

@@ -3,7 +3,7 @@
 
 import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
-import type { RawStats } from "../domain/metrics.ts";
+import type { MeasureName, RawStats } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { TrafficPair } from "../domain/traffic.ts";
 import type { Window } from "../domain/window.ts";
@@ -17,6 +17,8 @@ export interface StatsBatch {
   readonly refs: readonly ResourceRef[];
   readonly window: Window;
   readonly at: Date;
+  /** The measures to read; golden when absent. A measure nobody asked for costs no query. */
+  readonly measures?: readonly MeasureName[];
 }
 
 /** The traffic of a set of namespaces, over one window, at one moment. */
@@ -42,14 +44,15 @@ export interface MeshAdapter {
   readonly mesh: MeshName;
 
   /**
-   * Golden metrics of every resource in the batch, keyed by refKey.
+   * The batch's measures of every resource in it, keyed by refKey.
    * A resource without traffic may be missing from the map; callers treat it as idle.
    * The number of backend queries does not depend on refs.length.
    */
   resourceStats(batch: StatsBatch): Promise<Map<string, RawStats>>;
 
   /**
-   * Edges of every resource in the batch, both directions, peers in any namespace.
+   * Edges of every resource in the batch, both directions, peers in any namespace, with
+   * the measures that show traffic on them (an edge has at least one).
    * Peers are of the batch's kind. The number of backend queries does not depend on refs.length.
    */
   edges(batch: StatsBatch): Promise<EdgeStats[]>;

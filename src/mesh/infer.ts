@@ -23,6 +23,16 @@ const DEPLOYMENT_POD = new RegExp(`^(.+)-(${HASH})-${SUFFIX}$`);
 const GENERATED_POD = new RegExp(`^(.+)-${SUFFIX}$`);
 const ORDINAL_POD = /^(.+)-(0|[1-9][0-9]*)$/;
 
+/** A pod as the cluster describes it: generic facts a mesh spec reads its own rules from. */
+export interface PodFacts {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** The workload that runs it (a Deployment, not its ReplicaSet), or the pod itself when bare. */
+  readonly owner: ResourceRef;
+}
+
 /**
  * What the Kubernetes inventory knows (src/kube/inventory.ts implements it).
  * null means "not known": the adapter then falls back to inference.
@@ -30,8 +40,10 @@ const ORDINAL_POD = /^(.+)-(0|[1-9][0-9]*)$/;
 export interface WorkloadResolver {
   /** The kind of the workload called `name` in the namespace. */
   workloadKind(namespace: string, name: string): ResourceKind | null;
-  /** The workload that owns the pods serving a Consul service in the namespace. */
-  consulServiceOwner(namespace: string, service: string): ResourceRef | null;
+  /** Every pod known, finished ones too (they still tell which workload is which). */
+  podFacts(): Iterable<PodFacts>;
+  /** Changes whenever podFacts() would answer differently, so derived rules can be cached. */
+  readonly generation: number;
 }
 
 /** The kinds pod names can tell apart. Jobs and standalone ReplicaSets read as DaemonSets. */

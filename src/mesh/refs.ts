@@ -4,6 +4,7 @@
 import type { ResourceKind } from "../domain/kinds.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import { type Matcher, oneOf } from "../prometheus/promql.ts";
+import type { SeriesEnd } from "./spec.ts";
 
 export interface RefLabels {
   readonly namespace: string;
@@ -42,4 +43,13 @@ function composedName(series: Readonly<Record<string, string>>, labels: RefLabel
   const owner = series[labels.composed.owner];
   const hash = series[labels.composed.hash];
   return owner && hash ? `${owner}-${hash}` : null;
+}
+
+/** An end of a series whose labels name the resource directly (no directory). */
+export function directEnd(labelsOf: (kind: ResourceKind) => RefLabels): SeriesEnd<unknown> {
+  return {
+    matchers: (kind, refs) => refMatchers(kind, refs, labelsOf(kind)),
+    group: (kind) => groupLabels(kind, labelsOf(kind)),
+    refOf: (kind, labels) => refFromLabels(kind, labels, labelsOf(kind)),
+  };
 }

@@ -3,10 +3,10 @@
 import type { InstantQuerier } from "../prometheus/client.ts";
 import type { MeshAdapter, MeshName } from "./adapter.ts";
 import { MESH_NAMES } from "./adapter.ts";
-import { ConsulAdapter } from "./consul/adapter.ts";
+import { ConsulAdapter } from "./consul/spec.ts";
 import type { WorkloadResolver } from "./infer.ts";
-import { IstioAdapter } from "./istio/adapter.ts";
-import { LinkerdAdapter } from "./linkerd/adapter.ts";
+import { IstioAdapter } from "./istio/spec.ts";
+import { LinkerdAdapter } from "./linkerd/spec.ts";
 
 type Factory = (backend: InstantQuerier, resolver: WorkloadResolver | null) => MeshAdapter;
 

@@ -63,3 +63,8 @@ export function selector(metric: string, matchers: readonly Matcher[]): string {
 export function by(labels: readonly string[]): string {
   return `by (${labels.map(labelName).join(", ")})`;
 }
+
+/** The vector with one more label set to a fixed value, so that `or`-ed parts of one query stay apart. */
+export function tagged(expr: string, label: string, value: string): string {
+  return `label_replace(${expr}, ${quote(labelName(label))}, ${quote(value)}, "", "")`;
+}

@@ -3,7 +3,7 @@
 // not see as HIDDEN nodes whose ids reveal nothing. Pure: no I/O here.
 
 import { createHmac, randomBytes } from "node:crypto";
-import { type GoldenMetrics, goldenMetrics, NO_LATENCY, type RawStats } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, type GoldenMetrics, goldenMetrics, type GoldenStats, NO_LATENCY } from "../domain/metrics.ts";
 import { compareRefs, refKey, type ResourceRef } from "../domain/resource.ts";
 import type { TrafficPair } from "../domain/traffic.ts";
 import type { MetricsQuery, ResourceView } from "./types.ts";
@@ -90,13 +90,14 @@ export function assembleGraph(input: GraphInput): GraphView {
   for (const view of input.present) nodeOf(view.ref);
   const edges: GraphEdgeView[] = [];
   for (const pair of pairs) {
-    if (pair.stats.success + pair.stats.failure <= 0) continue;
+    const golden = pair.stats.golden ?? EMPTY_GOLDEN;
+    if (golden.success + golden.failure <= 0) continue;
     const source = nodeOf(pair.from);
     const destination = nodeOf(pair.to);
-    edges.push({ source, destination, mtls: pair.mtls, metrics: goldenMetrics(pair.stats, query.window, query.at) });
+    edges.push({ source, destination, mtls: pair.mtls, metrics: goldenMetrics(golden, query.window, query.at) });
     const sum = inflow.get(destination.id) ?? { success: 0, failure: 0 };
-    sum.success += pair.stats.success;
-    sum.failure += pair.stats.failure;
+    sum.success += golden.success;
+    sum.failure += golden.failure;
     inflow.set(destination.id, sum);
   }
 
@@ -104,7 +105,7 @@ export function assembleGraph(input: GraphInput): GraphView {
   const finished = [...nodes.values()].map((n): GraphNodeView => {
     if (n.type === "WORKLOAD") return n;
     const sum = inflow.get(n.id) ?? { success: 0, failure: 0 };
-    const raw: RawStats = { success: sum.success, failure: sum.failure, latency: NO_LATENCY };
+    const raw: GoldenStats = { success: sum.success, failure: sum.failure, latency: NO_LATENCY };
     return { ...n, received: goldenMetrics(raw, query.window, query.at) };
   });
   const byId = new Map(finished.map((n) => [n.id, n]));

@@ -6,7 +6,7 @@ import DataLoader from "dataloader";
 import { InvalidInputError } from "../domain/errors.ts";
 import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
-import { EMPTY_STATS, type RawStats } from "../domain/metrics.ts";
+import { EMPTY_STATS, type MeasureName, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
 import type { TrafficPair } from "../domain/traffic.ts";
@@ -17,6 +17,8 @@ export interface StatsKey {
   readonly ref: ResourceRef;
   readonly window: Window;
   readonly at: Date;
+  /** The measure wanted; golden when absent. Keys of one batch that want different measures share its queries. */
+  readonly measure?: MeasureName;
 }
 
 export interface SeenKey {
@@ -25,18 +27,20 @@ export interface SeenKey {
 }
 
 const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k.at.getTime()}`;
-const statsKey = (k: StatsKey): string => `${batchKey(k)}|${refKey(k.ref)}`;
+const measureOf = (k: StatsKey): MeasureName => k.measure ?? "golden";
+const statsKey = (k: StatsKey): string => `${batchKey(k)}|${measureOf(k)}|${refKey(k.ref)}`;
 
-/** Groups keys into one StatsBatch per kind, window and moment. */
+/** Groups keys into one StatsBatch per kind, window and moment, reading the union of their measures. */
 function batches(keys: readonly StatsKey[]): StatsBatch[] {
-  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: ResourceRef[] }>();
+  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: ResourceRef[]; wanted: Set<MeasureName> }>();
   for (const k of keys) {
     const id = batchKey(k);
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: [] }));
+    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: [], wanted: new Set() }));
     g.refs.push(k.ref);
+    g.wanted.add(measureOf(k));
   }
-  return [...groups.values()];
+  return [...groups.values()].map(({ wanted, ...g }) => ({ ...g, refs: [...new Map(g.refs.map((r) => [refKey(r), r])).values()], measures: [...wanted] }));
 }
 
 // Async resolvers resolve a document's fields over several ticks; a short
@@ -83,7 +87,9 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
       const answers = await Promise.all(spend(batches(keys)).map(async (b) => ({ b, stats: await adapter.resourceStats(b) })));
       const byKey = new Map<string, RawStats>();
       for (const { b, stats } of answers) {
-        for (const ref of b.refs) byKey.set(statsKey({ ref, window: b.window, at: b.at }), stats.get(refKey(ref)) ?? EMPTY_STATS);
+        for (const ref of b.refs) {
+          for (const measure of b.measures ?? []) byKey.set(statsKey({ ref, window: b.window, at: b.at, measure }), stats.get(refKey(ref)) ?? EMPTY_STATS);
+        }
       }
       return keys.map((k) => byKey.get(statsKey(k)) ?? EMPTY_STATS);
     },
@@ -96,8 +102,12 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
       await Promise.all(
         spend(batches(keys)).map(async (b) => {
           for (const e of await adapter.edges(b)) {
-            const key = statsKey({ ref: e.resource, window: b.window, at: b.at });
-            byKey.set(key, [...(byKey.get(key) ?? []), e]);
+            // An edge belongs to the measures that show traffic on it.
+            for (const measure of b.measures ?? []) {
+              if (e.stats[measure] === undefined) continue;
+              const key = statsKey({ ref: e.resource, window: b.window, at: b.at, measure });
+              byKey.set(key, [...(byKey.get(key) ?? []), e]);
+            }
           }
         }),
       );

@@ -92,13 +92,22 @@ async function perGroup<V>(keys: readonly SeriesKey[], spend: (n: number) => voi
 }
 
 export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: number) => void, schedule: (cb: () => void) => void): SeriesLoaders {
+  // One adapter per range in a request: its range answers serve every loader (the presence check too).
+  const adapters = new Map<string, MeshAdapter>();
+  const adapterFor = (steps: SeriesSteps): MeshAdapter => {
+    const key = stepsKey(steps);
+    let adapter = adapters.get(key);
+    if (!adapter) adapters.set(key, (adapter = factory(steps)));
+    return adapter;
+  };
+
   const stats = new DataLoader<SeriesKey, SeriesPoint<RawStats>[], string>(
     (keys) =>
       perGroup(
         keys,
         spend,
         async (g) => {
-          const adapter = factory(g.steps);
+          const adapter = adapterFor(g.steps);
           const points = await perStep(adapter, g.steps, (at) => adapter.resourceStats({ kind: g.kind, refs: g.refs, window: g.steps.window, at }));
           return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: p.value.get(refKey(r)) ?? EMPTY_STATS }))]));
         },
@@ -113,7 +122,7 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
         keys,
         spend,
         async (g) => {
-          const adapter = factory(g.steps);
+          const adapter = adapterFor(g.steps);
           const points = await perStep(adapter, g.steps, (at) => adapter.edges({ kind: g.kind, refs: g.refs, window: g.steps.window, at }));
           return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: p.value.filter((e) => refKey(e.resource) === refKey(r)) }))]));
         },
@@ -127,7 +136,7 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
       spend(keys.length);
       return Promise.all(
         keys.map((k) => {
-          const adapter = factory(k.steps);
+          const adapter = adapterFor(k.steps);
           return perStep(adapter, k.steps, (at) => adapter.traffic({ namespaces: k.namespaces, window: k.steps.window, at })).catch((e: unknown) =>
             e instanceof Error ? e : new Error(String(e)),
           );

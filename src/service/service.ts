@@ -4,7 +4,7 @@
 import type { EdgeDirection, EdgeStats } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
-import { EMPTY_STATS, goldenMetrics, type GoldenMetrics, type RawStats } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type GoldenStats, type TcpMetrics, tcpMetrics } from "../domain/metrics.ts";
 import { validateLabelName } from "../domain/names.ts";
 import { compareRefs, refKey, resourceRef, sameRef, type ResourceRef } from "../domain/resource.ts";
 import { parseSelector } from "../domain/selector.ts";
@@ -110,7 +110,7 @@ class Scope implements RequestScope {
 
   async series(ref: ResourceRef, steps: SeriesSteps): Promise<GoldenMetrics[]> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    return toMetrics(await this.seriesLoaders().stats.load({ ref, steps }), steps, (raw) => raw);
+    return toMetrics(await this.seriesLoaders().stats.load({ ref, steps }), steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
   }
 
   async edgeSeries(edge: EdgeView, steps: SeriesSteps): Promise<GoldenMetrics[]> {
@@ -118,12 +118,12 @@ class Scope implements RequestScope {
     const { resource, peer, direction } = edge;
     if (peer.kind === resource.kind) {
       const points = await this.seriesLoaders().edges.load({ ref: resource, steps });
-      const stats = (edges: EdgeStats[]): RawStats => edges.find((e) => e.direction === direction && sameRef(e.peer, peer))?.stats ?? EMPTY_STATS;
+      const stats = (edges: EdgeStats[]): GoldenStats => edges.find((e) => e.direction === direction && sameRef(e.peer, peer))?.stats.golden ?? EMPTY_GOLDEN;
       return toMetrics(points, steps, stats);
     }
     const [from, to] = direction === "TO" ? [resource, peer] : [peer, resource];
     const points = await this.seriesLoaders().traffic.load({ namespaces: [resource.namespace ?? resource.name], steps });
-    return toMetrics(points, steps, (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats ?? EMPTY_STATS);
+    return toMetrics(points, steps, (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats.golden ?? EMPTY_GOLDEN);
   }
 
   /** The graph at every step of the series, with the nodes and visibility of `graph`. */
@@ -179,7 +179,13 @@ class Scope implements RequestScope {
   async metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
     const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at });
-    return goldenMetrics(raw, q.window, q.at);
+    return goldenMetrics(raw.golden ?? EMPTY_GOLDEN, q.window, q.at);
+  }
+
+  async tcp(ref: ResourceRef, q: MetricsQuery): Promise<TcpMetrics | null> {
+    if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
+    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, measure: "tcp" });
+    return raw.tcp ? tcpMetrics(raw.tcp, q.window) : null;
   }
 
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null, peerKinds?: readonly ResourceKind[] | null): Promise<EdgeView[]> {
@@ -200,8 +206,14 @@ class Scope implements RequestScope {
         resource: e.resource,
         peer: e.peer,
         peerView: this.deps.inventory.get(e.peer, [e.peer]),
-        metrics: goldenMetrics(e.stats, q.window, q.at),
+        metrics: goldenMetrics(e.stats.golden ?? EMPTY_GOLDEN, q.window, q.at),
         mtls: e.mtls,
+        // Read on demand: the edge's TCP costs queries only when a transport asks for it.
+        tcp: async () => {
+          const tcp = await this.loaders.edges.load({ ref, window: q.window, at: q.at, measure: "tcp" });
+          const same = tcp.find((t) => t.direction === e.direction && refKey(t.peer) === refKey(e.peer));
+          return same?.stats.tcp ? tcpMetrics(same.stats.tcp, q.window) : null;
+        },
       }));
   }
 
@@ -283,7 +295,7 @@ function getCheck(ref: ResourceRef, subresource: "edges" | null = null): AccessC
 }
 
 /** Golden metrics of each point, from the raw stats `pick` finds in it. */
-function toMetrics<T>(points: readonly SeriesPoint<T>[], steps: SeriesSteps, pick: (value: T) => RawStats): GoldenMetrics[] {
+function toMetrics<T>(points: readonly SeriesPoint<T>[], steps: SeriesSteps, pick: (value: T) => GoldenStats): GoldenMetrics[] {
   return points.map((p) => goldenMetrics(pick(p.value), steps.window, p.at));
 }
 

@@ -3,7 +3,7 @@
 
 import type { EdgeDirection } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
-import type { GoldenMetrics } from "../domain/metrics.ts";
+import type { GoldenMetrics, TcpMetrics } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
 import type { SeriesSteps } from "../domain/series.ts";
@@ -22,6 +22,8 @@ export interface EdgeView {
   readonly metrics: GoldenMetrics;
   /** true: all of it mTLS; false: some of it not; null: the mesh does not say. */
   readonly mtls: boolean | null;
+  /** The edge's TCP, read when called; null where the mesh records none for it. */
+  tcp(): Promise<TcpMetrics | null>;
 }
 
 /** Window and evaluation time of one metrics question. */
@@ -49,6 +51,9 @@ export interface ResourceScope {
 
   /** Batched with every other metrics() call of the same request. */
   metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics>;
+
+  /** The resource's inbound TCP connections; null where the mesh records none. Batched like metrics(). */
+  tcp(ref: ResourceRef, q: MetricsQuery): Promise<TcpMetrics | null>;
 
   /**
    * Batched with every other edges() call of the same request; direction null: both.

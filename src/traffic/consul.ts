@@ -26,9 +26,9 @@
 
 import { countAt } from "./counters.ts";
 import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarSeries } from "./format.ts";
-import type { Flow, Pod, TrafficModel, Workload } from "./model.ts";
+import { bytesReadAt, bytesWrittenAt, connectionsClosedAt, connectionsOpenAt, connectionsOpenedAt, type Flow, type Pod, type TrafficModel, type Workload } from "./model.ts";
 import { deploymentPodName } from "./names.ts";
-import { constantSeries, flowCounter, flowHistogram, groupFlows, processFamilies } from "./series.ts";
+import { connectionSeries, constantSeries, flowCounter, flowHistogram, groupConnections, groupFlows, processFamilies } from "./series.ts";
 
 /** Envoy's default histogram buckets, used by `_rq_time`, in ms; +Inf implied. */
 export const ENVOY_LATENCY_BOUNDS_MS: readonly number[] = [
@@ -78,11 +78,13 @@ function downstream(flow: Flow, namespaces: ConsulNamespaces): Record<string, st
   return { ...consulPodLabels(flow.dst, namespaces), envoy_http_conn_manager_prefix: PUBLIC_LISTENER };
 }
 
-function localApp(flow: Flow, namespaces: ConsulNamespaces): Record<string, string> {
+type Hop = Pick<Flow, "src" | "dst">;
+
+function localApp(flow: Hop, namespaces: ConsulNamespaces): Record<string, string> {
   return { ...consulPodLabels(flow.dst, namespaces), envoy_cluster_name: "local_app" };
 }
 
-function upstream(flow: Flow, namespaces: ConsulNamespaces): Record<string, string> {
+function upstream(flow: Hop, namespaces: ConsulNamespaces): Record<string, string> {
   const w = flow.dst.workload;
   const service = consulService(w);
   return {
@@ -140,6 +142,24 @@ function addHop(out: Families, stat: "http_downstream" | "cluster_upstream", flo
   out.histogram(`${base}_time`, `Envoy ${stat} request time (ms)`, all.map((g) => flowHistogram(g, ENVOY_LATENCY_BOUNDS_MS)));
 }
 
+/**
+ * Connection stats of the clusters: the server sidecar's `local_app` (it sends
+ * its app what clients sent) and each client sidecar's upstream (it sends
+ * what the server reads). Envoy's `_cx_destroy` and `_cx_active` carry no
+ * `_total`: declared gauges, as for `_rq_xx`.
+ */
+function addConnections(out: Families, model: TrafficModel, namespaces: ConsulNamespaces): void {
+  const groups = [
+    ...groupConnections(model.connections.filter((c) => c.dst.workload.meshed), (c) => localApp(c, namespaces)),
+    ...groupConnections(model.connections.filter((c) => c.src.workload.meshed), (c) => upstream(c, namespaces)),
+  ];
+  out.scalar("gauge", "envoy_cluster_upstream_cx_active", "Envoy cluster active connections", connectionSeries(groups, connectionsOpenAt));
+  out.scalar("counter", "envoy_cluster_upstream_cx_total", "Envoy cluster connections", connectionSeries(groups, connectionsOpenedAt));
+  out.scalar("gauge", "envoy_cluster_upstream_cx_destroy", "Envoy cluster destroyed connections", connectionSeries(groups, connectionsClosedAt));
+  out.scalar("counter", "envoy_cluster_upstream_cx_tx_bytes_total", "Envoy cluster bytes sent", connectionSeries(groups, bytesReadAt));
+  out.scalar("counter", "envoy_cluster_upstream_cx_rx_bytes_total", "Envoy cluster bytes received", connectionSeries(groups, bytesWrittenAt));
+}
+
 function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulNamespaces): MetricFamily[] {
   const out = new Families();
   const inbound = model.flows.filter((f) => f.dst.workload.meshed);
@@ -149,6 +169,7 @@ function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulName
   if (trafficOnly) return out.list();
 
   addHop(out, "cluster_upstream", inbound, (f) => localApp(f, namespaces));
+  addConnections(out, model, namespaces);
   // Prometheus' own scrapes of each sidecar: one 2xx request per scrape interval on the metrics listener.
   const sidecars = model.pods.filter((p) => p.workload.meshed);
   const scrapes = sidecars.map((p) => ({ ...consulPodLabels(p, namespaces), envoy_http_conn_manager_prefix: METRICS_LISTENER }));
@@ -183,7 +204,7 @@ function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulName
 }
 
 export interface ConsulFormatOptions {
-  /** Leave out local_app, scrape, liveness and Consul server series (smaller backfills). Default false. */
+  /** Leave out local_app, connection, scrape, liveness and Consul server series (smaller backfills). Default false. */
   readonly trafficOnly?: boolean;
   /** "enterprise" (default): Consul namespaces mirror Kubernetes ones. "oss": every service is in Consul's `default`. */
   readonly namespaces?: ConsulNamespaces;

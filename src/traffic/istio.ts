@@ -16,9 +16,9 @@
 
 import { countAt } from "./counters.ts";
 import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarFamily } from "./format.ts";
-import type { Flow, Pod, TrafficModel, Workload } from "./model.ts";
+import { bytesReadAt, bytesWrittenAt, connectionsClosedAt, connectionsOpenedAt, type Flow, type Pod, type TrafficModel, type Workload } from "./model.ts";
 import { deploymentPodName } from "./names.ts";
-import { constantSeries, type FlowGroup, flowCounter, flowHistogram, groupFlows, processFamilies } from "./series.ts";
+import { connectionSeries, constantSeries, type FlowGroup, flowCounter, flowHistogram, groupConnections, groupFlows, processFamilies } from "./series.ts";
 
 /** Istio's default buckets for istio_request_duration_milliseconds (Envoy's defaults), in ms; +Inf implied. */
 export const ISTIO_LATENCY_BOUNDS_MS: readonly number[] = [
@@ -95,21 +95,43 @@ function destinationSide(dst: Pod, authenticated: boolean): Record<string, strin
   };
 }
 
-function requestLabels(flow: Flow, reporter: "source" | "destination"): Record<string, string> {
-  const meshedSource = flow.src.workload.meshed;
-  const mtls = flow.edge.tls && meshedSource && flow.dst.workload.meshed;
-  const scraped = reporter === "source" ? flow.src : flow.dst;
+/** The labels of a request's or a connection's series, by the reporter's sidecar. */
+function hopLabels(hop: Pick<Flow, "src" | "dst" | "edge">, reporter: "source" | "destination", protocol: "http" | "tcp"): Record<string, string> {
+  const meshedSource = hop.src.workload.meshed;
+  const mtls = hop.edge.tls && meshedSource && hop.dst.workload.meshed;
+  const scraped = reporter === "source" ? hop.src : hop.dst;
   return {
     ...istioPodLabels(scraped),
     reporter,
-    ...sourceSide(meshedSource ? flow.src.workload : null, mtls),
-    ...destinationSide(flow.dst, mtls),
-    request_protocol: "http",
-    response_code: String(flow.status),
-    grpc_response_status: "",
+    ...sourceSide(meshedSource ? hop.src.workload : null, mtls),
+    ...destinationSide(hop.dst, mtls),
+    request_protocol: protocol,
     response_flags: "-",
     connection_security_policy: reporter === "destination" ? (mtls ? "mutual_tls" : "none") : UNKNOWN,
   };
+}
+
+function requestLabels(flow: Flow, reporter: "source" | "destination"): Record<string, string> {
+  return { ...hopLabels(flow, reporter, "http"), response_code: String(flow.status), grpc_response_status: "" };
+}
+
+/**
+ * TCP series, written for every edge of the model by both reporters. (A real
+ * Istio writes them only for traffic it proxies as TCP: its HTTP services have
+ * none, and meshql shows their tcp as null; docs/meshes.md.) Received bytes
+ * are the request direction, sent the response's, whichever reporter.
+ */
+function tcpFamilies(model: TrafficModel): MetricFamily[] {
+  const groups = [
+    ...groupConnections(model.connections.filter((c) => c.src.workload.meshed), (c) => hopLabels(c, "source", "tcp")),
+    ...groupConnections(model.connections.filter((c) => c.dst.workload.meshed), (c) => hopLabels(c, "destination", "tcp")),
+  ];
+  return [
+    { type: "counter", name: "istio_tcp_received_bytes_total", help: "tcp_received_bytes_total", series: connectionSeries(groups, bytesReadAt) },
+    { type: "counter", name: "istio_tcp_sent_bytes_total", help: "tcp_sent_bytes_total", series: connectionSeries(groups, bytesWrittenAt) },
+    { type: "counter", name: "istio_tcp_connections_opened_total", help: "tcp_connections_opened_total", series: connectionSeries(groups, connectionsOpenedAt) },
+    { type: "counter", name: "istio_tcp_connections_closed_total", help: "tcp_connections_closed_total", series: connectionSeries(groups, connectionsClosedAt) },
+  ];
 }
 
 /** A histogram where every observation has the same value (noise such as fixed request sizes). */
@@ -203,14 +225,14 @@ function noiseFamilies(model: TrafficModel): MetricFamily[] {
 }
 
 export interface IstioFormatOptions {
-  /** Leave out request sizes, build info and istiod (smaller backfills). Default false. */
+  /** Leave out TCP, request sizes, build info and istiod (smaller backfills). Default false. */
   readonly trafficOnly?: boolean;
 }
 
 export function istioFormat(options: IstioFormatOptions = {}): MeshFormat {
   return {
     name: options.trafficOnly ? "istio-traffic" : "istio",
-    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...noiseFamilies(model)]),
+    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...tcpFamilies(model), ...noiseFamilies(model)]),
   };
 }
 

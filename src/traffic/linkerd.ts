@@ -12,11 +12,22 @@
 // - mTLS: tls="true" with server_id (outbound) / client_id (inbound); without
 //   it tls="no_identity" and a no_tls_reason, and inbound has no client_id.
 
-import { countAt } from "./counters.ts";
 import type { HistogramFamily, Labels, MeshFormat, MetricFamily, ScalarFamily } from "./format.ts";
-import type { Flow, Pod, TrafficModel, Workload, WorkloadKind } from "./model.ts";
+import {
+  bytesReadAt,
+  bytesWrittenAt,
+  type Connections,
+  connectionsClosedAt,
+  connectionsOpenAt,
+  connectionsOpenedAt,
+  type Flow,
+  type Pod,
+  type TrafficModel,
+  type Workload,
+  type WorkloadKind,
+} from "./model.ts";
 import { deploymentPodName, podTemplateHash } from "./names.ts";
-import { constantSeries, flowCounter, flowHistogram, groupFlows, PROCESS_START_SECONDS, processCpuSeries } from "./series.ts";
+import { connectionSeries, constantSeries, flowCounter, flowHistogram, groupConnections, groupFlows, PROCESS_START_SECONDS, processCpuSeries } from "./series.ts";
 
 /** Linkerd's response_latency_ms bucket bounds, in milliseconds (+Inf implied). */
 export const LINKERD_LATENCY_BOUNDS_MS: readonly number[] = [
@@ -68,7 +79,10 @@ function linkerdPodLabels(pod: Pod): Record<string, string> {
   return labels;
 }
 
-function outboundLabels(flow: Flow): Record<string, string> {
+/** A request's or a connection's labels on the client's proxy. */
+type Hop = Pick<Flow, "src" | "dst" | "edge">;
+
+function outboundLabels(flow: Hop): Record<string, string> {
   const dst = flow.dst;
   const w = dst.workload;
   const labels: Record<string, string> = {
@@ -93,7 +107,7 @@ function outboundLabels(flow: Flow): Record<string, string> {
   return labels;
 }
 
-function inboundLabels(flow: Flow): Record<string, string> {
+function inboundLabels(flow: Hop): Record<string, string> {
   const labels: Record<string, string> = {
     ...linkerdPodLabels(flow.dst),
     direction: "inbound",
@@ -162,7 +176,33 @@ function controlPlanePods(model: TrafficModel): Array<{ labels: Labels; seed: nu
   }));
 }
 
-/** Process, build and TCP series: realistic noise a query must not pick up by accident. */
+/**
+ * Transport metrics, per connection direction and peer: the server's proxy
+ * counts its clients' connections (inbound, peer="src"), the client's proxy
+ * its connections to servers (outbound, peer="dst"), where what it writes is
+ * what the server reads.
+ */
+function tcpFamilies(model: TrafficModel): MetricFamily[] {
+  const tcpLabels = (base: Record<string, string>, peer: string): Labels => {
+    const { authority: _, ...rest } = base;
+    return { ...rest, peer };
+  };
+  const inbound = groupConnections(model.connections.filter((c) => c.dst.workload.meshed), (c) => tcpLabels(inboundLabels(c), "src"));
+  const outbound = groupConnections(model.connections.filter((c) => c.src.workload.meshed), (c) => tcpLabels(outboundLabels(c), "dst"));
+  const both = (server: (c: Connections, t: number) => number, client: (c: Connections, t: number) => number) => [
+    ...connectionSeries(inbound, server),
+    ...connectionSeries(outbound, client),
+  ];
+  return [
+    { type: "gauge", name: "tcp_open_connections", help: "Number of currently-open connections", series: both(connectionsOpenAt, connectionsOpenAt) },
+    { type: "counter", name: "tcp_read_bytes_total", help: "Total count of bytes read from peers", series: both(bytesReadAt, bytesWrittenAt) },
+    { type: "counter", name: "tcp_write_bytes_total", help: "Total count of bytes written to peers", series: both(bytesWrittenAt, bytesReadAt) },
+    { type: "counter", name: "tcp_open_total", help: "Total count of opened connections", series: both(connectionsOpenedAt, connectionsOpenedAt) },
+    { type: "counter", name: "tcp_close_total", help: "Total count of closed connections", series: both(connectionsClosedAt, connectionsClosedAt) },
+  ];
+}
+
+/** Process and build series: realistic noise a query must not pick up by accident. */
 function noiseFamilies(model: TrafficModel): MetricFamily[] {
   const meshedPods = model.pods.filter((p) => p.workload.meshed);
   const proxies = [
@@ -196,45 +236,11 @@ function noiseFamilies(model: TrafficModel): MetricFamily[] {
     },
   ];
 
-  // One TCP connection per peer pod and direction; bytes follow the requests.
-  const tcp = new Map<string, { labels: Labels; peers: Set<string>; rate: number }>();
-  const note = (pod: Pod, direction: string, peer: Pod, rate: number) => {
-    const key = `${pod.namespace}/${pod.name}/${direction}`;
-    let e = tcp.get(key);
-    if (!e) tcp.set(key, (e = { labels: { ...linkerdPodLabels(pod), direction, peer: direction === "inbound" ? "src" : "dst" }, peers: new Set(), rate: 0 }));
-    e.peers.add(peer.name);
-    e.rate += rate;
-  };
-  for (const f of model.flows) {
-    if (f.src.workload.meshed) note(f.src, "outbound", f.dst, f.rate);
-    if (f.dst.workload.meshed) note(f.dst, "inbound", f.src, f.rate);
-  }
-  const entries = [...tcp.values()];
-  families.push(
-    {
-      type: "gauge",
-      name: "tcp_open_connections",
-      help: "Number of currently-open connections",
-      series: entries.map((e) => constantSeries(e.labels, e.peers.size)),
-    },
-    {
-      type: "counter",
-      name: "tcp_read_bytes_total",
-      help: "Total count of bytes read from peers",
-      series: entries.map((e) => ({ labels: e.labels, value: (t: number) => countAt(e.rate * 412, t) })),
-    },
-    {
-      type: "counter",
-      name: "tcp_write_bytes_total",
-      help: "Total count of bytes written to peers",
-      series: entries.map((e) => ({ labels: e.labels, value: (t: number) => countAt(e.rate * 1187, t) })),
-    },
-  );
   return families;
 }
 
 export interface LinkerdFormatOptions {
-  /** Leave out process, build and TCP series (smaller backfills). Default false. */
+  /** Leave out TCP, process and build series (smaller backfills). Default false. */
   readonly trafficOnly?: boolean;
 }
 
@@ -242,7 +248,7 @@ export function linkerdFormat(options: LinkerdFormatOptions = {}): MeshFormat {
   return {
     name: options.trafficOnly ? "linkerd-traffic" : "linkerd",
     source: import.meta.url,
-    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...noiseFamilies(model)]),
+    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...tcpFamilies(model), ...noiseFamilies(model)]),
   };
 }
 

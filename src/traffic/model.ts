@@ -4,6 +4,7 @@
 
 import type { ResourceKind } from "../domain/kinds.ts";
 import type { ResourceRef } from "../domain/resource.ts";
+import { countAt } from "./counters.ts";
 import { latencyDistribution, type LatencyDistribution, type LatencySpec } from "./latency.ts";
 import { podSuffixes, podTemplateHash } from "./names.ts";
 
@@ -44,7 +45,22 @@ export interface EdgeSpec {
   readonly latency: LatencySpec;
   /** Mutual TLS between the sidecars. */
   readonly tls: boolean;
+  /** The edge's TCP connections; defaults in DEFAULT_TCP. */
+  readonly tcp?: Partial<TcpSpec>;
 }
+
+/** How an edge's requests travel over TCP. */
+export interface TcpSpec {
+  /** Bytes a client sends per request, and a server answers with. */
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  /** Requests each connection carries before it closes. */
+  readonly requestsPerConnection: number;
+  /** Seconds a connection stays open. */
+  readonly lifetimeSeconds: number;
+}
+
+export const DEFAULT_TCP: TcpSpec = { requestBytes: 412, responseBytes: 1187, requestsPerConnection: 20, lifetimeSeconds: 60 };
 
 export interface TopologySpec {
   readonly workloads: readonly WorkloadSpec[];
@@ -81,6 +97,42 @@ export interface Edge {
   readonly status: ReadonlyMap<number, number>;
   readonly latency: LatencyDistribution;
   readonly tls: boolean;
+  readonly tcp: TcpSpec;
+}
+
+/**
+ * The TCP connections of one edge from one source pod to one destination pod.
+ * Every figure is a pure function of absolute unix time t, as counters are:
+ * a connection opened at t closes at t + lifetime.
+ */
+export interface Connections {
+  readonly edge: Edge;
+  readonly src: Pod;
+  readonly dst: Pod;
+  /** Requests per second over these connections. */
+  readonly rps: number;
+}
+
+export function connectionsOpenedAt(c: Connections, t: number): number {
+  return countAt(c.rps / c.edge.tcp.requestsPerConnection, t);
+}
+
+export function connectionsClosedAt(c: Connections, t: number): number {
+  return connectionsOpenedAt(c, t - c.edge.tcp.lifetimeSeconds);
+}
+
+/** Connections open at t: opened and not yet closed. */
+export function connectionsOpenAt(c: Connections, t: number): number {
+  return connectionsOpenedAt(c, t) - connectionsClosedAt(c, t);
+}
+
+/** Bytes the server read (what the client sent) and wrote, since the epoch. */
+export function bytesReadAt(c: Connections, t: number): number {
+  return countAt(c.rps * c.edge.tcp.requestBytes, t);
+}
+
+export function bytesWrittenAt(c: Connections, t: number): number {
+  return countAt(c.rps * c.edge.tcp.responseBytes, t);
 }
 
 /** The smallest unit of traffic: one status code from one source pod to one destination pod. */
@@ -100,6 +152,7 @@ export interface TrafficModel {
   readonly pods: readonly Pod[];
   readonly edges: readonly Edge[];
   readonly flows: readonly Flow[];
+  readonly connections: readonly Connections[];
 }
 
 /** Success is anything but a 5xx: a 404 is the server answering correctly. */
@@ -145,6 +198,7 @@ export function buildModel(spec: TopologySpec): TrafficModel {
   };
   const edges: Edge[] = [];
   const flows: Flow[] = [];
+  const connections: Connections[] = [];
   for (const es of spec.edges) {
     const from = find(es.from, "source");
     const to = find(es.to, "destination");
@@ -155,17 +209,18 @@ export function buildModel(spec: TopologySpec): TrafficModel {
     for (const [code, weight] of Object.entries(es.status)) {
       if (weight > 0) status.set(Number(code), weight / total);
     }
-    const edge: Edge = { from, to, rps: es.rps, status, latency: latencyDistribution(es.latency), tls: es.tls };
+    const edge: Edge = { from, to, rps: es.rps, status, latency: latencyDistribution(es.latency), tls: es.tls, tcp: { ...DEFAULT_TCP, ...es.tcp } };
     edges.push(edge);
     const pairs = from.pods.length * to.pods.length;
     for (const src of from.pods) {
       for (const dst of to.pods) {
         for (const [code, weight] of status) flows.push({ edge, src, dst, status: code, rate: (es.rps * weight) / pairs });
+        connections.push({ edge, src, dst, rps: es.rps / pairs });
       }
     }
   }
   const namespaces = [...new Set(workloads.map((w) => w.namespace))].sort();
-  return { spec, namespaces, workloads, pods: workloads.flatMap((w) => w.pods), edges, flows };
+  return { spec, namespaces, workloads, pods: workloads.flatMap((w) => w.pods), edges, flows, connections };
 }
 
 function podNames(ws: WorkloadSpec, hash: string | null): string[] {

@@ -5,7 +5,7 @@
 
 import { bucketAt, countAt, latencySumAt } from "./counters.ts";
 import type { HistogramSeries, Labels, MetricFamily, ScalarSeries } from "./format.ts";
-import type { Flow } from "./model.ts";
+import type { Connections, Flow } from "./model.ts";
 
 export interface FlowGroup {
   readonly labels: Labels;
@@ -86,4 +86,27 @@ export function processFamilies(targets: ReadonlyArray<{ labels: Labels; seed: n
       series: targets.map((p) => constantSeries(p.labels, 40 + (p.seed % 17))),
     },
   ];
+}
+
+/** The model's connections grouped by the labels a mesh gives them, as one sidecar's series. */
+export interface ConnectionGroup {
+  readonly labels: Labels;
+  readonly connections: Connections[];
+}
+
+export function groupConnections(connections: readonly Connections[], labelsOf: (c: Connections) => Labels): ConnectionGroup[] {
+  const groups = new Map<string, ConnectionGroup>();
+  for (const c of connections) {
+    const labels = labelsOf(c);
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { labels, connections: [] }));
+    g.connections.push(c);
+  }
+  return [...groups.values()];
+}
+
+/** One series per group: `figure` summed over the group's connections (see model.ts: bytesReadAt, connectionsOpenAt...). */
+export function connectionSeries(groups: readonly ConnectionGroup[], figure: (c: Connections, t: number) => number): ScalarSeries[] {
+  return groups.map((g) => ({ labels: g.labels, value: (t: number) => g.connections.reduce((n, c) => n + figure(c, t), 0) }));
 }

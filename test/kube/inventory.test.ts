@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { consulServiceOwner } from "../../src/mesh/consul/owner.ts";
 import { after, before, describe, it } from "node:test";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import { parseSelector } from "../../src/domain/selector.ts";
@@ -103,11 +104,11 @@ describe("KubeInventory against the loopback API fake", () => {
     assert.equal(inv.workloadKind("ops", "agent"), "DAEMONSET");
     assert.equal(inv.workloadKind("ops", "migrate"), "JOB");
     assert.equal(inv.workloadKind("shop", "nothing"), null);
-    assert.deepEqual(inv.consulServiceOwner("ops", "agent-svc"), ref("DAEMONSET", "ops", "agent"));
-    assert.deepEqual(inv.consulServiceOwner("shop", "web"), ref("DEPLOYMENT", "shop", "web"), "by app label");
-    assert.deepEqual(inv.consulServiceOwner("ops", "billing"), ref("POD", "ops", "bare"), "a bare pod is its own owner");
-    assert.deepEqual(inv.consulServiceOwner("shop", "idle"), ref("DEPLOYMENT", "shop", "idle"), "by workload name");
-    assert.equal(inv.consulServiceOwner("shop", "ghost"), null);
+    assert.deepEqual(consulServiceOwner(inv, "ops", "agent-svc"), ref("DAEMONSET", "ops", "agent"));
+    assert.deepEqual(consulServiceOwner(inv, "shop", "web"), ref("DEPLOYMENT", "shop", "web"), "by app label");
+    assert.deepEqual(consulServiceOwner(inv, "ops", "billing"), ref("POD", "ops", "bare"), "a bare pod is its own owner");
+    assert.deepEqual(consulServiceOwner(inv, "shop", "idle"), ref("DEPLOYMENT", "shop", "idle"), "by workload name");
+    assert.equal(consulServiceOwner(inv, "shop", "ghost"), null);
   });
 
   it("listed in pages (pageSize 2) and sent the service-account token", () => {
@@ -126,7 +127,7 @@ describe("KubeInventory against the loopback API fake", () => {
   });
 
   it("keeps Consul service owners current as pods come and go; the annotation outranks the app label", async () => {
-    const consul = (service: string) => inv.consulServiceOwner("pay", service);
+    const consul = (service: string) => consulServiceOwner(inv, "pay", service);
     fake.apply(namespace("pay"));
     fake.apply(statefulSet("pay", "ledger"));
     fake.apply(deployment("pay", "api"));
@@ -139,7 +140,7 @@ describe("KubeInventory against the loopback API fake", () => {
     await eventually(() => consul("ledger-svc")?.kind === "STATEFULSET", "annotated pods take over");
     assert.deepEqual(consul("ledger-svc"), ref("STATEFULSET", "pay", "ledger"));
     assert.deepEqual(consul("audit"), ref("STATEFULSET", "pay", "ledger"), "one pod may declare several services");
-    assert.equal(inv.consulServiceOwner("shop", "ledger-svc"), null, "services are per namespace");
+    assert.equal(consulServiceOwner(inv, "shop", "ledger-svc"), null, "services are per namespace");
     fake.remove("Pod", "pay", "ledger-0");
     fake.remove("Pod", "pay", "ledger-1");
     await eventually(() => consul("ledger-svc")?.kind === "DEPLOYMENT", "back to the app label once the annotated pods are gone");

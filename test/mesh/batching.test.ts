@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { refKey } from "../../src/domain/resource.ts";
 import type { MeshAdapter } from "../../src/mesh/adapter.ts";
-import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
-import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
+import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
+import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { consulFormat } from "../../src/traffic/consul.ts";
 import { expectedEdges, expectedInbound } from "../fixtures/expected.ts";
@@ -55,13 +55,13 @@ async function ask(n: number, make: (c: PrometheusClient) => MeshAdapter): Promi
   for (const r of refs) {
     const e = expectedInbound(model, r, T0 - 60, T0);
     const s = stats.get(refKey(r));
-    if (!s || s.success !== e.success || s.failure !== e.failure) exact = false;
+    if (!s?.golden || s.golden.success !== e.success || s.golden.failure !== e.failure) exact = false;
     const want = expectedEdges(model, r, "DEPLOYMENT", T0 - 60, T0);
     const mine = edges.filter((x) => refKey(x.resource) === refKey(r));
     if (mine.length !== want.length) exact = false;
     for (const w of want) {
       const g = mine.find((x) => x.direction === w.direction && refKey(x.peer) === refKey(w.peer));
-      if (!g || g.stats.success !== w.counts.success || g.stats.failure !== w.counts.failure) exact = false;
+      if (!g?.stats.golden || g.stats.golden.success !== w.counts.success || g.stats.golden.failure !== w.counts.failure) exact = false;
     }
   }
   return { queries, exact };

@@ -14,7 +14,7 @@ import type { ResourceKind } from "../../src/domain/kinds.ts";
 import { refKey, type ResourceRef } from "../../src/domain/resource.ts";
 import { KubeClient } from "../../src/kube/client.ts";
 import { KubeInventory } from "../../src/kube/inventory.ts";
-import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
+import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
 import { ConsulDirectory } from "../../src/mesh/consul/directory.ts";
 import type { WorkloadResolver } from "../../src/mesh/infer.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
@@ -35,7 +35,7 @@ const WINDOW = { seconds: 60 } as const;
 const edgeLine = (resource: ResourceRef, direction: string, peer: ResourceRef, success: number, failure: number): string =>
   `${refKey(resource)} ${direction} ${refKey(peer)} ${success}/${failure}`;
 const gotEdges = (edges: readonly EdgeStats[]): string[] =>
-  edges.map((e) => edgeLine(e.resource, e.direction, e.peer, e.stats.success, e.stats.failure)).sort();
+  edges.map((e) => edgeLine(e.resource, e.direction, e.peer, e.stats.golden!.success, e.stats.golden!.failure)).sort();
 const wantEdges = (model: TrafficModel, refs: readonly ResourceRef[], kind: ResourceKind, seconds: number): string[] =>
   refs.flatMap((r) => expectedEdges(model, r, kind, T0 - seconds, T0).map((e) => edgeLine(r, e.direction, e.peer, e.counts.success, e.counts.failure))).sort();
 
@@ -162,11 +162,11 @@ describe("Consul OSS: a service served from two Kubernetes namespaces", () => {
     const opsToB = edges.find((e) => e.direction === "TO" && e.resource.name === "ops" && e.peer.name === "team-b");
     const probe = { kind: "DEPLOYMENT", namespace: "ops", name: "probe" } as const;
     const billing = expectedEdgeCounts(twoApis, probe, { kind: "DEPLOYMENT", namespace: "team-b", name: "billing" }, T0 - WINDOW.seconds, T0);
-    assert.deepEqual(opsToB && { s: opsToB.stats.success, f: opsToB.stats.failure }, { s: billing.success, f: billing.failure });
+    assert.deepEqual(opsToB && { s: opsToB.stats.golden!.success, f: opsToB.stats.golden!.failure }, { s: billing.success, f: billing.failure });
     const api = { kind: "DEPLOYMENT", namespace: "team-b", name: "api" } as const;
     const stats = (await a.resourceStats({ kind: "DEPLOYMENT", refs: [api], window: WINDOW, at: T0_DATE })).get(refKey(api));
     const want = expectedInbound(twoApis, api, T0 - WINDOW.seconds, T0);
-    assert.deepEqual(stats && { s: stats.success, f: stats.failure }, { s: want.success, f: want.failure });
+    assert.deepEqual(stats?.golden && { s: stats.golden.success, f: stats.golden.failure }, { s: want.success, f: want.failure });
   });
 });
 
@@ -205,7 +205,7 @@ describe("Consul OSS: the query count does not depend on the batch", () => {
     for (const r of refs) {
       const want = expectedInbound(model, r, T0 - WINDOW.seconds, T0);
       const s = stats.get(refKey(r));
-      assert.deepEqual(s && { s: s.success, f: s.failure }, { s: want.success, f: want.failure }, refKey(r));
+      assert.deepEqual(s?.golden && { s: s.golden.success, f: s.golden.failure }, { s: want.success, f: want.failure }, refKey(r));
     }
     return queries;
   };

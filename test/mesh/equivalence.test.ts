@@ -17,15 +17,27 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { EdgeStats } from "../../src/domain/edges.ts";
 import type { ResourceKind } from "../../src/domain/kinds.ts";
-import { QUANTILES, quantileField, type RawStats } from "../../src/domain/metrics.ts";
+import { type GoldenStats, type MeasureName, QUANTILES, quantileField, type TcpStats } from "../../src/domain/metrics.ts";
 import { refKey, type ResourceRef } from "../../src/domain/resource.ts";
 import type { MeshAdapter, MeshName } from "../../src/mesh/adapter.ts";
-import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
-import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
-import { LinkerdAdapter } from "../../src/mesh/linkerd/adapter.ts";
+import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
+import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
+import { LinkerdAdapter } from "../../src/mesh/linkerd/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { consul, consulFormat, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
-import { expectedBuckets, expectedEdges, expectedInbound, expectedTraffic, inboundOf, type ExpectedPair, type FlowFilter } from "../fixtures/expected.ts";
+import {
+  type ExpectedTcp,
+  expectedBuckets,
+  expectedEdges,
+  expectedInbound,
+  expectedTcp,
+  expectedTcpEdges,
+  expectedTraffic,
+  type ExpectedPair,
+  type FlowFilter,
+  inboundConnectionsOf,
+  inboundOf,
+} from "../fixtures/expected.ts";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
@@ -50,6 +62,8 @@ interface MeshCase {
   readonly expresses: (ref: ResourceRef) => boolean;
   /** The mTLS the mesh reports for an edge the model calls tls (false: some of it plaintext). */
   readonly mtls: (model: boolean) => boolean | null;
+  /** Whether the mesh keeps a gauge of open connections (Istio does not: openConnections is null). */
+  readonly openGauge: boolean;
 }
 
 const ALL: readonly ResourceKind[] = ["NAMESPACE", "POD", "DEPLOYMENT", "DAEMONSET", "STATEFULSET", "REPLICASET", "JOB"];
@@ -65,6 +79,7 @@ const MESHES: readonly MeshCase[] = [
     edgeKinds: ALL,
     expresses: () => true,
     mtls: (m) => m,
+    openGauge: true,
   },
   {
     name: "istio",
@@ -75,6 +90,7 @@ const MESHES: readonly MeshCase[] = [
     edgeKinds: NOT_POD,
     expresses: () => true,
     mtls: (m) => m,
+    openGauge: false,
   },
   {
     name: "consul",
@@ -86,6 +102,7 @@ const MESHES: readonly MeshCase[] = [
     expresses: () => true,
     // Consul connect is mTLS between sidecars whatever the model says.
     mtls: () => true,
+    openGauge: true,
   },
   {
     // Consul OSS: no Consul namespaces, every service is in `default`.
@@ -97,6 +114,7 @@ const MESHES: readonly MeshCase[] = [
     edgeKinds: NOT_POD,
     expresses: () => true,
     mtls: () => true,
+    openGauge: true,
   },
 ];
 
@@ -129,7 +147,7 @@ const adapter = (m: MeshCase["name"]) => adapters.get(m)!;
 const at = (t: number) => new Date(t * 1000);
 
 /** Percentiles of `stats` against the model: Prometheus' own interpolation of the model's buckets, and the truth within the bound. */
-function checkPercentiles(mesh: MeshCase, stats: RawStats, filter: FlowFilter, start: number, end: number, what: string): void {
+function checkPercentiles(mesh: MeshCase, stats: GoldenStats, filter: FlowFilter, start: number, end: number, what: string): void {
   const buckets = expectedBuckets(model, filter, start, end, mesh.bounds);
   for (const q of QUANTILES) {
     const got = stats.latency[quantileField(q)];
@@ -155,7 +173,7 @@ for (const mesh of MESHES) {
           for (const key of got.keys()) assert.ok(wanted.has(key), `${key} was not asked for`);
           for (const r of refs) {
             const e = expectedInbound(model, r, start, w.end);
-            const s = got.get(refKey(r));
+            const s = got.get(refKey(r))?.golden;
             if (e.total === 0) {
               assert.ok(s === undefined || s.success + s.failure === 0, `${refKey(r)} is idle in the model`);
               continue;
@@ -183,7 +201,8 @@ for (const mesh of MESHES) {
             const key = (d: string, p: ResourceRef) => `${d} ${refKey(p)}`;
             assert.deepEqual(mine.map((e) => key(e.direction, e.peer)).sort(), want.map((e) => key(e.direction, e.peer)).sort(), `edges of ${refKey(r)}`);
             for (const e of want) {
-              const g = mine.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer))!;
+              const found = mine.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer))!;
+              const g = { ...found, stats: found.stats.golden! };
               const what = `${refKey(r)} ${key(e.direction, e.peer)}`;
               assert.deepEqual({ success: g.stats.success, failure: g.stats.failure }, { success: e.counts.success, failure: e.counts.failure }, what);
               assert.equal(g.mtls, mesh.mtls(e.mtls), `${what} mtls`);
@@ -226,9 +245,9 @@ for (const mesh of MESHES) {
       const catalog = expectedInbound(model, REFS.catalog, T0 - 3600, T0);
       const cart = expectedInbound(model, REFS.cart, T0 - 3600, T0);
       assert.ok(catalog.byStatus[404]! > 0 && cart.byStatus[201]! > 0);
-      assert.equal(got.get(refKey(REFS.catalog))!.failure, catalog.byStatus[500]);
-      assert.equal(got.get(refKey(REFS.catalog))!.success, catalog.byStatus[200]! + catalog.byStatus[404]!);
-      assert.equal(got.get(refKey(REFS.cart))!.failure, cart.byStatus[503]! + (cart.byStatus[500] ?? 0));
+      assert.equal(got.get(refKey(REFS.catalog))!.golden!.failure, catalog.byStatus[500]);
+      assert.equal(got.get(refKey(REFS.catalog))!.golden!.success, catalog.byStatus[200]! + catalog.byStatus[404]!);
+      assert.equal(got.get(refKey(REFS.cart))!.golden!.failure, cart.byStatus[503]! + (cart.byStatus[500] ?? 0));
     });
     it("cross-namespace edges both ways: data/reports -> shop/catalog and shop -> data", async () => {
       const a = adapter(mesh.name);
@@ -242,6 +261,71 @@ for (const mesh of MESHES) {
   });
 }
 
+/** What the TCP measure must report for the model's figures. */
+function tcpOf(mesh: MeshCase, e: ExpectedTcp): TcpStats {
+  return { openConnections: mesh.openGauge ? e.open : null, readBytes: e.readBytes, writeBytes: e.writeBytes, opened: e.opened, closed: e.closed };
+}
+
+for (const mesh of MESHES) {
+  describe(`${mesh.name}: TCP equals the model's`, () => {
+    for (const kind of mesh.statKinds) {
+      for (const w of WINDOWS.slice(0, 2)) {
+        it(`${kind}, ${w.seconds}s window: resources' inbound connections and edges`, async () => {
+          const start = w.end - w.seconds;
+          const refs = resourcesOf(model, kind).filter(mesh.expresses);
+          const batch = { kind, refs, window: { seconds: w.seconds }, at: at(w.end), measures: ["tcp"] as const };
+          const stats = await adapter(mesh.name).resourceStats(batch);
+          let compared = 0;
+          for (const r of refs) {
+            const want = expectedTcp(model, inboundConnectionsOf(r), start, w.end);
+            const got = stats.get(refKey(r));
+            assert.equal(got?.golden, undefined, "only the measures asked for");
+            if (!want) {
+              assert.equal(got?.tcp, undefined, `${refKey(r)} has no connections in the model`);
+              continue;
+            }
+            assert.deepEqual(got?.tcp, tcpOf(mesh, want), refKey(r));
+            compared++;
+          }
+          assert.ok(compared > 0, "the fixture has connections to this kind");
+          if (!mesh.edgeKinds.includes(kind)) return;
+          const edges = await adapter(mesh.name).edges(batch);
+          for (const r of refs) {
+            const want = expectedTcpEdges(model, r, kind, start, w.end);
+            const mine = edges.filter((e) => refKey(e.resource) === refKey(r));
+            const key = (d: string, p: ResourceRef) => `${d} ${refKey(p)}`;
+            assert.deepEqual(mine.map((e) => key(e.direction, e.peer)).sort(), want.map((e) => key(e.direction, e.peer)).sort(), `TCP edges of ${refKey(r)}`);
+            for (const e of want) {
+              const g = mine.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer))!;
+              assert.deepEqual(g.stats.tcp, tcpOf(mesh, e.tcp), `${refKey(r)} ${key(e.direction, e.peer)}`);
+            }
+          }
+        });
+      }
+    }
+
+    it("a batch reads only the measures it asks for: golden costs no TCP query, TCP no golden one", async () => {
+      const prom = proms.get(mesh.name)!;
+      const refs = resourcesOf(model, "DEPLOYMENT");
+      const ask = async (measures?: readonly MeasureName[]) => {
+        prom.resetQueries();
+        const batch = { kind: "DEPLOYMENT" as const, refs, window: { seconds: 300 }, at: at(T0), measures };
+        await adapter(mesh.name).resourceStats(batch);
+        await adapter(mesh.name).edges(batch);
+        return prom.queries();
+      };
+      const tcpMetric = /tcp|_cx_/;
+      const golden = await ask();
+      const tcp = await ask(["tcp"]);
+      const both = await ask(["golden", "tcp"]);
+      assert.ok(golden.length > 0 && !golden.some((q) => tcpMetric.test(q)), golden.join("\n"));
+      assert.ok(tcp.every((q) => !/_rq_|request|response/.test(q) || q.startsWith("group ")), tcp.join("\n"));
+      // TCP is one query per view however many figures it reads; the directory is shared.
+      assert.equal(both.length, golden.length + 2, both.join("\n"));
+    });
+  });
+}
+
 describe("the meshes agree with each other", () => {
   const kinds = ["NAMESPACE", "DEPLOYMENT", "STATEFULSET"] as const;
   for (const kind of kinds) {
@@ -251,7 +335,7 @@ describe("the meshes agree with each other", () => {
       const [l, i, c] = await Promise.all(MESHES.map((m) => adapter(m.name).resourceStats(batch)));
       for (const r of refs) {
         const k = refKey(r);
-        const [ls, is, cs] = [l!.get(k), i!.get(k), c!.get(k)];
+        const [ls, is, cs] = [l!.get(k)?.golden, i!.get(k)?.golden, c!.get(k)?.golden];
         assert.deepEqual(is && { s: is.success, f: is.failure }, ls && { s: ls.success, f: ls.failure }, `${k} istio vs linkerd`);
         assert.deepEqual(cs && { s: cs.success, f: cs.failure }, ls && { s: ls.success, f: ls.failure }, `${k} consul vs linkerd`);
         if (!ls || !is || !cs) continue;
@@ -290,7 +374,7 @@ describe("without a resolver: kinds from pod names alone", () => {
       const stats = await a.resourceStats({ kind: "DEPLOYMENT", refs, window: { seconds: 300 }, at: at(T0) });
       for (const r of refs) {
         const e = expectedInbound(model, r, T0 - 300, T0);
-        assert.equal((stats.get(refKey(r))?.success ?? 0) + (stats.get(refKey(r))?.failure ?? 0), e.total, refKey(r));
+        assert.equal((stats.get(refKey(r))?.golden?.success ?? 0) + (stats.get(refKey(r))?.golden?.failure ?? 0), e.total, refKey(r));
       }
     });
   }
@@ -319,9 +403,10 @@ for (const mesh of MESHES) {
           assert.deepEqual(got.map(pairKey).sort(), want.map(pairKey).sort());
           for (const e of want) {
             const g = got.find((p) => pairKey(p) === pairKey(e))!;
-            assert.deepEqual({ success: g.stats.success, failure: g.stats.failure }, { success: e.counts.success, failure: e.counts.failure }, pairKey(e));
+            const golden = g.stats.golden!;
+            assert.deepEqual({ success: golden.success, failure: golden.failure }, { success: e.counts.success, failure: e.counts.failure }, pairKey(e));
             assert.equal(g.mtls, e.from === null ? null : mesh.mtls(e.mtls!), `${pairKey(e)} mtls`);
-            checkPercentiles(mesh, g.stats, pairFlows(e), start, w.end, pairKey(e));
+            checkPercentiles(mesh, golden, pairFlows(e), start, w.end, pairKey(e));
           }
         });
       }

@@ -7,8 +7,8 @@ import { describe, it } from "node:test";
 import type { ResourceKind } from "../../src/domain/kinds.ts";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { MeshAdapter, StatsBatch } from "../../src/mesh/adapter.ts";
-import { ConsulAdapter } from "../../src/mesh/consul/adapter.ts";
-import { IstioAdapter } from "../../src/mesh/istio/adapter.ts";
+import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
+import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import type { InstantQuerier, Sample } from "../../src/prometheus/client.ts";
 
 class Recorder implements InstantQuerier {

@@ -59,7 +59,7 @@ for (const [mesh] of meshes) {
       const stats = await a.resourceStats({ kind: "JOB", refs: [REFS.nightlyExport], window: windowOfSeconds(60), at: T0_DATE });
       const want = expectedInbound(model, REFS.nightlyExport, T0 - 60, T0);
       assert.ok(want.total > 0);
-      assert.equal(stats.get(refKey(REFS.nightlyExport))?.success, want.success);
+      assert.equal(stats.get(refKey(REFS.nightlyExport))?.golden?.success, want.success);
     });
 
     it("without a cluster, infers kinds from pod names: a Job's pods read as a DaemonSet's", async () => {

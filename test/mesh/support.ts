@@ -5,20 +5,28 @@
 
 import type { ResourceKind } from "../../src/domain/kinds.ts";
 import type { ResourceRef } from "../../src/domain/resource.ts";
-import type { WorkloadResolver } from "../../src/mesh/infer.ts";
+import type { PodFacts, WorkloadResolver } from "../../src/mesh/infer.ts";
 import { consulService } from "../../src/traffic/consul.ts";
 import { countAt } from "../../src/traffic/counters.ts";
 import type { FlowFilter } from "../fixtures/expected.ts";
 import { ownerRef, podIn, resourcesOf, workloadRef, type Flow, type TrafficModel } from "../../src/traffic/model.ts";
 
-/** What the Kubernetes inventory would answer for the model's cluster. */
+/**
+ * What the Kubernetes inventory would answer for the model's cluster: each
+ * meshed pod declares its Consul service in the connect-service annotation.
+ */
 export function modelResolver(model: TrafficModel): WorkloadResolver {
   return {
     workloadKind: (namespace, name) => model.workloads.find((w) => w.namespace === namespace && w.name === name)?.kind ?? null,
-    consulServiceOwner: (namespace, service) => {
-      const w = model.workloads.find((x) => x.namespace === namespace && x.meshed && consulService(x) === service);
-      return w ? workloadRef(w) : null;
-    },
+    podFacts: () =>
+      model.pods.map((p): PodFacts => ({
+        namespace: p.namespace,
+        name: p.name,
+        labels: { app: p.workload.name },
+        annotations: p.workload.meshed ? { "consul.hashicorp.com/connect-service": consulService(p.workload) } : {},
+        owner: workloadRef(p.workload),
+      })),
+    generation: 0,
   };
 }
 

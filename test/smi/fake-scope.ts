@@ -3,7 +3,7 @@
 
 import type { EdgeDirection } from "../../src/domain/edges.ts";
 import type { ResourceKind } from "../../src/domain/kinds.ts";
-import { goldenMetrics, NO_LATENCY, type GoldenMetrics, type RawStats } from "../../src/domain/metrics.ts";
+import { goldenMetrics, NO_LATENCY, type GoldenMetrics, type GoldenStats } from "../../src/domain/metrics.ts";
 import { validateLabelName } from "../../src/domain/names.ts";
 import { refKey, resourceRef, type ResourceRef } from "../../src/domain/resource.ts";
 import { parseSelector } from "../../src/domain/selector.ts";
@@ -15,8 +15,8 @@ export const NOW = new Date("2026-11-01T12:00:00Z");
 
 export interface FakeData {
   readonly resources: ResourceView[];
-  readonly stats: Map<string, RawStats>;
-  readonly edges: Map<string, Array<{ direction: EdgeDirection; peer: ResourceRef; stats: RawStats }>>;
+  readonly stats: Map<string, GoldenStats>;
+  readonly edges: Map<string, Array<{ direction: EdgeDirection; peer: ResourceRef; stats: GoldenStats }>>;
   readonly fail?: unknown;
 }
 
@@ -54,10 +54,15 @@ export class FakeScope implements ResourceScope {
     return goldenMetrics(this.data.stats.get(refKey(ref)) ?? { success: 0, failure: 0, latency: NO_LATENCY }, q.window, q.at);
   }
 
+  async tcp(ref: ResourceRef): Promise<null> {
+    this.calls.push(`tcp ${refKey(ref)}`);
+    return null;
+  }
+
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
     this.calls.push(`edges ${refKey(ref)}`);
     return (this.data.edges.get(refKey(ref)) ?? [])
       .filter((e) => direction == null || e.direction === direction)
-      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true }));
+      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true, tcp: async () => null }));
   }
 }

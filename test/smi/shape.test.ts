@@ -45,7 +45,7 @@ describe("SMI shapes", () => {
 
   it("edges: peer as edge.resource, selfLink of the edges list, direction lower-case", () => {
     const peer = { kind: "STATEFULSET", namespace: "data", name: "db" } as const;
-    const e = edgeTrafficMetrics({ direction: "TO", resource: dep, peer, peerView: null, metrics: busy, mtls: true }, now);
+    const e = edgeTrafficMetrics({ direction: "TO", resource: dep, peer, peerView: null, metrics: busy, mtls: true, tcp: async () => null }, now);
     assert.equal(e.metadata.selfLink, "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/frontend/edges");
     assert.deepEqual(e.edge, { direction: "to", resource: { kind: "StatefulSet", namespace: "data", name: "db" } });
     const list = edgeList(dep, [e]);

@@ -14,6 +14,7 @@ import { promRange, type Window } from "../../domain/window.ts";
 import type { Sample } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import { commonPodOwner, type ObservedWorkload, type WorkloadResolver } from "../infer.ts";
+import { consulServiceOwner } from "./owner.ts";
 import { CONSUL, CONSUL_DEFAULT_NAMESPACE, DOWNSTREAM_COMPLETED, PUBLIC_LISTENER, UPSTREAM_COMPLETED } from "./labels.ts";
 
 /** Its text depends only on the period (and a listing's namespace), so one window's calls share it. */
@@ -87,7 +88,7 @@ export class ConsulDirectory {
   }
 
   private owner(namespace: string, service: string, pods: ReadonlySet<string>): ObservedWorkload {
-    const known = this.resolver?.consulServiceOwner(namespace, service);
+    const known = this.resolver && consulServiceOwner(this.resolver, namespace, service);
     if (known) return { namespace: known.namespace ?? namespace, name: known.name, kind: known.kind, pods };
     const inferred = commonPodOwner(pods);
     if (inferred) return { namespace, name: inferred.name, kind: inferred.kind, pods };

@@ -12,8 +12,21 @@ export const UPSTREAM_XX = "envoy_cluster_upstream_rq_xx";
 export const UPSTREAM_COMPLETED = "envoy_cluster_upstream_rq_completed";
 export const UPSTREAM_TIME_BUCKETS = "envoy_cluster_upstream_rq_time_bucket";
 
+/** Connections of a cluster (Envoy's cluster stats; no `_total` on `_destroy`, as Envoy names it). */
+export const UPSTREAM_CX = {
+  active: "envoy_cluster_upstream_cx_active",
+  opened: "envoy_cluster_upstream_cx_total",
+  closed: "envoy_cluster_upstream_cx_destroy",
+  rxBytes: "envoy_cluster_upstream_cx_rx_bytes_total",
+  txBytes: "envoy_cluster_upstream_cx_tx_bytes_total",
+} as const;
+
+/** The server sidecar's cluster for its own app. */
+export const LOCAL_APP = "local_app";
+
 export const CONSUL = {
   prefix: "envoy_http_conn_manager_prefix",
+  cluster: "envoy_cluster_name",
   codeClass: "envoy_response_code_class",
   /** The local service of the sidecar (a static tag on all its stats). */
   service: "consul_source_service",

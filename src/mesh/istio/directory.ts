@@ -28,7 +28,10 @@ export function directoryQuery(period: Window, namespace: string | null = null):
 export class IstioDirectory {
   private readonly workloads = new Map<string, ObservedWorkload>();
 
-  constructor(samples: readonly Sample[], resolver: WorkloadResolver | null) {
+  constructor(
+    samples: readonly Sample[],
+    private readonly resolver: WorkloadResolver | null,
+  ) {
     const pods = new Map<string, { namespace: string; name: string; pods: Set<string> }>();
     for (const s of samples) {
       const namespace = s.labels[ISTIO.srcNamespace] ?? s.labels[ISTIO.dstNamespace];
@@ -47,12 +50,12 @@ export class IstioDirectory {
   }
 
   /** The workload as seen; one never seen (e.g. outside the period) is taken for a Deployment without pods. */
-  get(namespace: string, name: string, resolver: WorkloadResolver | null): ObservedWorkload {
+  get(namespace: string, name: string): ObservedWorkload {
     return (
       this.workloads.get(`${namespace}/${name}`) ?? {
         namespace,
         name,
-        kind: resolver?.workloadKind(namespace, name) ?? "DEPLOYMENT",
+        kind: this.resolver?.workloadKind(namespace, name) ?? "DEPLOYMENT",
         pods: new Set(),
       }
     );
