@@ -1,11 +1,12 @@
 // Resolvers translate GraphQL arguments into service calls and service answers
 // into GraphQL objects. They check nothing and query nothing themselves.
 
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
 import type { GraphQLContext } from "./context.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
+import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
 import { Edge, EdgeDirection, Label, PodCounts, Resource, ResourceKind, TrafficMetrics } from "./types.ts";
 
 @Resolver()
@@ -61,7 +62,7 @@ export class ResourceResolver {
   @FieldResolver(() => [Edge], {
     nullable: true,
     description:
-      "Traffic with each peer of the same kind, in any namespace; both directions unless `direction` is given. FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
+      "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
   })
   async edges(
     @Root() resource: Resource,
@@ -69,10 +70,18 @@ export class ResourceResolver {
     @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: WINDOW_HELP }) window: string | null,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
     @Arg("direction", () => EdgeDirection, { nullable: true }) direction?: DomainEdgeDirection | null,
+    @Arg("peerKinds", () => [ResourceKind], { nullable: true, description: "Kinds of peers to include; default: the resource's own kind." })
+    peerKinds?: DomainKind[] | null,
   ): Promise<Edge[]> {
     const q = scope.metricsQuery({ window, at });
     // The edge's own resource is this one: it shares its inventory view (labels, pods, inCluster).
-    return (await scope.edges(resource.ref, q, direction)).map((e) => Edge.of(e, resource.view));
+    return (await scope.edges(resource.ref, q, direction, peerKinds)).map((e) => Edge.of(e, resource.view));
+  }
+
+  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
+  async series(@Root() resource: Resource, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+    const steps = scope.seriesQuery(args);
+    return (await scope.series(resource.ref, steps)).map((m) => TrafficMetrics.of(m));
   }
 
   @FieldResolver(() => [Label], { nullable: true, description: "The resource's Kubernetes labels; null without a cluster connection." })
@@ -85,5 +94,14 @@ export class ResourceResolver {
   pods(@Root() resource: Resource): PodCounts | null {
     const pods = resource.view?.pods;
     return pods ? Object.assign(new PodCounts(), pods) : null;
+  }
+}
+
+@Resolver(() => Edge)
+export class EdgeResolver {
+  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
+  async series(@Root() edge: Edge, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+    const steps = scope.seriesQuery(args);
+    return (await scope.edgeSeries(edge.view, steps)).map((m) => TrafficMetrics.of(m));
   }
 }

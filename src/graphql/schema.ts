@@ -1,10 +1,11 @@
 import "reflect-metadata";
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { buildSchema } from "type-graphql";
-import { QueryResolver, ResourceResolver } from "./resolvers.ts";
+import { GraphEdgeResolver, GraphNodeResolver, GraphQueryResolver } from "./graph.ts";
+import { EdgeResolver, QueryResolver, ResourceResolver } from "./resolvers.ts";
 
 export function buildMeshqlSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [QueryResolver, ResourceResolver], validate: false });
+  return buildSchema({ resolvers: [QueryResolver, ResourceResolver, EdgeResolver, GraphQueryResolver, GraphNodeResolver, GraphEdgeResolver], validate: false });
 }
 
 /** The SDL checked in as schema/schema.graphql: sorted, so diffs show real changes only. */

@@ -113,8 +113,12 @@ export class Edge {
   @Field(() => Boolean, { nullable: true, description: "true when all of the traffic was mutual TLS, false when any of it was not; null when the mesh does not say." })
   mtls!: boolean | null;
 
+  /** What the service answered, for the edge's series. */
+  view!: EdgeView;
+
   static of(e: EdgeView, resourceView: ResourceView | null): Edge {
     return Object.assign(new Edge(), {
+      view: e,
       direction: e.direction,
       resource: Resource.of(e.resource, resourceView),
       peer: Resource.of(e.peer, e.peerView),

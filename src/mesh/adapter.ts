@@ -5,6 +5,7 @@ import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
 import type { MeasureName, RawStats } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
+import type { TrafficPair } from "../domain/traffic.ts";
 import type { Window } from "../domain/window.ts";
 
 export type MeshName = "linkerd" | "istio" | "consul";
@@ -18,6 +19,14 @@ export interface StatsBatch {
   readonly at: Date;
   /** The measures to read; golden when absent. A measure nobody asked for costs no query. */
   readonly measures?: readonly MeasureName[];
+}
+
+/** The traffic of a set of namespaces, over one window, at one moment. */
+export interface TrafficBatch {
+  /** Sorted and distinct. */
+  readonly namespaces: readonly string[];
+  readonly window: Window;
+  readonly at: Date;
 }
 
 /** Which resources a listing covers: a kind, in one namespace or in all of them. */
@@ -47,6 +56,14 @@ export interface MeshAdapter {
    * Peers are of the batch's kind. The number of backend queries does not depend on refs.length.
    */
   edges(batch: StatsBatch): Promise<EdgeStats[]>;
+
+  /**
+   * Traffic between workloads of any kind (top-level owners, or unowned pods)
+   * where either end is in the batch's namespaces, and for each destination
+   * in them, what it received from callers the mesh cannot name (`from: null`).
+   * The number of backend queries does not depend on the number of workloads.
+   */
+  traffic(batch: TrafficBatch): Promise<TrafficPair[]>;
 
   /** Resources of a kind that the backend has seen traffic for. */
   seenResources(scope: ListScope): Promise<ResourceRef[]>;

@@ -9,11 +9,12 @@ import type { ResourceKind } from "../domain/kinds.ts";
 import type { MeasureName, MeasureStats, RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import { promRange } from "../domain/window.ts";
-import type { InstantQuerier } from "../prometheus/client.ts";
+import type { InstantQuerier, Sample } from "../prometheus/client.ts";
 import { by, type Matcher, negate, selector, tagged } from "../prometheus/promql.ts";
-import type { ListScope, MeshAdapter, MeshName, StatsBatch } from "./adapter.ts";
+import type { TrafficPair } from "../domain/traffic.ts";
+import type { ListScope, MeshAdapter, MeshName, StatsBatch, TrafficBatch } from "./adapter.ts";
 import type { WorkloadResolver } from "./infer.ts";
-import { type Folder, MEASURES, type ReadKind } from "./measures.ts";
+import { type Folder, GoldenResidual, MEASURES, type ReadKind } from "./measures.ts";
 import type { Labels, MeshSpec, Series, SeriesEnd, View } from "./spec.ts";
 
 /** The label that tells apart the reads sharing one query. */
@@ -45,6 +46,19 @@ interface Collected {
 }
 
 type AnyView<D> = View<D, readonly SeriesEnd<D>[]>;
+
+/** Which series of a view the queries select, how they group them, and whether the directory is needed. */
+interface Selection<D> {
+  readonly matchers: (end: SeriesEnd<D>) => Matcher[];
+  readonly group: readonly string[];
+  readonly directory: boolean;
+}
+
+/** A sample as it was filed: for folds that are not measures (the unknown callers' residual). */
+type Tap = (key: string, measure: MeasureName, read: string, sample: Sample) => void;
+
+/** The kinds a graph node stands for, in the order a pod's labels are read: its top-level owner first. */
+const TOP_KINDS: readonly ResourceKind[] = ["DEPLOYMENT", "STATEFULSET", "DAEMONSET", "JOB", "REPLICASET"];
 
 export class SpecAdapter<D> implements MeshAdapter {
   readonly mesh: MeshName;
@@ -98,6 +112,82 @@ export class SpecAdapter<D> implements MeshAdapter {
     return out;
   }
 
+  /**
+   * Workload pairs from the client's view, and per destination in the batch's
+   * namespaces, what it received beyond what its known callers sent: the
+   * unknown callers, for counts and latency buckets alike.
+   */
+  async traffic(batch: TrafficBatch): Promise<TrafficPair[]> {
+    if (batch.namespaces.length === 0) return [];
+    const asked = new Set(batch.namespaces);
+    const inAsked = (ref: ResourceRef): boolean => asked.has(ref.namespace ?? "");
+    const golden: StatsBatch = {
+      kind: "NAMESPACE",
+      refs: batch.namespaces.map((name) => ({ kind: "NAMESPACE", namespace: null, name })),
+      window: batch.window,
+      at: batch.at,
+      measures: ["golden"],
+    };
+    const residuals = new Map<string, { to: ResourceRef; residual: GoldenResidual }>();
+    const residualOf = (to: ResourceRef): GoldenResidual => {
+      const key = refKey(to);
+      let r = residuals.get(key);
+      if (!r) residuals.set(key, (r = { to, residual: new GoldenResidual((labels) => this.spec.success.isSuccess(labels)) }));
+      return r.residual;
+    };
+
+    const pairs = new Map<string, { from: ResourceRef; to: ResourceRef }>();
+    const receivers = new Map<string, ResourceRef>();
+    const edge = this.spec.edge;
+    const [src, dst] = edge.ends;
+    const [server] = this.spec.resource.ends;
+    const [collected] = await Promise.all([
+      this.collect(
+        edge,
+        golden,
+        true,
+        (labels, directory) => {
+          const from = topRef(src, edge, labels, directory);
+          const to = topRef(dst, edge, labels, directory);
+          // The namespace matchers are a superset where a mesh names peers loosely (Consul upstreams).
+          if (!from || !to || !(inAsked(from) || inAsked(to))) return null;
+          const key = `${refKey(from)}>${refKey(to)}`;
+          if (!pairs.has(key)) pairs.set(key, { from, to });
+          return key;
+        },
+        workloadSelection(edge, golden),
+        (key, _measure, read, s) => {
+          const { to } = pairs.get(key)!;
+          if (inAsked(to)) residualOf(to).add(read, s, -1);
+        },
+      ),
+      this.collect(
+        this.spec.resource,
+        golden,
+        false,
+        (labels, directory) => {
+          const to = topRef(server, this.spec.resource, labels, directory);
+          if (!to || !inAsked(to)) return null;
+          receivers.set(refKey(to), to);
+          return refKey(to);
+        },
+        workloadSelection(this.spec.resource, golden),
+        (key, _measure, read, s) => residualOf(receivers.get(key)!).add(read, s, 1),
+      ),
+    ]);
+
+    const out: TrafficPair[] = [];
+    for (const [key, c] of collected) {
+      const stats = this.stats(c, true);
+      if (stats.golden) out.push({ ...pairs.get(key)!, stats, mtls: this.mtlsOf(c.mtls) });
+    }
+    for (const { to, residual } of residuals.values()) {
+      const stats = residual.result();
+      if (stats) out.push({ from: null, to, stats: { golden: stats }, mtls: null });
+    }
+    return out;
+  }
+
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
     const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace), scope.at);
     return this.spec.seen.refs(scope.kind, samples, this.resolver);
@@ -117,13 +207,15 @@ export class SpecAdapter<D> implements MeshAdapter {
     batch: StatsBatch,
     isEdge: boolean,
     keyOf: (labels: Labels, directory: D | null) => string | null,
+    selection: Selection<D> = batchSelection(view, batch),
+    tap?: Tap,
   ): Promise<Map<string, Collected>> {
-    const plan = this.plan(view, batch, isEdge);
+    const plan = this.plan(view, batch, isEdge, selection);
     // Measure queries first, the directory last: the order the query log shows.
     const answers = Promise.all(plan.map((p) => this.backend.query(p.promql, batch.at)));
     const directorySpec = this.spec.directory;
     const directory =
-      directorySpec && view.needsDirectory(batch.kind)
+      directorySpec && selection.directory
         ? this.backend.query(directorySpec.query(batch.window, null), batch.at).then((s) => directorySpec.build(s, this.resolver))
         : null;
     const [samples, dir] = await Promise.all([answers, directory]);
@@ -148,6 +240,7 @@ export class SpecAdapter<D> implements MeshAdapter {
         let folder = c.folders.get(p.measure);
         if (!folder) c.folders.set(p.measure, (folder = MEASURES[p.measure].fold(ctx(p.measure))));
         folder.add(read, s);
+        tap?.(key, p.measure, read, s);
         if (isEdge && mtls.from === "counts" && read === MEASURES[p.measure].classified && s.value > 0)
           c.mtls.add(s.labels[mtls.label] ?? "");
       }
@@ -156,10 +249,10 @@ export class SpecAdapter<D> implements MeshAdapter {
   }
 
   /** The queries of a batch: per measure asked for, one per query group the mesh records; then the mTLS read. */
-  private plan(view: AnyView<D>, batch: StatsBatch, isEdge: boolean): Planned[] {
+  private plan(view: AnyView<D>, batch: StatsBatch, isEdge: boolean, selection: Selection<D>): Planned[] {
     const range = promRange(batch.window);
-    const group = unique(view.ends.flatMap((e) => e.group(batch.kind)));
-    const ends = view.ends.map((end) => end.matchers(batch.kind, batch.refs));
+    const { group } = selection;
+    const ends = view.ends.map((end) => selection.matchers(end));
     /** Both ends in one expression for edges: series the refs sent, or series sent to them. */
     const expr = (r: Read): string =>
       disjoint(ends)
@@ -221,6 +314,14 @@ export class SpecAdapter<D> implements MeshAdapter {
   }
 }
 
+function batchSelection<D>(view: AnyView<D>, batch: StatsBatch): Selection<D> {
+  return {
+    matchers: (end) => end.matchers(batch.kind, batch.refs),
+    group: unique(view.ends.flatMap((e) => e.group(batch.kind))),
+    directory: view.needsDirectory(batch.kind),
+  };
+}
+
 function expresses(view: { readonly kinds?: readonly ResourceKind[] }, batch: StatsBatch): boolean {
   return batch.refs.length > 0 && (view.kinds === undefined || view.kinds.includes(batch.kind));
 }
@@ -241,6 +342,26 @@ export function disjoint(ends: readonly (readonly Matcher[])[]): Matcher[][] {
   if (!second) return [[...first]];
   if (rest.length > 0) throw new Error("a view has one or two ends");
   return [[...first], ...first.map((m, i) => [...second, ...first.slice(0, i), negate(m)])];
+}
+
+/** Selects every series of the batch's namespaces (on any end), grouped so that any workload kind can be named. */
+function workloadSelection<D>(view: AnyView<D>, namespaces: StatsBatch): Selection<D> {
+  const kinds = TOP_KINDS.filter((k) => view.kinds === undefined || view.kinds.includes(k));
+  return {
+    matchers: (end) => end.matchers("NAMESPACE", namespaces.refs),
+    group: unique(view.ends.flatMap((e) => kinds.flatMap((k) => e.group(k)))),
+    directory: kinds.some((k) => view.needsDirectory(k)),
+  };
+}
+
+/** The top-level workload an end of a series names: the first kind, in TOP_KINDS order, that its labels name. */
+function topRef<D>(end: SeriesEnd<D>, view: AnyView<D>, labels: Labels, directory: D | null): ResourceRef | null {
+  for (const kind of TOP_KINDS) {
+    if (view.kinds !== undefined && !view.kinds.includes(kind)) continue;
+    const ref = end.refOf(kind, labels, directory);
+    if (ref) return ref;
+  }
+  return null;
 }
 
 function unique(labels: readonly string[]): string[] {

@@ -90,6 +90,46 @@ const tcp: Measure<TcpStats, "open" | "read" | "write" | "opened" | "closed"> = 
   active: (s) => s.readBytes + s.writeBytes + s.opened + s.closed + (s.openConnections ?? 0) > 0,
 };
 
+/**
+ * What a destination received beyond what its known callers sent: golden
+ * samples added (+1) and subtracted (-1), per count class and per latency
+ * bucket. Counts of client and server sidecars differ a little on live data
+ * (they are scraped at different moments), so a residual of at most
+ * RESIDUAL_FLOOR requests, or RESIDUAL_SHARE of what the destination received,
+ * is read as that skew rather than as a caller.
+ */
+export class GoldenResidual {
+  static readonly RESIDUAL_FLOOR = 0.5;
+  static readonly RESIDUAL_SHARE = 0.001;
+  private success = 0;
+  private failure = 0;
+  private received = 0;
+  private readonly buckets = new Map<number, number>();
+
+  constructor(private readonly isSuccess: (labels: Labels) => boolean) {}
+
+  add(read: string, s: Sample, sign: 1 | -1): void {
+    if (!Number.isFinite(s.value)) return;
+    if (read === "counts") {
+      if (sign > 0) this.received += s.value;
+      if (this.isSuccess(s.labels)) this.success += sign * s.value;
+      else this.failure += sign * s.value;
+      return;
+    }
+    const le = parseBound(s.labels.le);
+    if (le !== null) this.buckets.set(le, (this.buckets.get(le) ?? 0) + sign * s.value);
+  }
+
+  /** The unknown callers' golden stats, or null when what is left is skew. */
+  result(): GoldenStats | null {
+    const success = Math.max(0, this.success);
+    const failure = Math.max(0, this.failure);
+    if (success + failure <= Math.max(GoldenResidual.RESIDUAL_FLOOR, GoldenResidual.RESIDUAL_SHARE * this.received)) return null;
+    const buckets = new Map([...this.buckets].map(([le, v]) => [le, Math.max(0, v)]));
+    return { success, failure, latency: latencyOf(buckets) };
+  }
+}
+
 export const MEASURES: { readonly [M in MeasureName]: Measure<MeasureStats[M], ReadsOf<M>> } = { golden, tcp };
 
 /** The reads of each measure, by name. */

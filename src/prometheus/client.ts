@@ -27,16 +27,41 @@ export interface InstantQuerier {
   query(promql: string, at: Date): Promise<Sample[]>;
 }
 
+/** Evaluation times of a range query: start, start + step, ... up to end. */
+export interface QueryRange {
+  readonly start: Date;
+  readonly end: Date;
+  readonly stepSeconds: number;
+}
+
+/** One series of a range answer: values at the range's steps, NaN where the series has no point. */
+export interface RangeSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly values: Float64Array;
+}
+
+/** Time series, through /api/v1/query_range. */
+export interface RangeQuerier {
+  queryRange(promql: string, range: QueryRange): Promise<RangeSeries[]>;
+}
+
+/** The number of evaluation times in a range. */
+export function rangeSteps(range: QueryRange): number {
+  return Math.floor((range.end.getTime() - range.start.getTime()) / (range.stepSeconds * 1000)) + 1;
+}
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-export class PrometheusClient implements InstantQuerier {
+export class PrometheusClient implements InstantQuerier, RangeQuerier {
   private readonly endpoint: URL;
+  private readonly rangeEndpoint: URL;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: PrometheusClientOptions) {
     const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
     try {
       this.endpoint = new URL("api/v1/query", base);
+      this.rangeEndpoint = new URL("api/v1/query_range", base);
     } catch {
       throw new Error(`invalid Prometheus URL ${JSON.stringify(options.baseUrl)}`);
     }
@@ -53,13 +78,28 @@ export class PrometheusClient implements InstantQuerier {
     await this.query("vector(1)", new Date());
   }
 
-  async query(promql: string, at: Date): Promise<Sample[]> {
+  query(promql: string, at: Date): Promise<Sample[]> {
+    return this.observed(promql, async (exchange) => {
+      const { status, text } = await this.send(this.endpoint, { query: promql, time: unixSeconds(at) }, exchange);
+      return parseQueryResponse(status, text);
+    });
+  }
+
+  queryRange(promql: string, range: QueryRange): Promise<RangeSeries[]> {
+    return this.observed(promql, async (exchange) => {
+      const params = { query: promql, start: unixSeconds(range.start), end: unixSeconds(range.end), step: `${range.stepSeconds}` };
+      const { status, text } = await this.send(this.rangeEndpoint, params, exchange);
+      return parseRangeResponse(status, text, range);
+    });
+  }
+
+  private async observed<T>(promql: string, run: (exchange: { status?: number }) => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome: "ok" | BackendError["kind"] = "ok";
     let error: unknown;
     const exchange: { status?: number } = {};
     try {
-      return await this.send(promql, at, exchange);
+      return await run(exchange);
     } catch (e) {
       outcome = e instanceof BackendError ? e.kind : "bad_response";
       error = e;
@@ -70,16 +110,12 @@ export class PrometheusClient implements InstantQuerier {
     }
   }
 
-  private async send(promql: string, at: Date, exchange: { status?: number }): Promise<Sample[]> {
-    const body = new URLSearchParams({
-      query: promql,
-      time: (at.getTime() / 1000).toFixed(3),
-      timeout: `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s`,
-    });
+  private async send(endpoint: URL, params: Record<string, string>, exchange: { status?: number }): Promise<{ status: number; text: string }> {
+    const body = new URLSearchParams({ ...params, timeout: `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s` });
     let response: Response;
     let text: string;
     try {
-      response = await fetch(this.endpoint, {
+      response = await fetch(endpoint, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...this.options.headers },
         body,
@@ -94,9 +130,11 @@ export class PrometheusClient implements InstantQuerier {
       }
       throw new BackendError("unreachable", `backend at ${this.options.baseUrl} is unreachable: ${causeText(e)}`, { cause: e });
     }
-    return parseQueryResponse(response.status, text);
+    return { status: response.status, text };
   }
 }
+
+const unixSeconds = (d: Date): string => (d.getTime() / 1000).toFixed(3);
 
 function causeText(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
@@ -112,6 +150,46 @@ interface ApiEnvelope {
 
 /** Parses a /api/v1/query answer; anything not of the documented shape is a bad_response. */
 export function parseQueryResponse(status: number, text: string): Sample[] {
+  const { resultType, result } = parseEnvelope(status, text);
+  if (resultType === "scalar") return [{ labels: {}, value: parseValue(result) }];
+  if (resultType !== "vector" || !Array.isArray(result)) {
+    throw new BackendError("bad_response", `expected a vector result, got ${String(resultType)}`);
+  }
+  return result.map((item: unknown) => {
+    const { metric, value } = (item ?? {}) as { metric?: unknown; value?: unknown };
+    return { labels: labelsOf(metric), value: parseValue(value) };
+  });
+}
+
+/** Parses a /api/v1/query_range answer into one value per step of the range (NaN where a series has no point). */
+export function parseRangeResponse(status: number, text: string, range: QueryRange): RangeSeries[] {
+  const { resultType, result } = parseEnvelope(status, text);
+  if (resultType !== "matrix" || !Array.isArray(result)) {
+    throw new BackendError("bad_response", `expected a matrix result, got ${String(resultType)}`);
+  }
+  const steps = rangeSteps(range);
+  const startMs = range.start.getTime();
+  const stepMs = range.stepSeconds * 1000;
+  return result.map((item: unknown) => {
+    const { metric, values } = (item ?? {}) as { metric?: unknown; values?: unknown };
+    if (!Array.isArray(values)) throw new BackendError("bad_response", "matrix series without values");
+    const out = new Float64Array(steps).fill(Number.NaN);
+    for (const pair of values) {
+      const t = Array.isArray(pair) ? Number(pair[0]) * 1000 : Number.NaN;
+      const i = Math.round((t - startMs) / stepMs);
+      if (!(i >= 0 && i < steps)) throw new BackendError("bad_response", `matrix point at ${String(Array.isArray(pair) ? pair[0] : pair)} is outside the range`);
+      out[i] = parseValue(pair);
+    }
+    return { labels: labelsOf(metric), values: out };
+  });
+}
+
+function labelsOf(metric: unknown): Record<string, string> {
+  if (typeof metric !== "object" || metric === null) throw new BackendError("bad_response", "sample without labels");
+  return metric as Record<string, string>;
+}
+
+function parseEnvelope(status: number, text: string): { resultType?: unknown; result?: unknown } {
   let body: ApiEnvelope;
   try {
     body = JSON.parse(text) as ApiEnvelope;
@@ -128,16 +206,7 @@ export function parseQueryResponse(status: number, text: string): Sample[] {
   if (status !== 200 || body.status !== "success" || !body.data) {
     throw new BackendError("bad_response", `backend answered HTTP ${status} without a success envelope`);
   }
-  const { resultType, result } = body.data;
-  if (resultType === "scalar") return [{ labels: {}, value: parseValue(result) }];
-  if (resultType !== "vector" || !Array.isArray(result)) {
-    throw new BackendError("bad_response", `expected a vector result, got ${String(resultType)}`);
-  }
-  return result.map((item: unknown) => {
-    const { metric, value } = (item ?? {}) as { metric?: unknown; value?: unknown };
-    if (typeof metric !== "object" || metric === null) throw new BackendError("bad_response", "vector sample without labels");
-    return { labels: metric as Record<string, string>, value: parseValue(value) };
-  });
+  return body.data;
 }
 
 function parseValue(pair: unknown): number {

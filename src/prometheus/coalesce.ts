@@ -1,7 +1,7 @@
 // Shares identical queries across concurrent requests, and keeps answers for a
 // short time: dashboards that poll every few seconds ask the same thing again.
 
-import type { InstantQuerier, Sample } from "./client.ts";
+import type { InstantQuerier, QueryRange, RangeQuerier, RangeSeries, Sample } from "./client.ts";
 
 export interface CachingOptions {
   /** How long an answer is reused; 0 keeps only the in-flight sharing. */
@@ -12,31 +12,41 @@ export interface CachingOptions {
 }
 
 interface Entry {
-  readonly promise: Promise<Sample[]>;
+  readonly promise: Promise<Sample[] | RangeSeries[]>;
   expires: number;
 }
 
-export class CoalescingQuerier implements InstantQuerier {
+export class CoalescingQuerier implements InstantQuerier, RangeQuerier {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
 
   constructor(
-    private readonly inner: InstantQuerier,
+    private readonly inner: InstantQuerier & RangeQuerier,
     private readonly options: CachingOptions,
   ) {
     this.now = options.now ?? Date.now;
   }
 
   query(promql: string, at: Date): Promise<Sample[]> {
-    const key = `${at.getTime()}\u0000${promql}`;
+    return this.shared(`${at.getTime()}\u0000${promql}`, () => this.inner.query(promql, at));
+  }
+
+  queryRange(promql: string, range: QueryRange): Promise<RangeSeries[]> {
+    const key = `${range.start.getTime()}:${range.end.getTime()}:${range.stepSeconds}\u0000${promql}`;
+    return this.shared(key, () => this.inner.queryRange(promql, range));
+  }
+
+  private shared<T extends Sample[] | RangeSeries[]>(key: string, run: () => Promise<T>): Promise<T> {
     const now = this.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expires > now) return hit.promise;
+    // A key names one kind of query, so its entry holds that kind's answer.
+    if (hit && hit.expires > now) return hit.promise as Promise<T>;
     if (hit) this.entries.delete(key);
 
-    const entry: Entry = { promise: this.inner.query(promql, at), expires: Number.POSITIVE_INFINITY };
+    const promise = run();
+    const entry: Entry = { promise, expires: Number.POSITIVE_INFINITY };
     this.entries.set(key, entry);
-    entry.promise.then(
+    promise.then(
       () => {
         entry.expires = this.now() + this.options.ttlMs;
         if (this.options.ttlMs <= 0) this.forget(key, entry);
@@ -45,7 +55,7 @@ export class CoalescingQuerier implements InstantQuerier {
       () => this.forget(key, entry),
     );
     this.evict();
-    return entry.promise;
+    return promise;
   }
 
   private forget(key: string, entry: Entry): void {

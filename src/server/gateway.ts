@@ -13,6 +13,8 @@ import { createAdapter, detectMeshes } from "../mesh/registry.ts";
 import { PrometheusClient } from "../prometheus/client.ts";
 import { BackendError } from "../prometheus/errors.ts";
 import { CoalescingQuerier } from "../prometheus/coalesce.ts";
+import { RangeSlicer } from "../prometheus/slicer.ts";
+import type { SeriesSteps } from "../domain/series.ts";
 import { ALLOW_ALL } from "../service/access.ts";
 import { BackendInventory } from "../service/backend-inventory.ts";
 import type { Inventory } from "../service/inventory.ts";
@@ -82,14 +84,18 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   }
   const kube = config.kube ? await startKube(config.kube, log) : null;
   try {
-    const adapter: MeshAdapter = createAdapter(mesh, backend, kube?.inventory ?? null);
+    const resolver = kube?.inventory ?? null;
+    const adapter: MeshAdapter = createAdapter(mesh, backend, resolver);
+    // A series is the instant questions of its steps, answered by one range query per PromQL text.
+    const seriesAdapter = (steps: SeriesSteps): MeshAdapter =>
+      createAdapter(mesh, new RangeSlicer(backend, { start: steps.start, end: steps.end, stepSeconds: steps.stepSeconds }), resolver);
     const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
     if (inventory.source === "backend") {
       log("no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
     }
 
     const service = new MeshqlService(
-      { adapter, inventory, authorizer: kube?.authorizer ?? ALLOW_ALL },
+      { adapter, seriesAdapter, inventory, authorizer: kube?.authorizer ?? ALLOW_ALL },
       {
         defaultWindow: config.defaultWindow,
         scrapeInterval: config.scrapeInterval,

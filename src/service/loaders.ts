@@ -9,7 +9,9 @@ import type { ResourceKind } from "../domain/kinds.ts";
 import { EMPTY_STATS, type MeasureName, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
-import type { MeshAdapter, StatsBatch } from "../mesh/adapter.ts";
+import type { TrafficPair } from "../domain/traffic.ts";
+import type { MeshAdapter, StatsBatch, TrafficBatch } from "../mesh/adapter.ts";
+import { createSeriesLoaders, type SeriesAdapterFactory, type SeriesLoaders } from "./series.ts";
 
 export interface StatsKey {
   readonly ref: ResourceRef;
@@ -75,6 +77,10 @@ export interface Loaders {
   readonly stats: DataLoader<StatsKey, RawStats, string>;
   readonly edges: DataLoader<StatsKey, EdgeStats[], string>;
   readonly seen: DataLoader<SeenKey, ResourceRef[], string>;
+  /** Workload traffic of a set of namespaces: one adapter call per distinct key. */
+  readonly traffic: DataLoader<TrafficBatch, TrafficPair[], string>;
+  /** Time series; null where the deployment cannot answer range questions. */
+  readonly series: SeriesLoaders | null;
 }
 
 export interface LoaderOptions {
@@ -84,21 +90,23 @@ export interface LoaderOptions {
   readonly now: Date;
   /** Most adapter calls for the request: aliases with many windows or deep nesting cost a batch each. */
   readonly maxBatches: number;
+  /** Adapters for time series; absent: series are not supported. */
+  readonly seriesAdapter?: SeriesAdapterFactory;
 }
 
 export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loaders {
   const { lookback, now, maxBatches } = options;
   let spent = 0;
-  const spend = <T>(groups: T[]): T[] => {
-    spent += groups.length;
+  const charge = (batches: number): void => {
+    spent += batches;
     if (spent > maxBatches) {
       throw new InvalidInputError(
         "document",
         `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each nesting level, is one): ask for fewer windows or times, or split the document`,
       );
     }
-    return groups;
   };
+  const spend = <T>(groups: T[]): T[] => (charge(groups.length), groups);
 
   const stats = new DataLoader<StatsKey, RawStats, string>(
     async (keys) =>
@@ -138,5 +146,13 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
     { cacheKeyFn: (k) => `${k.kind}|${k.namespace ?? ""}`, batchScheduleFn: schedule },
   );
 
-  return { stats, edges, seen };
+  const traffic = new DataLoader<TrafficBatch, TrafficPair[], string>(
+    // Each key fails alone: one graph's backend error must not fail another's.
+    (keys) => Promise.all(spend([...keys]).map((k) => adapter.traffic(k).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
+    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}`, batchScheduleFn: schedule },
+  );
+
+  const series = options.seriesAdapter ? createSeriesLoaders(options.seriesAdapter, charge, schedule) : null;
+
+  return { stats, edges, seen, traffic, series };
 }

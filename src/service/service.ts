@@ -1,12 +1,12 @@
 // The one query layer behind GraphQL and REST: input checks, inventory joins,
 // authorization and batched metrics. Transports only translate shapes.
 
-import { compareEdges, type EdgeDirection } from "../domain/edges.ts";
+import { compareEdges, type EdgeDirection, type EdgeStats } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
-import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type MeasureName, type MeasureStats } from "../domain/metrics.ts";
+import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type GoldenStats, type MeasureName, type MeasureStats } from "../domain/metrics.ts";
 import { validateLabelName } from "../domain/names.ts";
-import { compareRefs, refKey, resourceRef, type ResourceRef } from "../domain/resource.ts";
+import { compareRefs, refKey, resourceRef, sameRef, type ResourceRef } from "../domain/resource.ts";
 import { parseSelector } from "../domain/selector.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
@@ -14,6 +14,10 @@ import type { MeshAdapter } from "../mesh/adapter.ts";
 import type { AccessCheck, Authorizer, UserInfo } from "./access.ts";
 import type { Inventory } from "./inventory.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
+import type { SeriesAdapterFactory, SeriesLoaders, SeriesPoint } from "./series.ts";
+import { isWorkloadKind, WORKLOAD_KINDS } from "../domain/traffic.ts";
+import { assembleGraph, type GraphBasis, type GraphView } from "./graph.ts";
+import { seriesSteps, type SeriesSteps } from "../domain/series.ts";
 import type { EdgeView, MetricsQuery, RequestScope, ResourceView } from "./types.ts";
 
 export interface ServiceConfig {
@@ -29,6 +33,8 @@ export interface ServiceConfig {
 
 export interface ServiceDeps {
   readonly adapter: MeshAdapter;
+  /** Adapters answering time series; absent: `series` is unsupported. */
+  readonly seriesAdapter?: SeriesAdapterFactory;
   readonly inventory: Inventory;
   /** Always explicit: ALLOW_ALL only where nobody can be asked (the demo, no cluster). */
   readonly authorizer: Authorizer;
@@ -53,7 +59,12 @@ export class MeshqlService {
     // one scrape interval ask identical questions, which the backend cache shares.
     const step = this.config.scrapeInterval.seconds * 1000;
     const now = new Date(Math.floor(this.clock().getTime() / step) * step);
-    const loaders = createLoaders(this.deps.adapter, { lookback: this.config.seenLookback, now, maxBatches: this.config.maxBatchesPerRequest });
+    const loaders = createLoaders(this.deps.adapter, {
+      lookback: this.config.seenLookback,
+      now,
+      maxBatches: this.config.maxBatchesPerRequest,
+      ...(this.deps.seriesAdapter ? { seriesAdapter: this.deps.seriesAdapter } : {}),
+    });
     return new Scope(this.deps, this.config, user, now, loaders);
   }
 }
@@ -89,6 +100,47 @@ class Scope implements RequestScope {
     const at =
       input.at == null ? this.now : input.at instanceof Date ? checkAt(input.at, this.now, atField) : parseAt(input.at, this.now, atField);
     return { window, at };
+  }
+
+  seriesQuery(input: { window?: string | null; range?: string | null; step?: string | null; at?: string | Date | null }): SeriesSteps {
+    const { window, at } = this.metricsQuery({ window: input.window ?? "1m", at: input.at ?? null });
+    return seriesSteps({
+      window,
+      range: parseWindow(input.range ?? "1h", "range"),
+      step: input.step == null ? null : parseWindow(input.step, "step"),
+      at,
+      scrapeInterval: this.config.scrapeInterval,
+    });
+  }
+
+  async series(ref: ResourceRef, steps: SeriesSteps): Promise<GoldenMetrics[]> {
+    if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
+    return toMetrics(await this.seriesLoaders().stats.load({ ref, steps }), steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
+  }
+
+  async edgeSeries(edge: EdgeView, steps: SeriesSteps): Promise<GoldenMetrics[]> {
+    // The edge was authorized when it was listed: its resource's edges and its peer.
+    const { resource, peer, direction } = edge;
+    if (peer.kind === resource.kind) {
+      const points = await this.seriesLoaders().edges.load({ ref: resource, steps });
+      const stats = (edges: EdgeStats[]): GoldenStats => edges.find((e) => e.direction === direction && sameRef(e.peer, peer))?.stats.golden ?? EMPTY_GOLDEN;
+      return toMetrics(points, steps, stats);
+    }
+    const [from, to] = direction === "TO" ? [resource, peer] : [peer, resource];
+    const points = await this.seriesLoaders().traffic.load({ namespaces: [resource.namespace ?? resource.name], steps });
+    return toMetrics(points, steps, (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats.golden ?? EMPTY_GOLDEN);
+  }
+
+  /** The graph at every step of the series, with the nodes and visibility of `graph`. */
+  async graphSeries(basis: GraphBasis, steps: SeriesSteps): Promise<GraphView[]> {
+    if (basis.namespaces.size === 0) return [];
+    const points = await this.seriesLoaders().traffic.load({ namespaces: [...basis.namespaces].sort(), steps });
+    return points.map((p) => assembleGraph({ ...basis, query: { window: steps.window, at: p.at }, pairs: p.value }));
+  }
+
+  private seriesLoaders(): SeriesLoaders {
+    if (!this.loaders.series) throw new UnsupportedError("time series need a backend that answers range queries");
+    return this.loaders.series;
   }
 
   async getResource(kind: ResourceKind, namespace: string | null | undefined, name: string): Promise<ResourceView | null> {
@@ -142,11 +194,15 @@ class Scope implements RequestScope {
     return (raw[measure] as MeasureStats[M] | undefined) ?? null;
   }
 
-  async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
+  async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null, peerKinds?: readonly ResourceKind[] | null): Promise<EdgeView[]> {
     await this.require([getCheck(ref, "edges")]);
-    const stats = await this.loaders.edges.load({ ref, window: q.window, at: q.at });
+    const kinds = new Set(peerKinds ?? [ref.kind]);
+    const [same, cross] = await Promise.all([
+      kinds.has(ref.kind) ? this.loaders.edges.load({ ref, window: q.window, at: q.at }) : [],
+      this.crossKindEdges(ref, q, kinds),
+    ]);
     // One order for every transport, decided here.
-    const chosen = stats.filter((e) => direction == null || e.direction === direction).sort(compareEdges);
+    const chosen = [...same, ...cross].filter((e) => direction == null || e.direction === direction).sort(compareEdges);
     // A peer the user may not see is left out, so its name and namespace never show;
     // its traffic still counts in the resource's own metrics, which the user may see.
     const visible = await this.authorizer.allowed(this.user, chosen.map((e) => getCheck(e.peer)));
@@ -166,6 +222,58 @@ class Scope implements RequestScope {
           return (same?.stats[measure] as MeasureStats[M] | undefined) ?? null;
         },
       }));
+  }
+
+  /** Edges with workloads of other kinds, from the namespace's workload traffic (top-level owners only). */
+  private async crossKindEdges(ref: ResourceRef, q: MetricsQuery, kinds: ReadonlySet<ResourceKind>): Promise<EdgeStats[]> {
+    if (!isWorkloadKind(ref.kind) || ref.namespace === null || ![...kinds].some((k) => k !== ref.kind)) return [];
+    const pairs = await this.loaders.traffic.load({ namespaces: [ref.namespace], window: q.window, at: q.at });
+    const other = (peer: ResourceRef | null): peer is ResourceRef => peer !== null && peer.kind !== ref.kind && kinds.has(peer.kind);
+    return pairs.flatMap((p): EdgeStats[] => {
+      const { stats, mtls } = p;
+      if (p.from && sameRef(p.from, ref) && other(p.to)) return [{ direction: "TO", resource: ref, peer: p.to, stats, mtls }];
+      if (sameRef(p.to, ref) && other(p.from)) return [{ direction: "FROM", resource: ref, peer: p.from, stats, mtls }];
+      return [];
+    });
+  }
+
+  async graph(namespaces: readonly string[] | null | undefined, q: MetricsQuery): Promise<GraphView> {
+    const explicit = namespaces != null;
+    const asked = explicit
+      ? [...new Set(namespaces.map((n) => validateLabelName("namespaces", n)))].sort()
+      : (await this.listResources("NAMESPACE", null)).map((v) => v.ref.name).sort();
+    // A kind the user may list in an asked namespace shows by name; others become hidden nodes.
+    const lists = asked.flatMap((ns) => WORKLOAD_KINDS.map((kind) => ({ kind, ns, check: listCheck(KIND_INFO[kind].plural, ns) })));
+    const listable = await this.authorizer.allowed(this.user, lists.map((l) => l.check));
+    const readable = new Set(lists.filter((_, i) => listable[i]).map((l) => `${KIND_INFO[l.kind].plural}/${l.ns}`));
+    if (explicit) {
+      const denied = asked.find((ns) => !WORKLOAD_KINDS.some((kind) => readable.has(`${KIND_INFO[kind].plural}/${ns}`)));
+      if (denied !== undefined) throw new ForbiddenError(`user ${JSON.stringify(this.user.username)} cannot list workloads in namespace ${denied}`);
+    }
+    for (const r of readable) this.listed.add(r);
+
+    const pairs = asked.length === 0 ? [] : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at });
+    // Only a cluster knows idle workloads; without one, the traffic is the only witness.
+    const present =
+      this.deps.inventory.source === "kubernetes"
+        ? lists
+            .filter((l, i) => listable[i] && l.kind !== "POD" && l.kind !== "REPLICASET")
+            .flatMap((l) => this.deps.inventory.list({ kind: l.kind, namespace: l.ns, selector: null }, []))
+        : [];
+    const peers = new Map<string, ResourceRef>();
+    for (const p of pairs) for (const r of [p.from, p.to]) if (r && !this.listed.has(`${KIND_INFO[r.kind].plural}/${r.namespace}`)) peers.set(refKey(r), r);
+    const peerRefs = [...peers.values()];
+    const peerVisible = await this.authorizer.allowed(this.user, peerRefs.map((r) => getCheck(r)));
+    const hidden = new Set(peerRefs.filter((_, i) => !peerVisible[i]).map(refKey));
+    return assembleGraph({
+      query: q,
+      namespaces: new Set(asked),
+      pairs,
+      present,
+      viewOf: (ref) => this.deps.inventory.get(ref, [ref]) ?? { ref, labels: null, pods: null, inCluster: null },
+      // Peers seen only at other steps of a series were never checked: hide them too.
+      visible: (ref) => !hidden.has(refKey(ref)) && (this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`) || peers.has(refKey(ref))),
+    });
   }
 
   private get authorizer(): Authorizer {
@@ -191,6 +299,11 @@ class Scope implements RequestScope {
 function getCheck(ref: ResourceRef, subresource: "edges" | null = null): AccessCheck {
   const namespace = ref.kind === "NAMESPACE" ? ref.name : ref.namespace;
   return { verb: "get", resource: KIND_INFO[ref.kind].plural, subresource, namespace, name: ref.name };
+}
+
+/** Golden metrics of each point, from the raw stats `pick` finds in it. */
+function toMetrics<T>(points: readonly SeriesPoint<T>[], steps: SeriesSteps, pick: (value: T) => GoldenStats): GoldenMetrics[] {
+  return points.map((p) => goldenMetrics(pick(p.value), steps.window, p.at));
 }
 
 function minWindow(config: ServiceConfig): Window {

@@ -6,6 +6,8 @@ import type { ResourceKind } from "../domain/kinds.ts";
 import type { GoldenMetrics, MeasureName, MeasureStats } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
+import type { SeriesSteps } from "../domain/series.ts";
+import type { GraphBasis, GraphView } from "./graph.ts";
 import type { InventoryItem } from "./inventory.ts";
 
 /** Reads one measure (e.g. "tcp") when called; null where the mesh recorded none for it. */
@@ -33,8 +35,8 @@ export interface MetricsQuery {
   readonly at: Date;
 }
 
-/** The service as one request sees it: one clock, one set of batching loaders. */
-export interface RequestScope {
+/** Resources, their metrics and their edges: all that the SMI shim asks. */
+export interface ResourceScope {
   /** The request's "now": every default `at` in one request is this moment. */
   readonly now: Date;
 
@@ -60,6 +62,34 @@ export interface RequestScope {
   /** One measure of the resource; null where the mesh recorded none for it. Batched with metrics(). */
   measure<M extends MeasureName>(ref: ResourceRef, q: MetricsQuery, measure: M): Promise<MeasureStats[M] | null>;
 
-  /** Batched with every other edges() call of the same request; direction null: both. */
-  edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]>;
+  /**
+   * Batched with every other edges() call of the same request; direction null: both.
+   * peerKinds: the kinds of peers to include (default: the resource's own kind, as SMI answers).
+   */
+  edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null, peerKinds?: readonly ResourceKind[] | null): Promise<EdgeView[]>;
+}
+
+/** The service as one request sees it: one clock, one set of batching loaders. */
+export interface RequestScope extends ResourceScope {
+  /**
+   * The workload graph of the namespaces (null: every namespace the user may
+   * list): workloads of every kind, their peers elsewhere, unknown callers,
+   * and hidden nodes for peers the user may not see.
+   */
+  graph(namespaces: readonly string[] | null | undefined, q: MetricsQuery): Promise<GraphView>;
+
+  /**
+   * Parses and checks a series' window (default 1m), range (default 1h), step
+   * (default: about 60 points) and end (default now). Throws InvalidInputError.
+   */
+  seriesQuery(input: { window?: string | null; range?: string | null; step?: string | null; at?: string | Date | null }): SeriesSteps;
+
+  /** The resource's golden metrics at each step; steps before the backend has data are left out. */
+  series(ref: ResourceRef, steps: SeriesSteps): Promise<GoldenMetrics[]>;
+
+  /** An edge's golden metrics at each step. */
+  edgeSeries(edge: EdgeView, steps: SeriesSteps): Promise<GoldenMetrics[]>;
+
+  /** The graph at each step, with the namespaces and visibility it was built with. */
+  graphSeries(basis: GraphBasis, steps: SeriesSteps): Promise<GraphView[]>;
 }

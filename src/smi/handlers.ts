@@ -5,7 +5,7 @@
 import { NotFoundError } from "../domain/errors.ts";
 import type { KindInfo } from "../domain/kinds.ts";
 import { resourceRef } from "../domain/resource.ts";
-import type { RequestScope } from "../service/types.ts";
+import type { ResourceScope } from "../service/types.ts";
 import { apiGroup, apiGroupList, apiResourceList } from "./discovery.ts";
 import type { SmiParams } from "./params.ts";
 import type { SmiRoute } from "./router.ts";
@@ -31,7 +31,7 @@ function notFound(kind: KindInfo, namespace: string | null, name: string): NotFo
 }
 
 /** Answers a route that needs the service (staticDocument answers the others). */
-export async function executeSmi(route: SmiRoute, params: SmiParams, scope: RequestScope): Promise<object> {
+export async function executeSmi(route: SmiRoute, params: SmiParams, scope: ResourceScope): Promise<object> {
   // Checks window and time before any lookup, so a bad one never costs a query.
   const q = scope.metricsQuery({ window: params.window, at: params.at }, { window: params.windowField, at: "at" });
   switch (route.op) {

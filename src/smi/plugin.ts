@@ -7,7 +7,7 @@
 // name validation intact.
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { RequestScope } from "../service/types.ts";
+import type { ResourceScope } from "../service/types.ts";
 import { GROUP } from "./api.ts";
 import { executeSmi, staticDocument } from "./handlers.ts";
 import { goJson } from "./json.ts";
@@ -17,7 +17,7 @@ import { badPathMessage, routeSmi, type SmiRoute } from "./router.ts";
 import { badRequestStatus, clientErrorStatus, failure, notFoundStatus, statusForError, type Status, type StatusTarget } from "./status.ts";
 
 export interface SmiDeps {
-  scopeFor(request: FastifyRequest): RequestScope;
+  scopeFor(request: FastifyRequest): ResourceScope;
   /** Where unexpected errors are reported; default: the request's logger. */
   onInternalError?(error: unknown, request: FastifyRequest): void;
 }

@@ -9,7 +9,7 @@ import { type ExpectedTcp, expectedInbound, expectedTcp, expectedTcpEdges, inbou
 import { linkerd } from "../../src/traffic/linkerd.ts";
 import { buildModel, resourcesOf } from "../../src/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../fixtures/topology.ts";
-import { NamespaceOverviewDocument, ResourceTcpDocument } from "../generated/graphql.ts";
+import { NamespaceOverviewDocument, ResourceTcpDocument, WorkloadGraphDocument, WorkloadGraphSeriesDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { data, testGateway } from "../support/gateway.ts";
 
@@ -90,5 +90,28 @@ describe("batching", () => {
       const g = got.resource!.edges!.find((x) => x.direction === e.direction && x.peer.name === e.peer.name);
       assert.deepEqual(g?.metrics?.tcp, perSecond(e.tcp), `${e.direction} ${e.peer.name}`);
     }
+  });
+
+  it("costs the same number of backend queries for a graph, and for its series, at 3 and 300 deployments", async (t) => {
+    const at = new Date(T0 * 1000).toISOString();
+    const counts: Record<"graph" | "series", number[]> = { graph: [], series: [] };
+    for (const n of sizes) {
+      const s = setups.get(n)!;
+      s.prometheus.resetQueries();
+      const graph = (await data(s.gateway, WorkloadGraphDocument, { namespaces: [SCALE_NAMESPACE], window: "1m", at })).graph;
+      counts.graph.push(s.prometheus.queries().length);
+      // A ring: every deployment is a node with one caller and one callee.
+      assert.equal(graph.nodes.length, n);
+      assert.equal(graph.edges.length, n);
+      assert.ok(graph.nodes.every((node) => node.metrics!.requestCount > 0));
+
+      s.prometheus.resetQueries();
+      const series = (await data(s.gateway, WorkloadGraphSeriesDocument, { namespaces: [SCALE_NAMESPACE], window: "1m", range: "5m", step: "1m", at })).graph;
+      counts.series.push(s.prometheus.queries().length);
+      assert.ok(series.nodes.every((node) => node.series!.length === 5) && series.edges.every((e) => e.series!.length === 5));
+      t.diagnostic(`n=${n}: graph ${counts.graph.at(-1)} backend queries, graph with every node's and edge's series ${counts.series.at(-1)}`);
+    }
+    assert.equal(counts.graph[0], counts.graph[1], `graph: ${counts.graph.join(" vs ")}`);
+    assert.equal(counts.series[0], counts.series[1], `series: ${counts.series.join(" vs ")}`);
   });
 });

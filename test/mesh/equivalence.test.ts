@@ -32,6 +32,8 @@ import {
   expectedInbound,
   expectedTcp,
   expectedTcpEdges,
+  expectedTraffic,
+  type ExpectedPair,
   type FlowFilter,
   inboundConnectionsOf,
   inboundOf,
@@ -40,7 +42,7 @@ import type { MeshFormat } from "../../src/traffic/format.ts";
 import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
 import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/traffic/linkerd.ts";
-import { resourcesOf } from "../../src/traffic/model.ts";
+import { resourcesOf, workloadRef } from "../../src/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { edgeFlows, expectedSeen, isStandaloneReplicaSet, modelResolver, percentileBound, trueQuantile } from "./support.ts";
@@ -378,3 +380,47 @@ describe("without a resolver: kinds from pod names alone", () => {
     });
   }
 });
+
+// The workload graph's raw material: pairs of workloads of any kind, and what
+// callers the mesh cannot name sent (shop/loadgen is unmeshed).
+const pairKey = (p: { from: ResourceRef | null; to: ResourceRef }) => `${p.from ? refKey(p.from) : "?"} > ${refKey(p.to)}`;
+const pairFlows =
+  (p: ExpectedPair): FlowFilter =>
+  (f) => {
+    if (refKey(workloadRef(f.dst.workload)) !== refKey(p.to)) return false;
+    // Unknown callers are seen by the server's sidecar only.
+    if (p.from === null) return !f.src.workload.meshed && f.dst.workload.meshed;
+    return f.src.workload.meshed && refKey(workloadRef(f.src.workload)) === refKey(p.from);
+  };
+
+for (const mesh of MESHES) {
+  describe(`${mesh.name}: workload traffic equals the model's`, () => {
+    for (const namespaces of [[SHOP], [DATA], [DATA, SHOP]]) {
+      for (const w of WINDOWS) {
+        it(`${namespaces.join("+")}, ${w.seconds}s window at T0-${T0 - w.end}s`, async () => {
+          const start = w.end - w.seconds;
+          const got = await adapter(mesh.name).traffic({ namespaces, window: { seconds: w.seconds }, at: at(w.end) });
+          const want = expectedTraffic(model, namespaces, start, w.end);
+          assert.deepEqual(got.map(pairKey).sort(), want.map(pairKey).sort());
+          for (const e of want) {
+            const g = got.find((p) => pairKey(p) === pairKey(e))!;
+            const golden = g.stats.golden!;
+            assert.deepEqual({ success: golden.success, failure: golden.failure }, { success: e.counts.success, failure: e.counts.failure }, pairKey(e));
+            assert.equal(g.mtls, e.from === null ? null : mesh.mtls(e.mtls!), `${pairKey(e)} mtls`);
+            checkPercentiles(mesh, golden, pairFlows(e), start, w.end, pairKey(e));
+          }
+        });
+      }
+    }
+    it("cross-kind pairs and the unknown caller are there", async () => {
+      const got = (await adapter(mesh.name).traffic({ namespaces: [SHOP], window: { seconds: 300 }, at: at(T0) })).map(pairKey);
+      for (const k of [
+        `${refKey(REFS.cart)} > STATEFULSET/${DATA}/db`,
+        `DAEMONSET/${SHOP}/node-agent > ${refKey(REFS.catalog)}`,
+        `? > ${refKey(REFS.frontend)}`,
+      ]) {
+        assert.ok(got.includes(k), `${k} in ${got.join(", ")}`);
+      }
+    });
+  });
+}

@@ -219,6 +219,40 @@ describe("in a cluster", () => {
     }
   });
 
+  it("draws the graph per user: idle workloads appear, peers the user may not see are hidden but their traffic counts", async () => {
+    interface Node {
+      id: string;
+      type: string;
+      outside: boolean;
+      resource: { namespace: string; name: string; inCluster: boolean | null; labels: unknown[] | null } | null;
+    }
+    const query = `{ graph(namespaces: ["shop"], window: "5m") {
+      nodes { id type outside resource { namespace name inCluster labels { key value } } }
+      edges { source { id } destination { id type } metrics { requestCount } } } }`;
+    const alice = await graphql(asUser("alice"), query);
+    assert.equal(alice.status, 200, JSON.stringify(alice.json));
+    const graph = (alice.json.data as { graph: { nodes: Node[]; edges: Array<{ source: { id: string }; destination: { id: string; type: string }; metrics: { requestCount: number } }> } }).graph;
+    const names = graph.nodes.flatMap((n) => (n.resource ? [n.resource.name] : []));
+    assert.ok(names.includes("legacy-admin"), "the idle Deployment is a node");
+    assert.ok(names.includes("loadgen"), "the unmeshed Deployment exists in the cluster, so it is a node");
+    assert.ok(!names.includes("db") && !names.includes("reports"), "data's workloads are never named to alice");
+    const hidden = graph.nodes.filter((n) => n.type === "HIDDEN");
+    assert.equal(hidden.length, 2, "data/db and data/reports are hidden nodes");
+    assert.ok(hidden.every((n) => n.resource === null && !n.id.includes("data") && !n.id.includes("db")));
+    const intoHidden = graph.edges.filter((e) => e.destination.type === "HIDDEN");
+    assert.deepEqual(intoHidden.map((e) => e.source.id).sort(), ["DEPLOYMENT/shop/cart", "DEPLOYMENT/shop/catalog"]);
+    assert.ok(intoHidden.every((e) => e.metrics.requestCount > 0), "traffic to hidden peers still counts");
+    const frontend = graph.nodes.find((n) => n.id === "DEPLOYMENT/shop/frontend")!;
+    assert.equal(frontend.resource?.inCluster, true);
+    assert.ok(Array.isArray(frontend.resource?.labels), "graph nodes resolve from the inventory like any Resource");
+
+    const bob = await graphql(asUser("bob"), query);
+    assert.equal((bob.json.errors as Array<{ extensions: { code: string } }>)[0]?.extensions.code, "FORBIDDEN");
+    const everything = await graphql(asUser("bob"), query.replace(`namespaces: ["shop"], `, ""));
+    const bobNodes = (everything.json.data as { graph: { nodes: Node[] } }).graph.nodes;
+    assert.ok(bobNodes.filter((n) => n.resource).every((n) => n.resource!.namespace === "data"), "without namespaces: only those bob may list");
+  });
+
   it("answers REST with 403 outside the user's namespaces and lists idle workloads inside them", async () => {
     const forbidden = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/data/deployments");
     assert.equal(forbidden.status, 403);

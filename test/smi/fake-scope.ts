@@ -1,4 +1,4 @@
-// A RequestScope double for the SMI unit tests: canned views and metrics,
+// A ResourceScope double for the SMI unit tests: canned views and metrics,
 // and a record of every call, so tests can prove what reached the service.
 
 import { compareEdges, type EdgeDirection } from "../../src/domain/edges.ts";
@@ -9,7 +9,7 @@ import { refKey, resourceRef, type ResourceRef } from "../../src/domain/resource
 import { parseSelector } from "../../src/domain/selector.ts";
 import { parseAt } from "../../src/domain/time.ts";
 import { parseWindow, type Window } from "../../src/domain/window.ts";
-import type { EdgeView, MetricsQuery, RequestScope, ResourceView } from "../../src/service/types.ts";
+import type { EdgeView, MetricsQuery, ResourceScope, ResourceView } from "../../src/service/types.ts";
 
 export const NOW = new Date("2026-11-01T12:00:00Z");
 
@@ -24,7 +24,7 @@ export interface FakeData {
 
 export const view = (ref: ResourceRef): ResourceView => ({ ref, labels: null, pods: null, inCluster: null });
 
-export class FakeScope implements RequestScope {
+export class FakeScope implements ResourceScope {
   readonly now = NOW;
   readonly calls: string[] = [];
   readonly inventorySource: "backend" | "kubernetes";

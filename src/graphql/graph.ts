@@ -1,0 +1,119 @@
+// The workload graph: types and resolvers. Node metrics of workloads resolve
+// through the same batched loaders as Resource.metrics.
+
+import { Arg, Args, Ctx, Field, FieldResolver, ID, ObjectType, Query, registerEnumType, Resolver, Root } from "type-graphql";
+import { EMPTY_GOLDEN, type GoldenMetrics, goldenMetrics } from "../domain/metrics.ts";
+import type { Window } from "../domain/window.ts";
+import type { GraphBasis, GraphEdgeView, GraphNodeType as DomainNodeType, GraphNodeView, GraphView } from "../service/graph.ts";
+import type { MetricsQuery, RequestScope } from "../service/types.ts";
+import type { GraphQLContext } from "./context.ts";
+import { DateTimeScalar, DurationScalar } from "./scalars.ts";
+import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
+import { Resource, TrafficMetrics } from "./types.ts";
+
+export const GraphNodeType = { WORKLOAD: "WORKLOAD", UNKNOWN: "UNKNOWN", HIDDEN: "HIDDEN" } as const satisfies Record<DomainNodeType, DomainNodeType>;
+registerEnumType(GraphNodeType, {
+  name: "GraphNodeType",
+  description: "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a peer the user may not see.",
+});
+
+@ObjectType({ description: "A workload in the graph, or a stand-in for callers that cannot or may not be named." })
+export class GraphNode {
+  @Field(() => ID, { description: "Stable: KIND/namespace/name for a workload; opaque for HIDDEN; `unknown` for UNKNOWN." }) id!: string;
+  @Field(() => GraphNodeType) type!: DomainNodeType;
+  @Field(() => Resource, { nullable: true, description: "null for UNKNOWN and HIDDEN." }) resource!: Resource | null;
+  @Field(() => Boolean, { description: "In a namespace that was not asked for." }) outside!: boolean;
+
+  view!: GraphNodeView;
+  query!: MetricsQuery;
+  basis!: GraphBasis;
+
+  static of(view: GraphNodeView, query: MetricsQuery, basis: GraphBasis): GraphNode {
+    const resource = view.resource && Resource.of(view.resource.ref, view.resource);
+    return Object.assign(new GraphNode(), { id: view.id, type: view.type, resource, outside: view.outside, view, query, basis });
+  }
+}
+
+@ObjectType({ description: "Traffic from one node to another over the graph's window." })
+export class GraphEdge {
+  @Field(() => GraphNode) source!: GraphNode;
+  @Field(() => GraphNode) destination!: GraphNode;
+  @Field(() => Boolean, { nullable: true, description: "true when all of the traffic was mutual TLS, false when any was not; null when the mesh does not say." })
+  mtls!: boolean | null;
+  @Field(() => TrafficMetrics, { nullable: true }) metrics!: TrafficMetrics;
+
+  basis!: GraphBasis;
+}
+
+@ObjectType({ description: "Workloads of every kind and the traffic between them, over one window ending at `timestamp`." })
+export class Graph {
+  @Field(() => DateTimeScalar) timestamp!: Date;
+  @Field(() => DurationScalar) window!: Window;
+  @Field(() => [GraphNode]) nodes!: GraphNode[];
+  @Field(() => [GraphEdge]) edges!: GraphEdge[];
+
+  static of(g: GraphView): Graph {
+    const query = { window: g.window, at: g.timestamp };
+    const nodes = new Map(g.nodes.map((n) => [n.id, GraphNode.of(n, query, g.basis)]));
+    const edge = (e: GraphEdgeView): GraphEdge =>
+      Object.assign(new GraphEdge(), {
+        source: nodes.get(e.source.id)!,
+        destination: nodes.get(e.destination.id)!,
+        mtls: e.mtls,
+        metrics: TrafficMetrics.of(e.metrics),
+        basis: g.basis,
+      });
+    return Object.assign(new Graph(), { timestamp: g.timestamp, window: g.window, nodes: [...nodes.values()], edges: g.edges.map(edge) });
+  }
+}
+
+@Resolver()
+export class GraphQueryResolver {
+  @Query(() => Graph, { description: "The workload graph of the namespaces; without namespaces, of every namespace the user may list." })
+  async graph(
+    @Ctx() { scope }: GraphQLContext,
+    @Arg("namespaces", () => [String], { nullable: true }) namespaces: string[] | null | undefined,
+    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: "How far back from `at` to look; null: the server's --default-window." })
+    window: string | null,
+    @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
+  ): Promise<Graph> {
+    const q = scope.metricsQuery({ window, at });
+    return Graph.of(await scope.graph(namespaces, q));
+  }
+}
+
+@Resolver(() => GraphNode)
+export class GraphNodeResolver {
+  @FieldResolver(() => TrafficMetrics, {
+    nullable: true,
+    description:
+      "What the node received over the graph's window, as Resource.metrics. For UNKNOWN and HIDDEN nodes: the sum of this graph's edges into them, without latency. null when the backend failed.",
+  })
+  async metrics(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext): Promise<TrafficMetrics> {
+    if (node.view.received) return TrafficMetrics.of(node.view.received);
+    return TrafficMetrics.of(await scope.metrics(node.view.resource!.ref, node.query));
+  }
+
+  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: `${SERIES_HELP} For UNKNOWN and HIDDEN nodes, as their metrics: from this graph's edges.` })
+  async series(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+    const steps = scope.seriesQuery(args);
+    if (node.view.resource) return (await scope.series(node.view.resource.ref, steps)).map((m) => TrafficMetrics.of(m));
+    return stepGraphs(scope, node.basis, args, (g) => g.nodes.find((n) => n.id === node.id)?.received ?? null);
+  }
+}
+
+@Resolver(() => GraphEdge)
+export class GraphEdgeResolver {
+  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
+  series(@Root() edge: GraphEdge, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+    const same = (e: GraphEdgeView) => e.source.id === edge.source.id && e.destination.id === edge.destination.id;
+    return stepGraphs(scope, edge.basis, args, (g) => g.edges.find(same)?.metrics ?? null);
+  }
+}
+
+/** One point per step of the graph's series: what `pick` finds in that step's graph, else no traffic. */
+async function stepGraphs(scope: RequestScope, basis: GraphBasis, args: SeriesArgs, pick: (g: GraphView) => GoldenMetrics | null): Promise<TrafficMetrics[]> {
+  const steps = scope.seriesQuery(args);
+  const graphs = await scope.graphSeries(basis, steps);
+  return graphs.map((g) => TrafficMetrics.of(pick(g) ?? goldenMetrics(EMPTY_GOLDEN, g.window, g.timestamp)));
+}
