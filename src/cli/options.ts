@@ -3,6 +3,8 @@
 
 import { parseArgs } from "node:util";
 import { parseWindow, type Window } from "../domain/window.ts";
+import type { DocumentLimits } from "../graphql/cost.ts";
+import { parseByteSize, type ServerLimits } from "../server/limits.ts";
 import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
 
 export class UsageError extends Error {
@@ -22,6 +24,11 @@ export interface ServeOptions {
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly documentLimits: DocumentLimits;
+  readonly serverLimits: ServerLimits;
+  readonly maxBackendResponseBytes: number;
+  readonly maxBackendInFlightBytes: number;
+  readonly maxAtAge: Window;
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -51,6 +58,16 @@ export const SERVE_FLAGS = {
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "max-query-depth": { env: "MESHQL_MAX_QUERY_DEPTH", default: "10", help: "deepest field nesting of a GraphQL document" },
+  "max-query-cost": { env: "MESHQL_MAX_QUERY_COST", default: "10000", help: "highest estimated cost of a GraphQL document (a field costs 1; a list multiplies what is under it by 10)" },
+  "max-at-age": { env: "MESHQL_MAX_AT_AGE", default: "15d", help: "how far back `at` may reach (set to the backend's retention)" },
+  "request-timeout": { env: "MESHQL_REQUEST_TIMEOUT", default: "30s", help: "time a client has to send a request's headers and body" },
+  "idle-timeout": { env: "MESHQL_IDLE_TIMEOUT", default: "2m", help: "a connection without traffic for this long is closed" },
+  "max-header-size": { env: "MESHQL_MAX_HEADER_SIZE", default: "16KiB", help: "largest request header block" },
+  "max-body-size": { env: "MESHQL_MAX_BODY_SIZE", default: "1MiB", help: "largest request body" },
+  "max-connections": { env: "MESHQL_MAX_CONNECTIONS", default: "1024", help: "most open client connections" },
+  "max-backend-response": { env: "MESHQL_MAX_BACKEND_RESPONSE", default: "64MiB", help: "largest backend answer to one query; reading stops past it (bad_response)" },
+  "max-backend-in-flight": { env: "MESHQL_MAX_BACKEND_IN_FLIGHT", default: "256MiB", help: "most bytes of backend answers being read at once" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -94,6 +111,17 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     }
   };
 
+  const positive = (name: FlagName): number => {
+    const n = Number(get(name));
+    if (!/^\d+$/.test(get(name)) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number above 0, not ${JSON.stringify(get(name))}`);
+    return n;
+  };
+  const bytes = (name: FlagName): number => {
+    const n = parseByteSize(get(name));
+    if (n === null || n < 1) throw new UsageError(`--${name} must be a size such as 64MiB, 512KiB or 1000000, not ${JSON.stringify(get(name))}`);
+    return n;
+  };
+
   const mesh = get("mesh");
   if (mesh !== "auto" && !(MESH_NAMES as readonly string[]).includes(mesh)) {
     throw new UsageError(`--mesh must be one of ${[...MESH_NAMES, "auto"].join(", ")}, not ${JSON.stringify(mesh)}`);
@@ -135,6 +163,17 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       authorizationKubeconfig: kubeFlag("authorization-kubeconfig"),
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
+    documentLimits: { maxDepth: positive("max-query-depth"), maxCost: positive("max-query-cost") },
+    serverLimits: {
+      requestTimeoutMs: window("request-timeout").seconds * 1000,
+      idleTimeoutMs: window("idle-timeout").seconds * 1000,
+      maxHeaderBytes: bytes("max-header-size"),
+      maxBodyBytes: bytes("max-body-size"),
+      maxConnections: positive("max-connections"),
+    },
+    maxBackendResponseBytes: bytes("max-backend-response"),
+    maxBackendInFlightBytes: bytes("max-backend-in-flight"),
+    maxAtAge: window("max-at-age"),
   };
 }
 

@@ -1,6 +1,7 @@
 // Prometheus HTTP API client: instant queries, POSTed form-encoded with an
 // explicit evaluation time. Works against any Prometheus-compatible backend.
 
+import { ByteBudget, readLimited } from "./body.ts";
 import { BackendError } from "./errors.ts";
 
 export interface Sample {
@@ -20,6 +21,10 @@ export interface PrometheusClientOptions {
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly observer?: QueryObserver;
+  /** Most bytes one answer may have; past it reading stops with a bad_response (default 64 MiB). */
+  readonly maxResponseBytes?: number;
+  /** Shared by every client of a gateway: bytes of answers being read at once, all queries together. */
+  readonly inFlight?: ByteBudget;
 }
 
 /** What the service and adapters need from a backend; the cache and tests wrap it. */
@@ -28,10 +33,13 @@ export interface InstantQuerier {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class PrometheusClient implements InstantQuerier {
   private readonly endpoint: URL;
   private readonly timeoutMs: number;
+  /** The base URL as it may be shown: no credentials, query or fragment. */
+  private readonly shownUrl: string;
 
   constructor(private readonly options: PrometheusClientOptions) {
     const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
@@ -42,6 +50,7 @@ export class PrometheusClient implements InstantQuerier {
     }
     if (!/^https?:$/.test(this.endpoint.protocol)) throw new Error(`Prometheus URL must be http or https: ${options.baseUrl}`);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.shownUrl = withoutCredentials(options.baseUrl);
   }
 
   get url(): string {
@@ -72,24 +81,74 @@ export class PrometheusClient implements InstantQuerier {
       time: (at.getTime() / 1000).toFixed(3),
       timeout: `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s`,
     });
+    // One signal for the whole exchange: the timeout, or our own abort when the answer is too big.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stop.signal]);
     let response: Response;
-    let text: string;
     try {
       response = await fetch(this.endpoint, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...this.options.headers },
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
-      text = await response.text();
     } catch (e) {
-      const name = (e as { name?: string }).name;
-      if (name === "TimeoutError" || name === "AbortError") {
-        throw new BackendError("timeout", `backend did not answer within ${this.timeoutMs} ms`, { cause: e });
-      }
-      throw new BackendError("unreachable", `backend at ${this.options.baseUrl} is unreachable: ${causeText(e)}`, { cause: e });
+      throw this.transportError(e);
     }
-    return parseQueryResponse(response.status, text);
+    const misconfigured = misconfiguredStatus(response.status);
+    if (misconfigured) {
+      stop.abort();
+      throw new BackendError("misconfigured", `${this.describe(response.status)}: ${misconfigured}`);
+    }
+    const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    let text: string;
+    try {
+      text = await readLimited(response, limit, this.options.inFlight ?? null, stop);
+    } catch (e) {
+      throw e instanceof BackendError ? e : this.transportError(e);
+    }
+    try {
+      return parseQueryResponse(response.status, text);
+    } catch (e) {
+      // An answer that is not Prometheus' at all: the URL points elsewhere (a UI, a login page).
+      if (e instanceof NotPrometheusError && response.status < 500) {
+        throw new BackendError("misconfigured", `${this.describe(response.status)} that is not a Prometheus API answer (${e.message})`);
+      }
+      throw e;
+    }
+  }
+
+  private transportError(e: unknown): BackendError {
+    const name = (e as { name?: string }).name;
+    if (name === "TimeoutError" || name === "AbortError") {
+      return new BackendError("timeout", `backend did not answer within ${this.timeoutMs} ms`, { cause: e });
+    }
+    return new BackendError("unreachable", `backend at ${this.shownUrl} is unreachable: ${causeText(e)}`, { cause: e });
+  }
+
+  private describe(status: number): string {
+    return `the metrics backend at ${this.shownUrl} answered HTTP ${status} to ${this.endpoint.pathname}`;
+  }
+}
+
+/** Statuses that say the URL or the credentials are wrong, not that the backend is down. */
+function misconfiguredStatus(status: number): string | null {
+  if (status === 401 || status === 407) return "authentication is required (check the backend's credentials)";
+  if (status === 403) return "access is forbidden (check the backend's credentials)";
+  if (status === 404 || status === 405) return "there is no Prometheus query API there (check --prometheus-url)";
+  return null;
+}
+
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    u.hash = "";
+    return u.href;
+  } catch {
+    return "(an invalid URL)";
   }
 }
 
@@ -105,15 +164,24 @@ interface ApiEnvelope {
   data?: { resultType?: unknown; result?: unknown };
 }
 
+/** A bad_response whose body has no Prometheus envelope at all: likely not a Prometheus API. */
+export class NotPrometheusError extends BackendError {
+  constructor(message: string) {
+    super("bad_response", message);
+  }
+}
+
 /** Parses a /api/v1/query answer; anything not of the documented shape is a bad_response. */
 export function parseQueryResponse(status: number, text: string): Sample[] {
   let body: ApiEnvelope;
   try {
     body = JSON.parse(text) as ApiEnvelope;
   } catch {
-    throw new BackendError("bad_response", `backend answered HTTP ${status} with a body that is not JSON`);
+    throw new NotPrometheusError(`backend answered HTTP ${status} with a body that is not JSON`);
   }
-  if (typeof body !== "object" || body === null) throw new BackendError("bad_response", "backend answered with a non-object");
+  if (typeof body !== "object" || body === null || (body.status !== "success" && body.status !== "error")) {
+    throw new NotPrometheusError(`backend answered HTTP ${status} with JSON that has no Prometheus status`);
+  }
   if (body.status === "error") {
     const message = `${String(body.errorType ?? "error")}: ${String(body.error ?? "")}`;
     if (body.errorType === "timeout" || body.errorType === "canceled") throw new BackendError("timeout", `backend ${message}`);

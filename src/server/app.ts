@@ -6,6 +6,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastif
 import type { ServerOptions as HttpsOptions } from "node:https";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { GraphQLContext } from "../graphql/context.ts";
+import { DEFAULT_DOCUMENT_LIMITS, documentLimitsPlugin, type DocumentLimits } from "../graphql/cost.ts";
 import { formatGraphQLError } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
@@ -14,6 +15,7 @@ import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
+import { applyServerLimits, DEFAULT_SERVER_LIMITS, fastifyLimitOptions, nodeServerLimitOptions, type ServerLimits } from "./limits.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface AppOptions {
@@ -24,6 +26,10 @@ export interface AppOptions {
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
+  /** Depth and cost limits of GraphQL documents (default DEFAULT_DOCUMENT_LIMITS). */
+  readonly documentLimits?: DocumentLimits;
+  /** Request timeouts, header and body size, connections (default DEFAULT_SERVER_LIMITS). */
+  readonly serverLimits?: ServerLimits;
 }
 
 declare module "fastify" {
@@ -35,7 +41,14 @@ declare module "fastify" {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // One instance type for both: routes and hooks do not care which transport carries them.
-  const app = (options.https ? Fastify({ logger: false, https: options.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
+  const limits = options.serverLimits ?? DEFAULT_SERVER_LIMITS;
+  const base = { logger: false, ...fastifyLimitOptions(limits) } as const;
+  const app = (
+    options.https
+      ? Fastify({ ...base, https: { ...nodeServerLimitOptions(limits), ...options.https } })
+      : Fastify({ ...base, http: nodeServerLimitOptions(limits) })
+  ) as unknown as FastifyInstance;
+  applyServerLimits(app, limits);
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
 
   app.decorateRequest("meshqlUser", null);
@@ -66,7 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), documentLimitsPlugin(options.documentLimits ?? DEFAULT_DOCUMENT_LIMITS)],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {

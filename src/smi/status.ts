@@ -86,6 +86,8 @@ const STATUS: Readonly<Record<Exclude<FailureKind, "bad_input" | "not_found">, {
   // field selector. 501 has no Status reason that clients know.
   unsupported: { code: 400, reason: "BadRequest" },
   backend_unavailable: { code: 503, reason: "ServiceUnavailable" },
+  // Not an outage: no retryAfterSeconds, nothing will change until the server is reconfigured.
+  backend_misconfigured: { code: 500, reason: "InternalError" },
   unavailable: { code: 503, reason: "ServiceUnavailable" },
   internal: { code: 500, reason: "InternalError" },
 };
