@@ -40,6 +40,7 @@ export class PrometheusClient implements InstantQuerier {
   private readonly timeoutMs: number;
   /** The base URL as it may be shown: no credentials, query or fragment. */
   private readonly shownUrl: string;
+  private readonly basicAuth: string | null = null;
 
   constructor(private readonly options: PrometheusClientOptions) {
     const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
@@ -47,6 +48,13 @@ export class PrometheusClient implements InstantQuerier {
       this.endpoint = new URL("api/v1/query", base);
     } catch {
       throw new Error(`invalid Prometheus URL ${JSON.stringify(options.baseUrl)}`);
+    }
+    // fetch refuses URLs with credentials: send them as basic authentication instead.
+    if (this.endpoint.username || this.endpoint.password) {
+      const user = `${decodeURIComponent(this.endpoint.username)}:${decodeURIComponent(this.endpoint.password)}`;
+      this.basicAuth = `Basic ${Buffer.from(user).toString("base64")}`;
+      this.endpoint.username = "";
+      this.endpoint.password = "";
     }
     if (!/^https?:$/.test(this.endpoint.protocol)) throw new Error(`Prometheus URL must be http or https: ${options.baseUrl}`);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -88,7 +96,12 @@ export class PrometheusClient implements InstantQuerier {
     try {
       response = await fetch(this.endpoint, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...this.options.headers },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
+          ...(this.basicAuth ? { authorization: this.basicAuth } : {}),
+          ...this.options.headers,
+        },
         body,
         signal,
       });
@@ -99,6 +112,12 @@ export class PrometheusClient implements InstantQuerier {
     if (misconfigured) {
       stop.abort();
       throw new BackendError("misconfigured", `${this.describe(response.status)}: ${misconfigured}`);
+    }
+    // Prometheus answers JSON, errors included; a 2xx-4xx page of another type is some other service.
+    const type = response.headers.get("content-type");
+    if (type && !/json/i.test(type) && response.status < 500) {
+      stop.abort();
+      throw new BackendError("misconfigured", `${this.describe(response.status)} with ${type.split(";")[0]}, which is not a Prometheus API answer`);
     }
     const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     let text: string;
@@ -164,7 +183,7 @@ interface ApiEnvelope {
   data?: { resultType?: unknown; result?: unknown };
 }
 
-/** A bad_response whose body has no Prometheus envelope at all: likely not a Prometheus API. */
+/** A bad_response that is JSON without a Prometheus envelope at all: likely not a Prometheus API. */
 export class NotPrometheusError extends BackendError {
   constructor(message: string) {
     super("bad_response", message);
@@ -177,7 +196,7 @@ export function parseQueryResponse(status: number, text: string): Sample[] {
   try {
     body = JSON.parse(text) as ApiEnvelope;
   } catch {
-    throw new NotPrometheusError(`backend answered HTTP ${status} with a body that is not JSON`);
+    throw new BackendError("bad_response", `backend answered HTTP ${status} with a body that is not JSON`);
   }
   if (typeof body !== "object" || body === null || (body.status !== "success" && body.status !== "error")) {
     throw new NotPrometheusError(`backend answered HTTP ${status} with JSON that has no Prometheus status`);
