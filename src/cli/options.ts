@@ -60,7 +60,7 @@ export const SERVE_FLAGS = {
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
   "max-query-depth": { env: "MESHQL_MAX_QUERY_DEPTH", default: "10", help: "deepest field nesting of a GraphQL document" },
   "max-query-cost": { env: "MESHQL_MAX_QUERY_COST", default: "10000", help: "highest estimated cost of a GraphQL document (a field costs 1; a list multiplies what is under it by 10)" },
-  "max-at-age": { env: "MESHQL_MAX_AT_AGE", default: "15d", help: "how far back `at` may reach (set to the backend's retention)" },
+  "max-at-age": { env: "MESHQL_MAX_AT_AGE", default: "15d", help: "how far back `at` may reach (set it to the backend's retention, e.g. 400d)" },
   "request-timeout": { env: "MESHQL_REQUEST_TIMEOUT", default: "30s", help: "time a client has to send a request's headers and body" },
   "idle-timeout": { env: "MESHQL_IDLE_TIMEOUT", default: "2m", help: "a connection without traffic for this long is closed" },
   "max-header-size": { env: "MESHQL_MAX_HEADER_SIZE", default: "16KiB", help: "largest request header block" },
@@ -173,7 +173,8 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     },
     maxBackendResponseBytes: bytes("max-backend-response"),
     maxBackendInFlightBytes: bytes("max-backend-in-flight"),
-    maxAtAge: window("max-at-age"),
+    // Retention may be years: whole days past the 30-day window maximum are fine here.
+    maxAtAge: /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0 ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 } : window("max-at-age"),
   };
 }
 

@@ -107,6 +107,7 @@ describe("transport flags", () => {
     assert.equal(o.maxBackendInFlightBytes, 256 * 1024 * 1024);
     assert.deepEqual(o.documentLimits, { maxDepth: 6, maxCost: 10_000 });
     assert.equal(o.maxAtAge.seconds, 15 * 86400);
+    assert.equal(parseServeOptions(["--max-at-age", "400d"], {}).maxAtAge.seconds, 400 * 86400, "retention may be longer than a window");
   });
 
   for (const [flag, value] of [
