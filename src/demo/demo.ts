@@ -43,6 +43,15 @@ export async function runDemo(argv: string[]): Promise<void> {
   const shutdown = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
+  // Signals during setup (the backfill takes seconds) stop it, kill promtool and remove the directory too.
+  const setup = new AbortController();
+  let running = false;
+  const stop = (): void => {
+    setup.abort(new DemoStopped());
+    if (running) void shutdown().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   try {
     const live = await startLive({ model, formats: [format] });
     cleanup.push(() => live.close());
@@ -56,9 +65,11 @@ export async function runDemo(argv: string[]): Promise<void> {
     const end = now + STARTUP_SECONDS;
     const history = join(dir, "history.om");
     await writeOpenMetrics(history, model, [format], { start: now - HISTORY_SECONDS, end, step: SCRAPE_SECONDS });
+    setup.signal.throwIfAborted();
     const dataDir = join(dir, "data");
-    await createBlocks(history, dataDir);
+    await createBlocks(history, dataDir, setup.signal);
     await rm(history);
+    setup.signal.throwIfAborted();
 
     const prometheus = await startPrometheusServer({ home: dir, dataDir, config: scrapeConfig(new URL(live.url)) });
     cleanup.push(() => prometheus.stop());
@@ -74,15 +85,22 @@ export async function runDemo(argv: string[]): Promise<void> {
       log: (line) => console.error(line),
     });
     cleanup.push(() => gateway.close());
+    setup.signal.throwIfAborted();
     const address = await gateway.app.listen({ host, port });
     console.log(examples(address, prometheus.url, mesh));
+    running = true;
   } catch (e) {
     await shutdown();
+    if (setup.signal.aborted) process.exit(0);
     throw e;
   }
-  const stop = (): void => void shutdown().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+}
+
+class DemoStopped extends Error {
+  override readonly name = "DemoStopped";
+  constructor() {
+    super("meshql demo: stopped by a signal during setup");
+  }
 }
 
 function scrapeConfig(target: URL): string {
