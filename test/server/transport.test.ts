@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { parseServeOptions, UsageError } from "../../src/cli/options.ts";
+import { readFileSync } from "node:fs";
+import { parseServeOptions, SERVE_FLAGS, serveHelp, UsageError } from "../../src/cli/options.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
 import { parseByteSize } from "../../src/server/limits.ts";
 import { testGateway } from "../support/gateway.ts";
@@ -121,6 +122,16 @@ describe("transport flags", () => {
       assert.throws(() => parseServeOptions([flag, value], {}), (e: unknown) => e instanceof UsageError && e.message.includes(flag.slice(2)));
     });
   }
+
+  it("documents every limit in --help and in the README's table, with its default", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const limits = Object.entries(SERVE_FLAGS).filter(([name]) => /^(max-|request-timeout|idle-timeout)/.test(name));
+    assert.equal(limits.length, 10);
+    for (const [name, spec] of limits) {
+      assert.ok(serveHelp().includes(`--${name}`), name);
+      assert.ok(readme.includes(`| \`--${name}\` | \`${spec.default}\` |`), `README row for --${name} with default ${spec.default}`);
+    }
+  });
 
   it("reads sizes as people write them", () => {
     assert.equal(parseByteSize("64MiB"), 64 * 1024 * 1024);
