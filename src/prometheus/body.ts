@@ -38,21 +38,21 @@ export async function readLimited(response: Response, limit: number, budget: Byt
   }
   if (!response.body) return "";
   const chunks: Uint8Array[] = [];
+  /** Bytes kept so far, all of them taken from the budget. */
   let size = 0;
   const reader = response.body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      size += value.byteLength;
-      if (size > limit) throw tooLarge(limit, "reading stopped there");
+      if (size + value.byteLength > limit) throw tooLarge(limit, "reading stopped there");
       if (budget && !budget.take(value.byteLength)) {
-        size -= value.byteLength;
         throw new BackendError(
           "bad_response",
           `backend answers being read at once passed ${budget.limit} bytes (--max-backend-in-flight); this one was refused`,
         );
       }
+      size += value.byteLength;
       chunks.push(value);
     }
   } catch (e) {
