@@ -32,11 +32,12 @@ type Body = { data?: Record<string, unknown> | null; errors?: Array<{ message: s
 interface Case {
   readonly group: string;
   readonly name: string;
+  readonly timeoutMs: number;
   run(): Promise<string | true>;
 }
 
 const cases: Case[] = [];
-const check = (group: string, name: string, run: () => Promise<string | true>): void => void cases.push({ group, name, run });
+const check = (group: string, name: string, run: () => Promise<string | true>, timeoutMs = 30_000): void => void cases.push({ group, name, run, timeoutMs });
 const expect = (ok: boolean, detail: string | undefined): string | true => (ok ? true : String(detail));
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
@@ -272,7 +273,8 @@ async function main(): Promise<void> {
         stdio: "ignore",
       });
       const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      for (let i = 0; i < 200; i++) {
+      // Started from source through tsx: slow on a busy machine.
+      for (let i = 0; i < 600; i++) {
         if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) return { child, exited };
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -296,7 +298,7 @@ async function main(): Promise<void> {
       delay = 0;
       rmSync(home, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 
   // --- soak ---
   check("soak", `${SOAK_SECONDS}s of 8 concurrent clients: no 5xx, /healthz within 1 s, bounded memory`, async () => {
@@ -338,7 +340,8 @@ async function main(): Promise<void> {
       let outcome: string | true;
       try {
         // A case that hangs (a document that never finishes) fails instead of stopping the probe.
-        outcome = await Promise.race([c.run(), new Promise<string>((resolve) => setTimeout(() => resolve("no answer within 30 s"), 30_000).unref())]);
+        const timeout = new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${c.timeoutMs / 1000} s`), c.timeoutMs).unref());
+        outcome = await Promise.race([c.run(), timeout]);
       } catch (e) {
         outcome = e instanceof Error ? e.message : String(e);
       }
