@@ -4,6 +4,7 @@
 import "reflect-metadata";
 import { parseServeOptions, serveHelp, UsageError } from "./cli/options.ts";
 import { createGateway } from "./server/gateway.ts";
+import { createLogger } from "./server/log.ts";
 
 const USAGE = `meshql: one API for the golden metrics of a service mesh (GraphQL and SMI Traffic Metrics)
 
@@ -19,9 +20,10 @@ ${serveHelp()}
 async function serve(argv: string[]): Promise<void> {
   const options = parseServeOptions(argv, process.env);
   // Anonymous only where nobody could be asked who is calling: no cluster, no front proxy.
-  const gateway = await createGateway({ ...options, kube: { ...options.kube, allowAnonymous: "without-cluster" }, log: (line) => console.error(line) });
+  const logger = createLogger(options.log);
+  const gateway = await createGateway({ ...options, kube: { ...options.kube, allowAnonymous: "without-cluster" }, logger });
   const address = await gateway.app.listen({ host: options.host, port: options.port });
-  console.error(`meshql: serving on ${address} (GraphQL at ${address}/graphql, SMI at ${address}/apis/metrics.smi-spec.io/v1alpha1)`);
+  logger.info(`serving on ${address} (GraphQL at ${address}/graphql, SMI at ${address}/apis/metrics.smi-spec.io/v1alpha1)`);
   const stop = (): void => void gateway.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

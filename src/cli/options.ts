@@ -6,6 +6,7 @@ import { parseWindow, type Window } from "../domain/window.ts";
 import type { DocumentLimits } from "../graphql/cost.ts";
 import { parseByteSize, type ServerLimits } from "../server/limits.ts";
 import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log.ts";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -29,6 +30,7 @@ export interface ServeOptions {
   readonly maxBackendResponseBytes: number;
   readonly maxBackendInFlightBytes: number;
   readonly maxAtAge: Window;
+  readonly log: LogOptions;
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -68,6 +70,8 @@ export const SERVE_FLAGS = {
   "max-connections": { env: "MESHQL_MAX_CONNECTIONS", default: "1024", help: "most open client connections" },
   "max-backend-response": { env: "MESHQL_MAX_BACKEND_RESPONSE", default: "64MiB", help: "largest backend answer to one query; reading stops past it (bad_response)" },
   "max-backend-in-flight": { env: "MESHQL_MAX_BACKEND_IN_FLIGHT", default: "256MiB", help: "most bytes of backend answers being read at once" },
+  "log-level": { env: "MESHQL_LOG_LEVEL", default: "info", help: LOG_LEVELS.join(" | ") },
+  "log-format": { env: "MESHQL_LOG_FORMAT", default: "auto", help: "json | pretty | auto (pretty on a terminal, else JSON lines)" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -142,6 +146,8 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
     throw new UsageError(`--default-window must be at least twice --scrape-interval (${2 * scrapeInterval.seconds}s): rates need two samples`);
   }
+  const logLevel = oneOf("log-level", get("log-level"), LOG_LEVELS);
+  const logFormat = oneOf("log-format", get("log-format"), LOG_FORMATS);
   return {
     mesh: mesh as MeshName | "auto",
     prometheusUrl,
@@ -175,7 +181,13 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     maxBackendInFlightBytes: bytes("max-backend-in-flight"),
     // Retention may be years: whole days past the 30-day window maximum are fine here.
     maxAtAge: /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0 ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 } : window("max-at-age"),
+    log: { level: logLevel, format: logFormat },
   };
+}
+
+function oneOf<T extends string>(flag: FlagName, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 export function parseListen(text: string): { host: string; port: number } {

@@ -10,6 +10,7 @@ import { UsageError, parseListen } from "../cli/options.ts";
 import { windowOfSeconds } from "../domain/window.ts";
 import type { MeshName } from "../mesh/adapter.ts";
 import { createGateway } from "../server/gateway.ts";
+import { createLogger } from "../server/log.ts";
 import { emojivoto } from "../traffic/emojivoto.ts";
 import { demoFormat, demoFormats } from "../traffic/formats.ts";
 import { startLive } from "../traffic/live.ts";
@@ -82,7 +83,8 @@ export async function runDemo(argv: string[]): Promise<void> {
       seenLookback: windowOfSeconds(HISTORY_SECONDS),
       queryTimeoutMs: 10_000,
       cacheTtlMs: 2_000,
-      log: (line) => console.error(line),
+      // People watch the demo in a terminal: readable lines, one per request.
+      logger: createLogger({ level: "info", format: "pretty" }),
     });
     cleanup.push(() => gateway.close());
     setup.signal.throwIfAborted();

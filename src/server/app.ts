@@ -3,19 +3,21 @@
 
 import { ApolloServer } from "@apollo/server";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { randomUUID } from "node:crypto";
 import type { ServerOptions as HttpsOptions } from "node:https";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { GraphQLContext } from "../graphql/context.ts";
 import { DEFAULT_DOCUMENT_LIMITS, documentLimitsPlugin, type DocumentLimits } from "../graphql/cost.ts";
-import { formatGraphQLError } from "../graphql/errors.ts";
+import { formatGraphQLError, logMaskedErrors } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
-import { registerSmi } from "../smi/index.ts";
+import { registerSmi, smiFrameworkErrors } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
 import { applyServerLimits, DEFAULT_SERVER_LIMITS, fastifyLimitOptions, nodeServerLimitOptions, type ServerLimits } from "./limits.ts";
+import { SILENT_LOGGER, type Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface AppOptions {
@@ -30,6 +32,8 @@ export interface AppOptions {
   readonly documentLimits?: DocumentLimits;
   /** Request timeouts, header and body size, connections (default DEFAULT_SERVER_LIMITS). */
   readonly serverLimits?: ServerLimits;
+  /** fastify's logger: one line per request, and errors the clients only see masked. Default: silent. */
+  readonly logger?: Logger;
 }
 
 declare module "fastify" {
@@ -42,11 +46,18 @@ declare module "fastify" {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // One instance type for both: routes and hooks do not care which transport carries them.
   const limits = options.serverLimits ?? DEFAULT_SERVER_LIMITS;
-  const base = { logger: false, ...fastifyLimitOptions(limits) } as const;
+  // frameworkErrors: a path fastify cannot decode still answers a Status under /apis.
+  const common = {
+    loggerInstance: options.logger ?? SILENT_LOGGER,
+    logController: new OneLinePerRequest(),
+    genReqId: () => randomUUID(),
+    frameworkErrors: smiFrameworkErrors,
+    ...fastifyLimitOptions(limits),
+  };
   const app = (
     options.https
-      ? Fastify({ ...base, https: { ...nodeServerLimitOptions(limits), ...options.https } })
-      : Fastify({ ...base, http: nodeServerLimitOptions(limits) })
+      ? Fastify({ ...common, https: { ...nodeServerLimitOptions(limits), ...options.https } })
+      : Fastify({ ...common, http: nodeServerLimitOptions(limits) })
   ) as unknown as FastifyInstance;
   applyServerLimits(app, limits);
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
@@ -67,7 +78,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealth(app, options.readiness);
-  registerSmi(app, { scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS) });
+  registerSmi(app, {
+    scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS),
+    onInternalError: (error, request) => request.log.error({ err: error }, "internal error, masked in the SMI answer"),
+  });
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
@@ -79,15 +93,42 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
-    plugins: [fastifyApolloDrainPlugin(app), documentLimitsPlugin(options.documentLimits ?? DEFAULT_DOCUMENT_LIMITS)],
+    plugins: [fastifyApolloDrainPlugin(app), logMaskedErrors(app.log), documentLimitsPlugin(options.documentLimits ?? DEFAULT_DOCUMENT_LIMITS)],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => ({ scope: options.service.scope(request.meshqlUser ?? ANONYMOUS) }),
+    context: async (request) => ({ scope: options.service.scope(request.meshqlUser ?? ANONYMOUS), log: request.log }),
   });
 
   return app;
+}
+
+/**
+ * fastify's two lines per request ("incoming", "completed") give way to one, with
+ * fastify's reqId: method, route, path, status, duration and the authenticated
+ * user. No headers, query string or body: they may carry tokens.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  // The request line already says 404.
+  override routeNotFound(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const user = request.meshqlUser && request.meshqlUser !== ANONYMOUS ? request.meshqlUser.username : undefined;
+    const fields = {
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      path: request.url.split("?", 1)[0],
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ...(user === undefined ? {} : { user }),
+      ...(error ? { err: error } : {}),
+    };
+    if (error || reply.statusCode >= 500) request.log.error(fields, "request");
+    else request.log.info(fields, "request");
+  }
 }
 
 const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/apis", "/apis/metrics.smi-spec.io", "/apis/metrics.smi-spec.io/v1alpha1"]);

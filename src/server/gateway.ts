@@ -22,6 +22,7 @@ import { MeshqlService } from "../service/service.ts";
 import { buildApp } from "./app.ts";
 import type { ServerLimits } from "./limits.ts";
 import { meshReadiness, meshWarning } from "./mesh-check.ts";
+import { logFailedQuery, SILENT_LOGGER, type Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics.ts";
 
 export interface GatewayConfig {
@@ -47,7 +48,6 @@ export interface GatewayConfig {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | null;
   /** Off in tests that start many gateways in one process. */
   readonly processMetrics?: boolean;
-  readonly log?: (line: string) => void;
   /** GraphQL depth and cost limits; default DEFAULT_DOCUMENT_LIMITS. */
   readonly documentLimits?: DocumentLimits;
   /** HTTP timeouts and sizes; default DEFAULT_SERVER_LIMITS. */
@@ -57,6 +57,8 @@ export interface GatewayConfig {
   readonly maxBackendInFlightBytes?: number;
   /** How far back `at` may reach; absent: back to the Unix epoch. */
   readonly maxAtAge?: Window;
+  /** Start-up notes, requests, failed backend queries, masked errors. Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface Gateway {
@@ -70,12 +72,16 @@ export interface Gateway {
 }
 
 export async function createGateway(config: GatewayConfig): Promise<Gateway> {
-  const log = config.log ?? (() => {});
+  const logger = config.logger ?? SILENT_LOGGER;
+  const log = (line: string): void => logger.info(line);
   const metrics = new GatewayMetrics({ processMetrics: config.processMetrics ?? true });
   const client = new PrometheusClient({
     baseUrl: config.prometheusUrl,
     timeoutMs: config.queryTimeoutMs,
-    observer: metrics.observeQuery,
+    observer: (event) => {
+      metrics.observeQuery(event);
+      if (event.outcome !== "ok") logFailedQuery(logger, config.prometheusUrl, event);
+    },
     ...(config.maxBackendResponseBytes ? { maxResponseBytes: config.maxBackendResponseBytes } : {}),
     inFlight: new ByteBudget(config.maxBackendInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
   });
@@ -83,18 +89,18 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const clock = config.clock ?? (() => new Date());
 
   const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
-  log(`meshql: mesh ${mesh} (${reason})`);
+  log(`mesh ${mesh} (${reason})`);
   const warning = await meshWarning(mesh, backend, clock());
-  if (warning) log(`meshql: ${warning}`);
+  if (warning) logger.warn(warning);
   if (config.scrapeInterval.seconds * 2 > 30) {
-    log(`meshql: with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
+    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
   }
   const kube = config.kube ? await startKube(config.kube, log) : null;
   try {
     const adapter: MeshAdapter = createAdapter(mesh, backend, kube?.inventory ?? null);
     const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
     if (inventory.source === "backend") {
-      log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
+      log("no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
     }
 
     const service = new MeshqlService(
@@ -114,6 +120,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       metrics,
       ...(config.documentLimits ? { documentLimits: config.documentLimits } : {}),
       ...(config.serverLimits ? { serverLimits: config.serverLimits } : {}),
+      logger,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [
@@ -154,7 +161,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
 function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: string) => void): Promise<KubeIntegration> {
   const { kubeconfig, ...authn } = flags;
-  return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log: (line) => log(`meshql: ${line}`) });
+  return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log });
 }
 
 async function chooseMesh(requested: MeshName | "auto", backend: CoalescingQuerier, now: Date): Promise<{ mesh: MeshName; reason: string }> {

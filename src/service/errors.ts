@@ -18,7 +18,7 @@ export interface Failure {
   readonly kind: FailureKind;
   /** Safe to show: unexpected errors and backend details are never passed through. */
   readonly message: string;
-  /** The argument or parameter at fault, for bad_input. */
+  /** The argument or parameter at fault, for bad_input (and unsupported, when one asked for it). */
   readonly field?: string;
   readonly backendError?: BackendErrorKind;
 }
@@ -27,7 +27,7 @@ export function classifyFailure(error: unknown): Failure {
   if (error instanceof InvalidInputError) return { kind: "bad_input", message: error.message, field: error.field };
   if (error instanceof NotFoundError) return { kind: "not_found", message: error.message };
   if (error instanceof ForbiddenError) return { kind: "forbidden", message: error.message };
-  if (error instanceof UnsupportedError) return { kind: "unsupported", message: error.message };
+  if (error instanceof UnsupportedError) return { kind: "unsupported", message: error.message, ...(error.field ? { field: error.field } : {}) };
   // Retrying will not mend a wrong URL or credentials: say which URL (never its credentials) and what it answered.
   if (error instanceof BackendError && error.kind === "misconfigured") {
     return { kind: "backend_misconfigured", message: `${error.message}; the server's configuration needs fixing`, backendError: error.kind };

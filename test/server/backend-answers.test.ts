@@ -14,6 +14,7 @@ import { HISTORY, SHOP, topologyModel } from "../fixtures/topology.ts";
 import { ResourceMetricsDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { execute, testGateway } from "../support/gateway.ts";
+import { captureLog, LEVEL } from "../support/log-capture.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -194,12 +195,14 @@ describe("the wrong mesh", () => {
   });
 
   it("warns at start-up and in /readyz?verbose when the chosen mesh has no series, naming what is there", async () => {
-    const lines: string[] = [];
-    const gateway = await testGateway(prometheus.url, "istio", { log: (line) => lines.push(line) });
+    const log = captureLog();
+    const gateway = await testGateway(prometheus.url, "istio", { logger: log.logger });
     try {
       assert.ok(
-        lines.some((l) => /warning: the backend has no istio series in the last 10 minutes; it has linkerd series \(start with --mesh linkerd or --mesh auto\)/.test(l)),
-        lines.join("\n"),
+        log
+          .lines()
+          .some((l) => l.level === LEVEL.warn && /warning: the backend has no istio series in the last 10 minutes; it has linkerd series \(start with --mesh linkerd or --mesh auto\)/.test(l.msg)),
+        log.text(),
       );
       const ready = await gateway.app.inject({ url: "/readyz?verbose" });
       assert.equal(ready.statusCode, 200, "an idle or wrong mesh is not an outage");
@@ -210,12 +213,13 @@ describe("the wrong mesh", () => {
   });
 
   it("says nothing when the mesh's series are there, and names what --mesh auto found", async () => {
-    const lines: string[] = [];
-    const chosen = await testGateway(prometheus.url, "linkerd", { log: (line) => lines.push(line) });
-    const auto = await testGateway(prometheus.url, "linkerd", { mesh: "auto", log: (line) => lines.push(line) });
+    const log = captureLog();
+    const chosen = await testGateway(prometheus.url, "linkerd", { logger: log.logger });
+    const auto = await testGateway(prometheus.url, "linkerd", { mesh: "auto", logger: log.logger });
     try {
-      assert.ok(!lines.some((l) => l.includes("warning")), lines.join("\n"));
-      assert.ok(lines.includes("meshql: mesh linkerd (auto: detected linkerd)"), lines.join("\n"));
+      const lines = log.lines().map((l) => l.msg);
+      assert.ok(!lines.some((l) => l.includes("warning")), log.text());
+      assert.ok(lines.includes("mesh linkerd (auto: detected linkerd)"), log.text());
       assert.doesNotMatch((await chosen.app.inject({ url: "/readyz?verbose" })).body, /warning/);
     } finally {
       await chosen.close();
