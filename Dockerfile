@@ -4,7 +4,8 @@
 # The deploy/ manifests and chart run it as UID/GID 65532 with a read-only
 # root filesystem and a writable emptyDir at /tmp.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 is the current LTS (Node 20 reached end of life in April 2026); the code also runs on Node 20.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

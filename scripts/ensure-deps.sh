@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Installs what meshql's demo and tests need, only when it is missing:
-# node modules (npm ci), and Debian's prometheus (with promtool), kubectl and
-# chromium (the browser tests drive it; never a downloaded browser).
-# Usage: scripts/ensure-deps.sh [prometheus] [kubectl] [chromium]
+# node modules (npm ci), Debian's prometheus (with promtool), kubectl and
+# chromium (the browser tests drive it; never a downloaded browser), and Node 24
+# (the npm registry's `node` package, in .tmp/node24) for the smoke tests.
+# Usage: scripts/ensure-deps.sh [prometheus] [kubectl] [chromium] [node24]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "meshql: installing node modules (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# Node 24, the current LTS: the built server's smoke tests run on it as well as on this Node.
+NODE24_VERSION=24.21.0
+if [[ " $* " == *" node24 "* ]] && [ "$(.tmp/node24/node_modules/.bin/node --version 2>/dev/null)" != "v$NODE24_VERSION" ]; then
+  echo "meshql: installing Node $NODE24_VERSION into .tmp/node24 (npm package node)" >&2
+  mkdir -p .tmp/node24
+  npm install --prefix .tmp/node24 --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node@$NODE24_VERSION" >&2
 fi
 
 apt_packages=()

@@ -4,7 +4,7 @@
 # against real Prometheus (and the console's in Debian's Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh prometheus kubectl chromium
+bash scripts/ensure-deps.sh prometheus kubectl chromium node24
 npx --no-install graphql-codegen --config codegen.yml --silent >/dev/null
 npx --no-install vite build --config web/vite.config.ts --logLevel error
 npx --no-install tsc --noEmit -p tsconfig.json

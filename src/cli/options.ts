@@ -3,6 +3,8 @@
 
 import { parseArgs } from "node:util";
 import { parseWindow, type Window } from "../domain/window.ts";
+import type { DocumentLimits } from "../graphql/cost.ts";
+import { parseByteSize, type ServerLimits } from "../server/limits.ts";
 import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log.ts";
 
@@ -23,6 +25,11 @@ export interface ServeOptions {
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly documentLimits: DocumentLimits;
+  readonly serverLimits: ServerLimits;
+  readonly maxBackendResponseBytes: number;
+  readonly maxBackendInFlightBytes: number;
+  readonly maxAtAge: Window;
   readonly log: LogOptions;
   readonly graphqlIde: boolean;
 }
@@ -54,6 +61,16 @@ export const SERVE_FLAGS = {
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "max-query-depth": { env: "MESHQL_MAX_QUERY_DEPTH", default: "10", help: "deepest field nesting of a GraphQL document" },
+  "max-query-cost": { env: "MESHQL_MAX_QUERY_COST", default: "10000", help: "highest estimated cost of a GraphQL document (a field costs 1; a list multiplies what is under it by 10)" },
+  "max-at-age": { env: "MESHQL_MAX_AT_AGE", default: "15d", help: "how far back `at` may reach (set it to the backend's retention, e.g. 400d)" },
+  "request-timeout": { env: "MESHQL_REQUEST_TIMEOUT", default: "30s", help: "time a client has to send a request's headers and body" },
+  "idle-timeout": { env: "MESHQL_IDLE_TIMEOUT", default: "2m", help: "a connection without traffic for this long is closed" },
+  "max-header-size": { env: "MESHQL_MAX_HEADER_SIZE", default: "16KiB", help: "largest request header block" },
+  "max-body-size": { env: "MESHQL_MAX_BODY_SIZE", default: "1MiB", help: "largest request body" },
+  "max-connections": { env: "MESHQL_MAX_CONNECTIONS", default: "1024", help: "most open client connections" },
+  "max-backend-response": { env: "MESHQL_MAX_BACKEND_RESPONSE", default: "64MiB", help: "largest backend answer to one query; reading stops past it (bad_response)" },
+  "max-backend-in-flight": { env: "MESHQL_MAX_BACKEND_IN_FLIGHT", default: "256MiB", help: "most bytes of backend answers being read at once" },
   "log-level": { env: "MESHQL_LOG_LEVEL", default: "info", help: LOG_LEVELS.join(" | ") },
   "log-format": { env: "MESHQL_LOG_FORMAT", default: "auto", help: "json | pretty | auto (pretty on a terminal, else JSON lines)" },
   "graphql-ide": { env: "MESHQL_GRAPHQL_IDE", default: "true", help: "true | false: serve the GraphQL IDE to browsers at GET /graphql" },
@@ -98,6 +115,17 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     } catch (e) {
       throw new UsageError(e instanceof Error ? e.message : String(e));
     }
+  };
+
+  const positive = (name: FlagName): number => {
+    const n = Number(get(name));
+    if (!/^\d+$/.test(get(name)) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number above 0, not ${JSON.stringify(get(name))}`);
+    return n;
+  };
+  const bytes = (name: FlagName): number => {
+    const n = parseByteSize(get(name));
+    if (n === null || n < 1) throw new UsageError(`--${name} must be a size such as 64MiB, 512KiB or 1000000, not ${JSON.stringify(get(name))}`);
+    return n;
   };
 
   const mesh = get("mesh");
@@ -145,6 +173,18 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       authorizationKubeconfig: kubeFlag("authorization-kubeconfig"),
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
+    documentLimits: { maxDepth: positive("max-query-depth"), maxCost: positive("max-query-cost") },
+    serverLimits: {
+      requestTimeoutMs: window("request-timeout").seconds * 1000,
+      idleTimeoutMs: window("idle-timeout").seconds * 1000,
+      maxHeaderBytes: bytes("max-header-size"),
+      maxBodyBytes: bytes("max-body-size"),
+      maxConnections: positive("max-connections"),
+    },
+    maxBackendResponseBytes: bytes("max-backend-response"),
+    maxBackendInFlightBytes: bytes("max-backend-in-flight"),
+    // Retention may be years: whole days past the 30-day window maximum are fine here.
+    maxAtAge: /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0 ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 } : window("max-at-age"),
     log: { level: logLevel, format: logFormat },
     graphqlIde: graphqlIde === "true",
   };

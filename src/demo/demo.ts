@@ -51,6 +51,15 @@ export async function runDemo(argv: string[]): Promise<void> {
   const shutdown = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
+  // Signals during setup (the backfill takes seconds) stop it, kill promtool and remove the directory too.
+  const setup = new AbortController();
+  let running = false;
+  const stop = (): void => {
+    setup.abort(new DemoStopped());
+    if (running) void shutdown().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   try {
     const live = await startLive({ model, formats: [format] });
     cleanup.push(() => live.close());
@@ -71,8 +80,10 @@ export async function runDemo(argv: string[]): Promise<void> {
     for (const [i, range] of segments.entries()) {
       const history = join(dir, `history-${i}.om`);
       await writeOpenMetrics(history, model, [format], range);
-      await createBlocks(history, dataDir);
+      setup.signal.throwIfAborted();
+      await createBlocks(history, dataDir, setup.signal);
       await rm(history);
+      setup.signal.throwIfAborted();
     }
 
     const prometheus = await startPrometheusServer({ home: dir, dataDir, config: scrapeConfig(new URL(live.url)) });
@@ -90,15 +101,22 @@ export async function runDemo(argv: string[]): Promise<void> {
       logger: createLogger({ level: "info", format: "pretty" }),
     });
     cleanup.push(() => gateway.close());
+    setup.signal.throwIfAborted();
     const address = await gateway.app.listen({ host, port });
     console.log(examples(address, prometheus.url, mesh));
+    running = true;
   } catch (e) {
     await shutdown();
+    if (setup.signal.aborted) process.exit(0);
     throw e;
   }
-  const stop = (): void => void shutdown().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+}
+
+class DemoStopped extends Error {
+  override readonly name = "DemoStopped";
+  constructor() {
+    super("meshql demo: stopped by a signal during setup");
+  }
 }
 
 function scrapeConfig(target: URL): string {

@@ -13,6 +13,7 @@ const CODES: Readonly<Record<FailureKind, string>> = {
   forbidden: "FORBIDDEN",
   unsupported: "UNSUPPORTED",
   backend_unavailable: "BACKEND_UNAVAILABLE",
+  backend_misconfigured: "BACKEND_MISCONFIGURED",
   unavailable: "SERVICE_UNAVAILABLE",
   internal: "INTERNAL_SERVER_ERROR",
 };

@@ -1,6 +1,7 @@
-// Prometheus HTTP API client: instant queries, POSTed form-encoded with an
-// explicit evaluation time. Works against any Prometheus-compatible backend.
+// Prometheus HTTP API client: instant and range queries, POSTed form-encoded
+// with explicit evaluation times. Works against any Prometheus-compatible backend.
 
+import { ByteBudget, readLimited } from "./body.ts";
 import { BackendError } from "./errors.ts";
 
 export interface Sample {
@@ -20,6 +21,10 @@ export interface PrometheusClientOptions {
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly observer?: QueryObserver;
+  /** Most bytes one answer may have; past it reading stops with a bad_response (default 64 MiB). */
+  readonly maxResponseBytes?: number;
+  /** Shared by every client of a gateway: bytes of answers being read at once, all queries together. */
+  readonly inFlight?: ByteBudget;
 }
 
 /** What the service and adapters need from a backend; the cache and tests wrap it. */
@@ -51,22 +56,34 @@ export function rangeSteps(range: QueryRange): number {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class PrometheusClient implements InstantQuerier, RangeQuerier {
   private readonly endpoint: URL;
   private readonly rangeEndpoint: URL;
   private readonly timeoutMs: number;
+  /** The base URL as it may be shown: no credentials, query or fragment. */
+  private readonly shownUrl: string;
+  private readonly basicAuth: string | null = null;
 
   constructor(private readonly options: PrometheusClientOptions) {
     const base = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
     try {
       this.endpoint = new URL("api/v1/query", base);
-      this.rangeEndpoint = new URL("api/v1/query_range", base);
     } catch {
       throw new Error(`invalid Prometheus URL ${JSON.stringify(options.baseUrl)}`);
     }
+    // fetch refuses URLs with credentials: send them as basic authentication instead.
+    if (this.endpoint.username || this.endpoint.password) {
+      const user = `${decodeURIComponent(this.endpoint.username)}:${decodeURIComponent(this.endpoint.password)}`;
+      this.basicAuth = `Basic ${Buffer.from(user).toString("base64")}`;
+      this.endpoint.username = "";
+      this.endpoint.password = "";
+    }
+    this.rangeEndpoint = new URL("query_range", this.endpoint);
     if (!/^https?:$/.test(this.endpoint.protocol)) throw new Error(`Prometheus URL must be http or https: ${options.baseUrl}`);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.shownUrl = withoutCredentials(options.baseUrl);
   }
 
   get url(): string {
@@ -79,18 +96,14 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
   }
 
   query(promql: string, at: Date): Promise<Sample[]> {
-    return this.observed(promql, async (exchange) => {
-      const { status, text } = await this.send(this.endpoint, { query: promql, time: unixSeconds(at) }, exchange);
-      return parseQueryResponse(status, text);
-    });
+    return this.observed(promql, (exchange) =>
+      this.send(this.endpoint, { query: promql, time: unixSeconds(at) }, exchange, (status, text) => parseQueryResponse(status, text)),
+    );
   }
 
   queryRange(promql: string, range: QueryRange): Promise<RangeSeries[]> {
-    return this.observed(promql, async (exchange) => {
-      const params = { query: promql, start: unixSeconds(range.start), end: unixSeconds(range.end), step: `${range.stepSeconds}` };
-      const { status, text } = await this.send(this.rangeEndpoint, params, exchange);
-      return parseRangeResponse(status, text, range);
-    });
+    const params = { query: promql, start: unixSeconds(range.start), end: unixSeconds(range.end), step: `${range.stepSeconds}` };
+    return this.observed(promql, (exchange) => this.send(this.rangeEndpoint, params, exchange, (status, text) => parseRangeResponse(status, text, range)));
   }
 
   private async observed<T>(promql: string, run: (exchange: { status?: number }) => Promise<T>): Promise<T> {
@@ -110,31 +123,92 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
     }
   }
 
-  private async send(endpoint: URL, params: Record<string, string>, exchange: { status?: number }): Promise<{ status: number; text: string }> {
+  private async send<T>(endpoint: URL, params: Record<string, string>, exchange: { status?: number }, parse: (status: number, text: string) => T): Promise<T> {
     const body = new URLSearchParams({ ...params, timeout: `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s` });
+    // One signal for the whole exchange: the timeout, or our own abort when the answer is too big.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stop.signal]);
     let response: Response;
-    let text: string;
     try {
       response = await fetch(endpoint, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...this.options.headers },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
+          ...(this.basicAuth ? { authorization: this.basicAuth } : {}),
+          ...this.options.headers,
+        },
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
       });
       exchange.status = response.status;
-      text = await response.text();
     } catch (e) {
-      const name = (e as { name?: string }).name;
-      if (name === "TimeoutError" || name === "AbortError") {
-        throw new BackendError("timeout", `backend did not answer within ${this.timeoutMs} ms`, { cause: e });
-      }
-      throw new BackendError("unreachable", `backend at ${this.options.baseUrl} is unreachable: ${causeText(e)}`, { cause: e });
+      throw this.transportError(e);
     }
-    return { status: response.status, text };
+    const misconfigured = misconfiguredStatus(response.status);
+    if (misconfigured) {
+      stop.abort();
+      throw new BackendError("misconfigured", `${this.describe(response.status)}: ${misconfigured}`);
+    }
+    // Prometheus answers JSON, errors included; a 2xx-4xx page of another type is some other service.
+    const type = response.headers.get("content-type");
+    if (type && !/json/i.test(type) && response.status < 500) {
+      stop.abort();
+      throw new BackendError("misconfigured", `${this.describe(response.status)} with ${type.split(";")[0]}, which is not a Prometheus API answer`);
+    }
+    const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    let text: string;
+    try {
+      text = await readLimited(response, limit, this.options.inFlight ?? null, stop);
+    } catch (e) {
+      throw e instanceof BackendError ? e : this.transportError(e);
+    }
+    try {
+      return parse(response.status, text);
+    } catch (e) {
+      // An answer that is not Prometheus' at all: the URL points elsewhere (a UI, a login page).
+      if (e instanceof NotPrometheusError && response.status < 500) {
+        throw new BackendError("misconfigured", `${this.describe(response.status)} that is not a Prometheus API answer (${e.message})`);
+      }
+      throw e;
+    }
+  }
+
+  private transportError(e: unknown): BackendError {
+    const name = (e as { name?: string }).name;
+    if (name === "TimeoutError" || name === "AbortError") {
+      return new BackendError("timeout", `backend did not answer within ${this.timeoutMs} ms`, { cause: e });
+    }
+    return new BackendError("unreachable", `backend at ${this.shownUrl} is unreachable: ${causeText(e)}`, { cause: e });
+  }
+
+  private describe(status: number): string {
+    return `the metrics backend at ${this.shownUrl} answered HTTP ${status} to ${this.endpoint.pathname}`;
   }
 }
 
 const unixSeconds = (d: Date): string => (d.getTime() / 1000).toFixed(3);
+
+/** Statuses that say the URL or the credentials are wrong, not that the backend is down. */
+function misconfiguredStatus(status: number): string | null {
+  if (status === 401 || status === 407) return "authentication is required (check the backend's credentials)";
+  if (status === 403) return "access is forbidden (check the backend's credentials)";
+  if (status === 404 || status === 405) return "there is no Prometheus query API there (check --prometheus-url)";
+  return null;
+}
+
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    u.hash = "";
+    return u.href;
+  } catch {
+    return "(an invalid URL)";
+  }
+}
 
 function causeText(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
@@ -146,6 +220,13 @@ interface ApiEnvelope {
   errorType?: unknown;
   error?: unknown;
   data?: { resultType?: unknown; result?: unknown };
+}
+
+/** A bad_response that is JSON without a Prometheus envelope at all: likely not a Prometheus API. */
+export class NotPrometheusError extends BackendError {
+  constructor(message: string) {
+    super("bad_response", message);
+  }
 }
 
 /** Parses a /api/v1/query answer; anything not of the documented shape is a bad_response. */
@@ -189,6 +270,7 @@ function labelsOf(metric: unknown): Record<string, string> {
   return metric as Record<string, string>;
 }
 
+/** The data of a success envelope; a typed BackendError for anything else. */
 function parseEnvelope(status: number, text: string): { resultType?: unknown; result?: unknown } {
   let body: ApiEnvelope;
   try {
@@ -196,14 +278,16 @@ function parseEnvelope(status: number, text: string): { resultType?: unknown; re
   } catch {
     throw new BackendError("bad_response", `backend answered HTTP ${status} with a body that is not JSON`);
   }
-  if (typeof body !== "object" || body === null) throw new BackendError("bad_response", "backend answered with a non-object");
+  if (typeof body !== "object" || body === null || (body.status !== "success" && body.status !== "error")) {
+    throw new NotPrometheusError(`backend answered HTTP ${status} with JSON that has no Prometheus status`);
+  }
   if (body.status === "error") {
     const message = `${String(body.errorType ?? "error")}: ${String(body.error ?? "")}`;
     if (body.errorType === "timeout" || body.errorType === "canceled") throw new BackendError("timeout", `backend ${message}`);
     if (body.errorType === "bad_data" || status === 400 || status === 422) throw new BackendError("bad_query", `backend rejected the query: ${message}`);
     throw new BackendError("bad_response", `backend error (HTTP ${status}) ${message}`);
   }
-  if (status !== 200 || body.status !== "success" || !body.data) {
+  if (status !== 200 || !body.data) {
     throw new BackendError("bad_response", `backend answered HTTP ${status} without a success envelope`);
   }
   return body.data;

@@ -1,7 +1,11 @@
-// Typed backend failures. Transports turn them into BACKEND_UNAVAILABLE / 503;
-// none of them may crash the server.
+// Typed backend failures. Transports turn outages into BACKEND_UNAVAILABLE / 503
+// and `misconfigured` into BACKEND_MISCONFIGURED / 500; none may crash the server.
 
-export type BackendErrorKind = "unreachable" | "timeout" | "bad_query" | "bad_response";
+/**
+ * `misconfigured`: the backend answered, but not as a Prometheus API would
+ * (401/403/404, or not a Prometheus envelope): retrying will not help.
+ */
+export type BackendErrorKind = "unreachable" | "timeout" | "bad_query" | "bad_response" | "misconfigured";
 
 export class BackendError extends Error {
   override readonly name = "BackendError";

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { ServerOptions as HttpsOptions } from "node:https";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { GraphQLContext } from "../graphql/context.ts";
+import { DEFAULT_DOCUMENT_LIMITS, documentLimitsPlugin, type DocumentLimits } from "../graphql/cost.ts";
 import { formatGraphQLError, logMaskedErrors } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
@@ -17,6 +18,7 @@ import { registerSmi, smiFrameworkErrors } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { isConsoleShell, registerConsole } from "./console.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
+import { applyServerLimits, DEFAULT_SERVER_LIMITS, fastifyLimitOptions, nodeServerLimitOptions, type ServerLimits } from "./limits.ts";
 import { SILENT_LOGGER, type Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
@@ -28,6 +30,10 @@ export interface AppOptions {
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
+  /** Depth and cost limits of GraphQL documents (default DEFAULT_DOCUMENT_LIMITS). */
+  readonly documentLimits?: DocumentLimits;
+  /** Request timeouts, header and body size, connections (default DEFAULT_SERVER_LIMITS). */
+  readonly serverLimits?: ServerLimits;
   /** fastify's logger: one line per request, and errors the clients only see masked. Default: silent. */
   readonly logger?: Logger;
   /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
@@ -43,14 +49,21 @@ declare module "fastify" {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // One instance type for both: routes and hooks do not care which transport carries them.
+  const limits = options.serverLimits ?? DEFAULT_SERVER_LIMITS;
   // frameworkErrors: a path fastify cannot decode still answers a Status under /apis.
   const common = {
     loggerInstance: options.logger ?? SILENT_LOGGER,
     logController: new OneLinePerRequest(),
     genReqId: () => randomUUID(),
     frameworkErrors: smiFrameworkErrors,
+    ...fastifyLimitOptions(limits),
   };
-  const app = (options.https ? Fastify({ ...common, https: options.https }) : Fastify(common)) as unknown as FastifyInstance;
+  const app = (
+    options.https
+      ? Fastify({ ...common, https: { ...nodeServerLimitOptions(limits), ...options.https } })
+      : Fastify({ ...common, http: nodeServerLimitOptions(limits) })
+  ) as unknown as FastifyInstance;
+  applyServerLimits(app, limits);
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
 
   app.decorateRequest("meshqlUser", null);
@@ -86,7 +99,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
     // Apollo's landing page loads from a CDN; browsers get the bundled IDE (console.ts) instead.
-    plugins: [fastifyApolloDrainPlugin(app), logMaskedErrors(app.log), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      logMaskedErrors(app.log),
+      ApolloServerPluginLandingPageDisabled(),
+      documentLimitsPlugin(options.documentLimits ?? DEFAULT_DOCUMENT_LIMITS),
+    ],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {

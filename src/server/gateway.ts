@@ -10,6 +10,8 @@ import { watchServingCertificate } from "../kube/tls-reload.ts";
 import { type Window } from "../domain/window.ts";
 import type { MeshAdapter, MeshName } from "../mesh/adapter.ts";
 import { createAdapter, detectMeshes } from "../mesh/registry.ts";
+import type { DocumentLimits } from "../graphql/cost.ts";
+import { ByteBudget, DEFAULT_MAX_IN_FLIGHT_BYTES } from "../prometheus/body.ts";
 import { PrometheusClient } from "../prometheus/client.ts";
 import { BackendError } from "../prometheus/errors.ts";
 import { CoalescingQuerier } from "../prometheus/coalesce.ts";
@@ -20,6 +22,8 @@ import { BackendInventory } from "../service/backend-inventory.ts";
 import type { Inventory } from "../service/inventory.ts";
 import { MeshqlService } from "../service/service.ts";
 import { buildApp } from "./app.ts";
+import type { ServerLimits } from "./limits.ts";
+import { meshReadiness, meshWarning } from "./mesh-check.ts";
 import { logFailedQuery, SILENT_LOGGER, type Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics.ts";
 
@@ -46,6 +50,15 @@ export interface GatewayConfig {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | null;
   /** Off in tests that start many gateways in one process. */
   readonly processMetrics?: boolean;
+  /** GraphQL depth and cost limits; default DEFAULT_DOCUMENT_LIMITS. */
+  readonly documentLimits?: DocumentLimits;
+  /** HTTP timeouts and sizes; default DEFAULT_SERVER_LIMITS. */
+  readonly serverLimits?: ServerLimits;
+  /** Most bytes of one backend answer (default 64 MiB), and of all answers being read at once (default 256 MiB). */
+  readonly maxBackendResponseBytes?: number;
+  readonly maxBackendInFlightBytes?: number;
+  /** How far back `at` may reach; absent: back to the Unix epoch. */
+  readonly maxAtAge?: Window;
   /** Start-up notes, requests, failed backend queries, masked errors. Default: silent. */
   readonly logger?: Logger;
   /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
@@ -73,12 +86,16 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       metrics.observeQuery(event);
       if (event.outcome !== "ok") logFailedQuery(logger, config.prometheusUrl, event);
     },
+    ...(config.maxBackendResponseBytes ? { maxResponseBytes: config.maxBackendResponseBytes } : {}),
+    inFlight: new ByteBudget(config.maxBackendInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
   });
   const backend = new CoalescingQuerier(client, { ttlMs: config.cacheTtlMs, maxEntries: 2000 });
   const clock = config.clock ?? (() => new Date());
 
   const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
   log(`mesh ${mesh} (${reason})`);
+  const warning = await meshWarning(mesh, backend, clock());
+  if (warning) logger.warn(warning);
   if (config.scrapeInterval.seconds * 2 > 30) {
     log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
   }
@@ -101,6 +118,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         scrapeInterval: config.scrapeInterval,
         seenLookback: config.seenLookback,
         maxBatchesPerRequest: config.maxBatchesPerRequest ?? 64,
+        ...(config.maxAtAge ? { maxAtAge: config.maxAtAge } : {}),
         clock,
       },
     );
@@ -108,6 +126,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     const app = await buildApp({
       service,
       metrics,
+      ...(config.documentLimits ? { documentLimits: config.documentLimits } : {}),
+      ...(config.serverLimits ? { serverLimits: config.serverLimits } : {}),
       logger,
       graphqlIde: config.graphqlIde ?? true,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
@@ -123,7 +143,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
             return "metrics backend answers";
           },
         },
-        { name: "mesh", run: async () => `${mesh} (${reason})` },
+        meshReadiness(mesh, reason, backend, clock, warning),
       ],
     });
     const reloader =

@@ -28,6 +28,8 @@ export interface ServiceConfig {
   readonly seenLookback: Window;
   /** Most adapter calls one request may cause; a document past it gets BAD_USER_INPUT. */
   readonly maxBatchesPerRequest: number;
+  /** How far back `at` may reach (the backend's retention); absent: no limit but the Unix epoch. */
+  readonly maxAtAge?: Window;
   readonly clock?: () => Date;
 }
 
@@ -98,7 +100,9 @@ class Scope implements RequestScope {
     }
     const atField = fields.at ?? "at";
     const at =
-      input.at == null ? this.now : input.at instanceof Date ? checkAt(input.at, this.now, atField) : parseAt(input.at, this.now, atField);
+      input.at == null ? this.now : input.at instanceof Date
+          ? checkAt(input.at, this.now, atField, this.config.maxAtAge)
+          : parseAt(input.at, this.now, atField, this.config.maxAtAge);
     return { window, at };
   }
 

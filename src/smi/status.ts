@@ -82,6 +82,8 @@ export function clientErrorStatus(code: number): Status {
 const STATUS: Readonly<Record<Exclude<FailureKind, "bad_input" | "not_found" | "unsupported">, { code: number; reason: StatusReason }>> = {
   forbidden: { code: 403, reason: "Forbidden" },
   backend_unavailable: { code: 503, reason: "ServiceUnavailable" },
+  // Not an outage: no retryAfterSeconds, nothing will change until the server is reconfigured.
+  backend_misconfigured: { code: 500, reason: "InternalError" },
   unavailable: { code: 503, reason: "ServiceUnavailable" },
   internal: { code: 500, reason: "InternalError" },
 };

@@ -757,9 +757,9 @@ describe("Dockerfile", () => {
   const build = stages[0];
   const runtime = stages.at(-1);
 
-  test("builds on node:20-bookworm-slim in a separate stage", () => {
+  test("builds on node:24-bookworm-slim (the current LTS) in a separate stage", () => {
     assert.ok(stages.length >= 2, "multi-stage");
-    assert.equal(build?.from, "node:20-bookworm-slim");
+    assert.equal(build?.from, "node:24-bookworm-slim");
     const run = build!.lines.filter((l) => l.startsWith("RUN ")).join("\n");
     assert.match(run, /npm ci\b/);
     assert.match(run, /npm run build\b/);
@@ -767,7 +767,7 @@ describe("Dockerfile", () => {
   });
 
   test("the runtime stage copies dist, node_modules and package.json from the build", () => {
-    assert.match(runtime!.from, /^node:20-/);
+    assert.match(runtime!.from, /^node:24-/);
     const copies = runtime!.lines.filter((l) => /^COPY\s+--from=/.test(l)).join("\n");
     for (const p of ["/app/dist", "/app/node_modules", "/app/package.json"]) assert.ok(copies.includes(p), p);
   });
