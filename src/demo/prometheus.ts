@@ -46,12 +46,12 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
-/** `promtool tsdb create-blocks-from openmetrics`; its error output becomes the error message. */
-export async function createBlocks(file: string, outDir: string): Promise<void> {
+/** `promtool tsdb create-blocks-from openmetrics`; its error output becomes the error message. `signal` stops promtool. */
+export async function createBlocks(file: string, outDir: string, signal?: AbortSignal): Promise<void> {
   const promtool = findBinary("promtool");
   await mkdir(outDir, { recursive: true });
   try {
-    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], { maxBuffer: 64 * 1024 * 1024 });
+    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], { maxBuffer: 64 * 1024 * 1024, signal });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     throw new Error(`promtool rejected ${file}: ${(err.stderr || err.stdout || err.message).trim().slice(0, 2000)}`);
