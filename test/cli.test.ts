@@ -47,9 +47,9 @@ describe("meshql command", () => {
     ["an unknown command", ["frobnicate"], {}],
   ];
   for (const [what, args, extra] of wrong) {
-    it(`answers ${what} with one line and exit code 2`, () => {
+    it(`answers ${what} with one line and exit code 1`, () => {
       const r = meshql(args, extra);
-      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       assert.match(r.stderr, /^meshql: .*\(see meshql --help\)$/m);
     });
