@@ -13,8 +13,8 @@ import { groupLabels, refFromLabels, refMatchers } from "../refs.ts";
 import { accumulate, bucketRatesQuery, edgesOfPairs, keyOfWanted } from "../results.ts";
 import { dstLabels, selfLabels } from "./labels.ts";
 
-const RESPONSES = "response_total";
-const LATENCY_BUCKETS = "response_latency_ms_bucket";
+export const RESPONSES = "response_total";
+export const LATENCY_BUCKETS = "response_latency_ms_bucket";
 
 export class LinkerdAdapter implements MeshAdapter {
   readonly mesh = "linkerd" as const;
