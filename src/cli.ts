@@ -134,6 +134,8 @@ Exit codes: 0 ok, 1 usage (or a failed check), 2 gateway, backend or credentials
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `meshql stat ... | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => process.exit(e.code === "EPIPE" ? EXIT.ok : EXIT.backend));
   const root = program();
   if (argv.length === 0) {
     root.outputHelp();

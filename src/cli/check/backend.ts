@@ -8,7 +8,7 @@ import { detectMeshes, meshSeries } from "../../mesh/registry.ts";
 import { PrometheusClient } from "../../prometheus/client.ts";
 import { BackendError } from "../../prometheus/errors.ts";
 import { neq, selector } from "../../prometheus/promql.ts";
-import { fail, ok, shownUrl, type CheckResult } from "./report.ts";
+import { fail, ok, shownUrl, warn, type CheckResult } from "./report.ts";
 
 export interface BackendCheckOptions {
   readonly prometheusUrl: string;
@@ -56,15 +56,21 @@ export async function backendChecks(o: BackendCheckOptions): Promise<CheckResult
   return results;
 }
 
-/** The median spacing of the samples of the mesh's main series over the lookback. */
+/**
+ * The median spacing of samples, over series that span the whole lookback
+ * (those with samples before it too): younger series would read as sparser.
+ */
 async function scrapeIntervalCheck(backend: PrometheusClient, mesh: MeshName, o: BackendCheckOptions): Promise<CheckResult> {
   const metric = meshSeries(mesh)[0]!.metric;
-  const [sample] = await backend.query(`quantile(0.5, ${LOOKBACK_SECONDS} / count_over_time(${metric}[${LOOKBACK}]))`, o.now);
+  const spanning = `count_over_time(${metric}[${LOOKBACK}]) and count_over_time(${metric}[1m] offset ${LOOKBACK})`;
+  // The span runs from the lookback's start to the newest sample, which may be older than now.
+  const span = `(${LOOKBACK_SECONDS} - (time() - timestamp(${metric})))`;
+  const [sample] = await backend.query(`quantile(0.5, ${span} / (${spanning}))`, o.now);
   const title = `${mesh}: the scrape interval matches --scrape-interval`;
   const configured = o.scrapeInterval.seconds;
-  if (!sample || !Number.isFinite(sample.value)) return fail(title, `no samples of ${metric} in the last ${LOOKBACK}`);
+  if (!sample || !Number.isFinite(sample.value)) return warn(title, `no ${metric} series spans the last ${LOOKBACK}: too young to measure`, "run meshql check again later");
   const measured = Math.round(sample.value);
-  // A quarter either way: series that start or stop within the lookback stretch the median a little.
+  // A quarter either way: a missed or late scrape shifts the count a little.
   if (sample.value >= configured * 0.75 && sample.value <= configured * 1.34) return ok(title, `samples ${measured}s apart`);
   return fail(title, `${metric} samples are ${measured}s apart, but --scrape-interval is ${configured}s`, `pass --scrape-interval ${measured}s (MESHQL_SCRAPE_INTERVAL)`);
 }
