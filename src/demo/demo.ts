@@ -46,15 +46,24 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   const shutdown = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
-  // Ctrl-C during the setup stops the step in progress, then removes everything made so far.
+  // Ctrl-C during the setup stops the step in progress, then removes everything
+  // made so far. One handler throughout, kept (`on`, not `once`): a dependency
+  // listens for signals too, and re-raises one that nobody else handles.
   const abort = new AbortController();
   const setup = start(mesh, dir, cleanup, abort.signal, progress, host, port);
-  const interrupted = (): void => {
-    abort.abort();
-    void setup.catch(() => {}).then(shutdown).then(() => process.exit(130));
+  let ready = false;
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    if (!ready) abort.abort();
+    void setup
+      .catch(() => {})
+      .then(shutdown)
+      .then(() => process.exit(ready ? 0 : 130));
   };
-  process.once("SIGINT", interrupted);
-  process.once("SIGTERM", interrupted);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let running: { address: string; prometheusUrl: string };
   try {
     running = await setup;
@@ -63,13 +72,11 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
     await shutdown();
     throw e;
   }
-  process.removeListener("SIGINT", interrupted);
-  process.removeListener("SIGTERM", interrupted);
+  // A signal during the last step: onSignal is shutting down already.
+  if (abort.signal.aborted) return;
+  ready = true;
   progress("ready");
   console.log(examples(running.address, running.prometheusUrl, mesh));
-  const stop = (): void => void shutdown().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
 }
 
 async function start(
