@@ -30,7 +30,8 @@ function clientFlags(cmd: Command): Command {
 /** serve's flags: SERVE_FLAGS and KUBE_FLAGS as data, so new entries there show up here. */
 function serveFlags(cmd: Command): Command {
   for (const [name, f] of Object.entries(SERVE_FLAGS)) cmd.addOption(new Option(`--${name} <value>`, `${f.help} (env ${f.env}, default ${f.default})`));
-  for (const [name, help] of Object.entries(KUBE_FLAGS)) cmd.addOption(new Option(`--${name} <value>`, help));
+  const kube = "Kubernetes options (as an extension API server; kube-apiserver's names):";
+  for (const [name, help] of Object.entries(KUBE_FLAGS)) cmd.addOption(new Option(`--${name} <value>`, help).helpGroup(kube));
   return cmd;
 }
 

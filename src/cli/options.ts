@@ -37,7 +37,7 @@ export interface KubeFlags {
   readonly authorizationKubeconfig: string | null;
 }
 
-export interface FlagSpec {
+interface FlagSpec {
   readonly env: string;
   readonly default: string;
   readonly help: string;

@@ -45,7 +45,8 @@ export interface EdgeRow {
   readonly metrics: Metrics;
 }
 
-export interface Window {
+/** Variables every operation takes: the window and its end. */
+export interface WindowVars {
   readonly window: string;
   readonly at?: string | null;
 }
@@ -59,7 +60,7 @@ query CliStatList($kind: ResourceKind!, $namespace: String, $labelSelector: Stri
   }
 }
 ${METRICS}`;
-export type StatListVariables = Window & { kind: ResourceKind; namespace: string | null; labelSelector: string | null };
+export type StatListVariables = WindowVars & { kind: ResourceKind; namespace: string | null; labelSelector: string | null };
 export interface StatListResult {
   readonly resources: readonly StatRow[];
 }
@@ -73,7 +74,7 @@ query CliStatOne($kind: ResourceKind!, $namespace: String, $name: String!, $wind
   }
 }
 ${METRICS}`;
-export type StatOneVariables = Window & { kind: ResourceKind; namespace: string | null; name: string };
+export type StatOneVariables = WindowVars & { kind: ResourceKind; namespace: string | null; name: string };
 export interface StatOneResult {
   readonly resource: StatRow | null;
 }
@@ -95,7 +96,7 @@ query CliEdgesOne($kind: ResourceKind!, $namespace: String, $name: String!, $win
 }
 ${EDGE}
 ${METRICS}`;
-export type EdgesOneVariables = Window & { kind: ResourceKind; namespace: string | null; name: string; direction: "FROM" | "TO" | null };
+export type EdgesOneVariables = WindowVars & { kind: ResourceKind; namespace: string | null; name: string; direction: "FROM" | "TO" | null };
 export interface EdgesOneResult {
   readonly resource: { readonly edges: readonly EdgeRow[] } | null;
 }
@@ -108,7 +109,7 @@ query CliEdgesList($kind: ResourceKind!, $namespace: String, $window: Duration, 
 }
 ${EDGE}
 ${METRICS}`;
-export type EdgesListVariables = Window & { kind: ResourceKind; namespace: string | null };
+export type EdgesListVariables = WindowVars & { kind: ResourceKind; namespace: string | null };
 export interface EdgesListResult {
   readonly resources: readonly { readonly edges: readonly EdgeRow[] }[];
 }

@@ -90,7 +90,8 @@ class Screen {
         if (/[qQ\x03]/.test(d.toString("utf8"))) resolve(true);
       });
       stdin.on("end", () => resolve(true));
-      process.once("SIGINT", () => resolve(true));
+      // `on`, not `once`: a listener that removes itself can leave the signal to a default handler.
+      process.on("SIGINT", () => resolve(true));
     });
   }
 
