@@ -21,7 +21,8 @@ RUN npm run build \
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
-ENV NODE_ENV=production HOME=/tmp
+# JSON log lines even under `docker run -t`: collectors read them (--log-format pretty for people).
+ENV NODE_ENV=production HOME=/tmp MESHQL_LOG_FORMAT=json
 COPY --from=build --chown=0:0 /app/package.json ./package.json
 COPY --from=build --chown=0:0 /app/node_modules ./node_modules
 COPY --from=build --chown=0:0 /app/dist ./dist

@@ -138,7 +138,7 @@ async function overview(gateway: Gateway, prometheus: PrometheusInstance, n: num
     throw new Error(`NamespaceOverview at n=${n} failed (${response.statusCode}): ${JSON.stringify(body.errors ?? body).slice(0, 500)}`);
   }
   const resources = body.data.resources;
-  if (resources.length !== n || resources.some((r) => r.edges.length !== 2 || r.metrics.latency.p99 === null)) {
+  if (resources.length !== n || resources.some((r) => r.edges?.length !== 2 || r.metrics?.latency.p99 == null)) {
     throw new Error(`NamespaceOverview at n=${n}: incomplete answer (${resources.length} resources)`);
   }
   return { ms: elapsed, queries: prometheus.queries().length };

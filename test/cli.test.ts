@@ -31,7 +31,7 @@ describe("meshql command", () => {
   it("explains every option in --help", () => {
     const r = meshql(["serve", "--help"]);
     assert.equal(r.status, 0);
-    for (const flag of ["--mesh", "--prometheus-url", "--listen", "MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_LISTEN", "--kubeconfig", "--tls-cert-file", "--requestheader-client-ca-file"]) {
+    for (const flag of ["--mesh", "--prometheus-url", "--listen", "--log-level", "MESHQL_LOG_LEVEL", "--log-format", "MESHQL_LOG_FORMAT", "MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_LISTEN", "--kubeconfig", "--tls-cert-file", "--requestheader-client-ca-file"]) {
       assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
     }
   });
@@ -43,6 +43,8 @@ describe("meshql command", () => {
     ["a bad listen address", ["serve", "--listen", "nowhere"], {}],
     ["a bad window", ["serve", "--default-window", "0s"], {}],
     ["a default window below two scrapes", ["serve", "--default-window", "30s", "--scrape-interval", "20s"], {}],
+    ["an unknown log level", ["serve", "--log-level", "loud"], {}],
+    ["an unknown log format from the environment", ["serve"], { MESHQL_LOG_FORMAT: "xml" }],
     ["a TLS certificate without a key", ["serve", "--tls-cert-file", "/tmp/x.crt"], {}],
     ["an unknown command", ["frobnicate"], {}],
   ];
@@ -55,13 +57,15 @@ describe("meshql command", () => {
     });
   }
 
-  it("serves from its environment variables, with /readyz following the backend", async () => {
+  it("serves from its environment variables, with /readyz following the backend, logging JSON lines when not on a terminal", async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, "serve"], {
       env: { ...env, MESHQL_MESH: "linkerd", MESHQL_PROMETHEUS_URL: prometheus.url, MESHQL_LISTEN: `127.0.0.1:${port}` },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
+    let stdout = "";
     let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -70,10 +74,9 @@ describe("meshql command", () => {
         ready = await fetch(`${base}/readyz?verbose`).catch(() => null);
         if (!ready) await new Promise((r) => setTimeout(r, 200));
       }
-      assert.ok(ready, `the server came up: ${stderr}`);
+      assert.ok(ready, `the server came up: ${stderr}${stdout}`);
       assert.equal(ready.status, 200);
       assert.match(await ready.text(), /\[\+\]mesh ok: linkerd/);
-      assert.match(stderr, /no Kubernetes connection/);
       const gql = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ resources(kind: NAMESPACE) { name } }" }) });
       assert.deepEqual(await gql.json(), { data: { resources: [] } });
       const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -83,5 +86,9 @@ describe("meshql command", () => {
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
     }
+    // Read once the process is gone: a line is written after its response is sent.
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { level: number; msg: string; route?: string; status?: number });
+    assert.ok(lines.some((l) => l.level === 30 && /no Kubernetes connection/.test(l.msg)), stdout);
+    assert.ok(lines.some((l) => l.msg === "request" && l.route === "/readyz" && l.status === 200), stdout);
   });
 });

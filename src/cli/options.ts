@@ -5,6 +5,7 @@
 
 import { parseWindow, type Window } from "../domain/window.ts";
 import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log.ts";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -23,6 +24,7 @@ export interface ServeOptions {
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly log: LogOptions;
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -52,6 +54,8 @@ export const SERVE_FLAGS = {
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "log-level": { env: "MESHQL_LOG_LEVEL", default: "info", help: LOG_LEVELS.join(" | ") },
+  "log-format": { env: "MESHQL_LOG_FORMAT", default: "auto", help: "json | pretty | auto (pretty on a terminal, else JSON lines)" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -106,6 +110,8 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
   if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
     throw new UsageError(`--default-window must be at least twice --scrape-interval (${2 * scrapeInterval.seconds}s): rates need two samples`);
   }
+  const logLevel = oneOf("log-level", get("log-level"), LOG_LEVELS);
+  const logFormat = oneOf("log-format", get("log-format"), LOG_FORMATS);
   return {
     mesh: mesh as MeshName | "auto",
     prometheusUrl,
@@ -127,7 +133,13 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
       authorizationKubeconfig: kubeFlag("authorization-kubeconfig"),
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
+    log: { level: logLevel, format: logFormat },
   };
+}
+
+function oneOf<T extends string>(flag: FlagName, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 export function parseListen(text: string): { host: string; port: number } {

@@ -119,6 +119,7 @@ async function start(
 
   progress("starting the gateway");
   const { createGateway } = await import("../server/gateway.ts");
+  const { createLogger } = await import("../server/log.ts");
   const gateway = await createGateway({
     mesh,
     prometheusUrl: prometheus.url,
@@ -127,7 +128,8 @@ async function start(
     seenLookback: windowOfSeconds(HISTORY_SECONDS),
     queryTimeoutMs: 10_000,
     cacheTtlMs: 2_000,
-    log: (line) => console.error(line),
+    // People watch the demo in a terminal: readable lines, one per request.
+    logger: createLogger({ level: "info", format: "pretty" }),
   });
   cleanup.push(() => gateway.close());
   const address = await gateway.app.listen({ host, port });

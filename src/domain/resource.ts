@@ -34,6 +34,12 @@ export function sameRef(a: ResourceRef, b: ResourceRef): boolean {
   return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
 }
 
+/** Namespace, name, kind, in code-unit order: the same on every machine, whatever its locale. */
 export function compareRefs(a: ResourceRef, b: ResourceRef): number {
-  return (a.namespace ?? "").localeCompare(b.namespace ?? "") || a.name.localeCompare(b.name) || a.kind.localeCompare(b.kind);
+  return compareCodeUnits(a.namespace ?? "", b.namespace ?? "") || compareCodeUnits(a.name, b.name) || compareCodeUnits(a.kind, b.kind);
+}
+
+/** Code-unit order (what `<` does on strings); localeCompare would vary with the machine's ICU and locale. */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -44,7 +44,10 @@ const WINDOW_HELP = "How far back from `at` to look; null: the server's --defaul
 
 @Resolver(() => Resource)
 export class ResourceResolver {
-  @FieldResolver(() => TrafficMetrics, { description: "The golden metrics over `window`, ending at `at` (default: now)." })
+  @FieldResolver(() => TrafficMetrics, {
+    nullable: true,
+    description: "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), which then stays in this field.",
+  })
   async metrics(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
@@ -55,7 +58,11 @@ export class ResourceResolver {
     return TrafficMetrics.of(await scope.metrics(resource.ref, q));
   }
 
-  @FieldResolver(() => [Edge], { description: "Traffic with each peer of the same kind, in any namespace; both directions unless `direction` is given." })
+  @FieldResolver(() => [Edge], {
+    nullable: true,
+    description:
+      "Traffic with each peer of the same kind, in any namespace; both directions unless `direction` is given. FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
+  })
   async edges(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
@@ -64,7 +71,8 @@ export class ResourceResolver {
     @Arg("direction", () => EdgeDirection, { nullable: true }) direction?: DomainEdgeDirection | null,
   ): Promise<Edge[]> {
     const q = scope.metricsQuery({ window, at });
-    return (await scope.edges(resource.ref, q, direction)).map(Edge.of);
+    // The edge's own resource is this one: it shares its inventory view (labels, pods, inCluster).
+    return (await scope.edges(resource.ref, q, direction)).map((e) => Edge.of(e, resource.view));
   }
 
   @FieldResolver(() => [Label], { nullable: true, description: "The resource's Kubernetes labels; null without a cluster connection." })

@@ -85,14 +85,14 @@ export class Edge {
   @Field(() => EdgeDirection) direction!: DomainEdgeDirection;
   @Field(() => Resource) resource!: Resource;
   @Field(() => Resource) peer!: Resource;
-  @Field(() => TrafficMetrics) metrics!: TrafficMetrics;
+  @Field(() => TrafficMetrics, { nullable: true, description: "null only with an error, which then stays in this field." }) metrics!: TrafficMetrics | null;
   @Field(() => Boolean, { nullable: true, description: "true when all of the traffic was mutual TLS, false when any of it was not; null when the mesh does not say." })
   mtls!: boolean | null;
 
-  static of(e: EdgeView): Edge {
+  static of(e: EdgeView, resourceView: ResourceView | null): Edge {
     return Object.assign(new Edge(), {
       direction: e.direction,
-      resource: Resource.of(e.resource),
+      resource: Resource.of(e.resource, resourceView),
       peer: Resource.of(e.peer, e.peerView),
       metrics: TrafficMetrics.of(e.metrics),
       mtls: e.mtls,

@@ -10,8 +10,8 @@ export interface Sample {
 }
 
 export interface QueryObserver {
-  /** Called once per query that was sent to the backend. */
-  (event: { query: string; seconds: number; outcome: "ok" | BackendError["kind"] }): void;
+  /** Called once per query that was sent to the backend; a failure brings its error and, if one came, the HTTP status. */
+  (event: { query: string; seconds: number; outcome: "ok" | BackendError["kind"]; error?: unknown; httpStatus?: number }): void;
 }
 
 export interface PrometheusClientOptions {
@@ -56,17 +56,21 @@ export class PrometheusClient implements InstantQuerier {
   async query(promql: string, at: Date): Promise<Sample[]> {
     const started = performance.now();
     let outcome: "ok" | BackendError["kind"] = "ok";
+    let error: unknown;
+    const exchange: { status?: number } = {};
     try {
-      return await this.send(promql, at);
+      return await this.send(promql, at, exchange);
     } catch (e) {
       outcome = e instanceof BackendError ? e.kind : "bad_response";
+      error = e;
       throw e;
     } finally {
-      this.options.observer?.({ query: promql, seconds: (performance.now() - started) / 1000, outcome });
+      const seconds = (performance.now() - started) / 1000;
+      this.options.observer?.({ query: promql, seconds, outcome, ...(outcome === "ok" ? {} : { error }), ...(exchange.status === undefined ? {} : { httpStatus: exchange.status }) });
     }
   }
 
-  private async send(promql: string, at: Date): Promise<Sample[]> {
+  private async send(promql: string, at: Date, exchange: { status?: number }): Promise<Sample[]> {
     const body = new URLSearchParams({
       query: promql,
       time: (at.getTime() / 1000).toFixed(3),
@@ -81,6 +85,7 @@ export class PrometheusClient implements InstantQuerier {
         body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      exchange.status = response.status;
       text = await response.text();
     } catch (e) {
       const name = (e as { name?: string }).name;

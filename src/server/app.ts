@@ -3,17 +3,19 @@
 
 import { ApolloServer } from "@apollo/server";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { randomUUID } from "node:crypto";
 import type { ServerOptions as HttpsOptions } from "node:https";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { GraphQLContext } from "../graphql/context.ts";
-import { formatGraphQLError } from "../graphql/errors.ts";
+import { formatGraphQLError, logMaskedErrors } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
-import { registerSmi } from "../smi/index.ts";
+import { registerSmi, smiFrameworkErrors } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
+import { SILENT_LOGGER, type Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface AppOptions {
@@ -24,6 +26,8 @@ export interface AppOptions {
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
+  /** fastify's logger: one line per request, and errors the clients only see masked. Default: silent. */
+  readonly logger?: Logger;
 }
 
 declare module "fastify" {
@@ -35,7 +39,14 @@ declare module "fastify" {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // One instance type for both: routes and hooks do not care which transport carries them.
-  const app = (options.https ? Fastify({ logger: false, https: options.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
+  // frameworkErrors: a path fastify cannot decode still answers a Status under /apis.
+  const common = {
+    loggerInstance: options.logger ?? SILENT_LOGGER,
+    logController: new OneLinePerRequest(),
+    genReqId: () => randomUUID(),
+    frameworkErrors: smiFrameworkErrors,
+  };
+  const app = (options.https ? Fastify({ ...common, https: options.https }) : Fastify(common)) as unknown as FastifyInstance;
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
 
   app.decorateRequest("meshqlUser", null);
@@ -54,7 +65,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   registerHealth(app, options.readiness);
-  registerSmi(app, { scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS) });
+  registerSmi(app, {
+    scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS),
+    onInternalError: (error, request) => request.log.error({ err: error }, "internal error, masked in the SMI answer"),
+  });
   app.get("/metrics", async (_request, reply) => {
     reply.type(options.metrics.registry.contentType);
     return options.metrics.registry.metrics();
@@ -66,15 +80,42 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), logMaskedErrors(app.log)],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => ({ scope: options.service.scope(request.meshqlUser ?? ANONYMOUS) }),
+    context: async (request) => ({ scope: options.service.scope(request.meshqlUser ?? ANONYMOUS), log: request.log }),
   });
 
   return app;
+}
+
+/**
+ * fastify's two lines per request ("incoming", "completed") give way to one, with
+ * fastify's reqId: method, route, path, status, duration and the authenticated
+ * user. No headers, query string or body: they may carry tokens.
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  // The request line already says 404.
+  override routeNotFound(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const user = request.meshqlUser && request.meshqlUser !== ANONYMOUS ? request.meshqlUser.username : undefined;
+    const fields = {
+      method: request.method,
+      route: request.routeOptions.url ?? "unmatched",
+      path: request.url.split("?", 1)[0],
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ...(user === undefined ? {} : { user }),
+      ...(error ? { err: error } : {}),
+    };
+    if (error || reply.statusCode >= 500) request.log.error(fields, "request");
+    else request.log.info(fields, "request");
+  }
 }
 
 const PUBLIC_PATHS = new Set(["/healthz", "/livez", "/readyz", "/apis", "/apis/metrics.smi-spec.io", "/apis/metrics.smi-spec.io/v1alpha1"]);

@@ -18,6 +18,7 @@ import { BackendInventory } from "../service/backend-inventory.ts";
 import type { Inventory } from "../service/inventory.ts";
 import { MeshqlService } from "../service/service.ts";
 import { buildApp } from "./app.ts";
+import { logFailedQuery, SILENT_LOGGER, type Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics.ts";
 
 export interface GatewayConfig {
@@ -43,7 +44,8 @@ export interface GatewayConfig {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | null;
   /** Off in tests that start many gateways in one process. */
   readonly processMetrics?: boolean;
-  readonly log?: (line: string) => void;
+  /** Start-up notes, requests, failed backend queries, masked errors. Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface Gateway {
@@ -57,23 +59,31 @@ export interface Gateway {
 }
 
 export async function createGateway(config: GatewayConfig): Promise<Gateway> {
-  const log = config.log ?? (() => {});
+  const logger = config.logger ?? SILENT_LOGGER;
+  const log = (line: string): void => logger.info(line);
   const metrics = new GatewayMetrics({ processMetrics: config.processMetrics ?? true });
-  const client = new PrometheusClient({ baseUrl: config.prometheusUrl, timeoutMs: config.queryTimeoutMs, observer: metrics.observeQuery });
+  const client = new PrometheusClient({
+    baseUrl: config.prometheusUrl,
+    timeoutMs: config.queryTimeoutMs,
+    observer: (event) => {
+      metrics.observeQuery(event);
+      if (event.outcome !== "ok") logFailedQuery(logger, config.prometheusUrl, event);
+    },
+  });
   const backend = new CoalescingQuerier(client, { ttlMs: config.cacheTtlMs, maxEntries: 2000 });
   const clock = config.clock ?? (() => new Date());
 
   const { mesh, reason } = await chooseMesh(config.mesh, backend, clock());
-  log(`meshql: mesh ${mesh} (${reason})`);
+  log(`mesh ${mesh} (${reason})`);
   if (config.scrapeInterval.seconds * 2 > 30) {
-    log(`meshql: with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
+    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
   }
   const kube = config.kube ? await startKube(config.kube, log) : null;
   try {
     const adapter: MeshAdapter = createAdapter(mesh, backend, kube?.inventory ?? null);
     const inventory = config.inventory ?? kube?.inventory ?? new BackendInventory();
     if (inventory.source === "backend") {
-      log("meshql: no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
+      log("no Kubernetes connection; resources are those the backend has seen traffic for, and labelSelector is unavailable");
     }
 
     const service = new MeshqlService(
@@ -90,6 +100,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     const app = await buildApp({
       service,
       metrics,
+      logger,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [
@@ -130,7 +141,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
 function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: string) => void): Promise<KubeIntegration> {
   const { kubeconfig, ...authn } = flags;
-  return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log: (line) => log(`meshql: ${line}`) });
+  return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log });
 }
 
 async function chooseMesh(requested: MeshName | "auto", backend: CoalescingQuerier, now: Date): Promise<{ mesh: MeshName; reason: string }> {

@@ -37,6 +37,30 @@ function batches(keys: readonly StatsKey[]): StatsBatch[] {
   return [...groups.values()];
 }
 
+/**
+ * Runs every batch concurrently, each on its own: a batch that fails answers its
+ * own keys with its error (DataLoader rejects just those loads), so a timed-out
+ * `1h` field never takes a `5m` field beside it down.
+ */
+async function eachBatchAlone<V>(
+  keys: readonly StatsKey[],
+  groups: readonly StatsBatch[],
+  empty: V,
+  run: (batch: StatsBatch) => Promise<(ref: ResourceRef) => V | undefined>,
+): Promise<Array<V | Error>> {
+  const byKey = new Map<string, V | Error>();
+  await Promise.all(
+    groups.map(async (b) => {
+      const answer = await run(b).catch((e: unknown) => {
+        const error = e instanceof Error ? e : new Error(String(e));
+        return () => error;
+      });
+      for (const ref of b.refs) byKey.set(statsKey({ ref, window: b.window, at: b.at }), answer(ref) ?? empty);
+    }),
+  );
+  return keys.map((k) => byKey.get(statsKey(k)) ?? empty);
+}
+
 // Async resolvers resolve a document's fields over several ticks; a short
 // timer keeps them in one batch (the default per-tick scheduler splits it).
 const schedule = (cb: () => void): void => void setTimeout(cb, 2);
@@ -71,30 +95,21 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
   };
 
   const stats = new DataLoader<StatsKey, RawStats, string>(
-    async (keys) => {
-      const answers = await Promise.all(spend(batches(keys)).map(async (b) => ({ b, stats: await adapter.resourceStats(b) })));
-      const byKey = new Map<string, RawStats>();
-      for (const { b, stats } of answers) {
-        for (const ref of b.refs) byKey.set(statsKey({ ref, window: b.window, at: b.at }), stats.get(refKey(ref)) ?? EMPTY_STATS);
-      }
-      return keys.map((k) => byKey.get(statsKey(k)) ?? EMPTY_STATS);
-    },
+    async (keys) =>
+      eachBatchAlone(keys, spend(batches(keys)), EMPTY_STATS, async (b) => {
+        const answer = await adapter.resourceStats(b);
+        return (ref) => answer.get(refKey(ref));
+      }),
     { cacheKeyFn: statsKey, batchScheduleFn: schedule },
   );
 
   const edges = new DataLoader<StatsKey, EdgeStats[], string>(
-    async (keys) => {
-      const byKey = new Map<string, EdgeStats[]>();
-      await Promise.all(
-        spend(batches(keys)).map(async (b) => {
-          for (const e of await adapter.edges(b)) {
-            const key = statsKey({ ref: e.resource, window: b.window, at: b.at });
-            byKey.set(key, [...(byKey.get(key) ?? []), e]);
-          }
-        }),
-      );
-      return keys.map((k) => byKey.get(statsKey(k)) ?? []);
-    },
+    async (keys) =>
+      eachBatchAlone(keys, spend(batches(keys)), [], async (b) => {
+        const byRef = new Map<string, EdgeStats[]>();
+        for (const e of await adapter.edges(b)) byRef.set(refKey(e.resource), [...(byRef.get(refKey(e.resource)) ?? []), e]);
+        return (ref) => byRef.get(refKey(ref));
+      }),
     { cacheKeyFn: statsKey, batchScheduleFn: schedule },
   );
 

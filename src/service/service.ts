@@ -1,7 +1,7 @@
 // The one query layer behind GraphQL and REST: input checks, inventory joins,
 // authorization and batched metrics. Transports only translate shapes.
 
-import type { EdgeDirection } from "../domain/edges.ts";
+import { compareEdges, type EdgeDirection } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
 import { goldenMetrics, type GoldenMetrics } from "../domain/metrics.ts";
@@ -70,9 +70,14 @@ class Scope implements RequestScope {
     private readonly loaders: Loaders,
   ) {}
 
-  metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
+  get inventorySource(): "backend" | "kubernetes" {
+    return this.deps.inventory.source;
+  }
+
+  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
     const windowField = fields.window ?? "window";
-    const window = input.window == null ? this.config.defaultWindow : parseWindow(input.window, windowField);
+    const window =
+      input.window == null ? this.config.defaultWindow : typeof input.window === "string" ? parseWindow(input.window, windowField) : input.window;
     const min = minWindow(this.config);
     if (window.seconds < min.seconds) {
       throw new InvalidInputError(
@@ -102,6 +107,7 @@ class Scope implements RequestScope {
     if (selector && selector.requirements.length > 0 && this.deps.inventory.source !== "kubernetes") {
       throw new UnsupportedError(
         "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with --kubeconfig or in a cluster)",
+        "labelSelector",
       );
     }
     if (ns !== null && info.namespaced) {
@@ -133,7 +139,8 @@ class Scope implements RequestScope {
   async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null): Promise<EdgeView[]> {
     await this.require([getCheck(ref, "edges")]);
     const stats = await this.loaders.edges.load({ ref, window: q.window, at: q.at });
-    const chosen = stats.filter((e) => direction == null || e.direction === direction);
+    // One order for every transport, decided here.
+    const chosen = stats.filter((e) => direction == null || e.direction === direction).sort(compareEdges);
     // A peer the user may not see is left out, so its name and namespace never show;
     // its traffic still counts in the resource's own metrics, which the user may see.
     const visible = await this.authorizer.allowed(this.user, chosen.map((e) => getCheck(e.peer)));

@@ -340,12 +340,13 @@ describe("plain manifests: Deployment", () => {
     const refs = ((c.envFrom ?? []) as Obj[]).map((e) => e.configMapRef?.name).filter(Boolean);
     assert.equal(refs.length, 1, "one envFrom configMapRef");
     const cm = find("ConfigMap", refs[0], RELEASE.namespace);
-    for (const key of ["MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_DEFAULT_WINDOW", "MESHQL_LISTEN"]) {
+    for (const key of ["MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_DEFAULT_WINDOW", "MESHQL_LISTEN", "MESHQL_LOG_LEVEL", "MESHQL_LOG_FORMAT"]) {
       assert.equal(typeof cm.data?.[key], "string", `ConfigMap ${key}`);
     }
     assert.match(cm.data.MESHQL_MESH, /^(auto|linkerd|istio|consul)$/);
     assert.doesNotThrow(() => new URL(cm.data.MESHQL_PROMETHEUS_URL));
     assert.match(cm.data.MESHQL_DEFAULT_WINDOW, /^(\d+d)?(\d+h)?(\d+m)?(\d+s)?$/);
+    assert.equal(cm.data.MESHQL_LOG_FORMAT, "json", "log collectors read JSON lines");
   });
 
   test("mounts the serving certificate read-only where its flags point, and an emptyDir at /tmp", () => {
@@ -671,6 +672,8 @@ describe("plain manifests agree with values.yaml", () => {
     assert.equal(cm.data.MESHQL_PROMETHEUS_URL, values.prometheus.url);
     assert.equal(cm.data.MESHQL_DEFAULT_WINDOW, values.defaultWindow);
     assert.equal(cm.data.MESHQL_LISTEN, `0.0.0.0:${values.containerPort}`);
+    assert.equal(cm.data.MESHQL_LOG_LEVEL, values.logLevel);
+    assert.equal(cm.data.MESHQL_LOG_FORMAT, values.logFormat);
   });
 
   test("ports", () => {

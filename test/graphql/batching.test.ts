@@ -54,9 +54,9 @@ describe("batching", () => {
       assert.equal(result.resources.length, n);
       for (const r of result.resources) {
         const want = expectedInbound(model, { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: r.name }, T0 - 60, T0);
-        assert.equal(r.metrics.requestCount, want.total, `${r.name} at n=${n}`);
-        assert.deepEqual(r.edges.map((e) => e.direction).sort(), ["FROM", "TO"], `${r.name} has one caller and one callee`);
-        for (const e of r.edges) assert.ok(e.peer.metrics.requestCount > 0, "peer metrics resolved");
+        assert.equal(r.metrics?.requestCount, want.total, `${r.name} at n=${n}`);
+        assert.deepEqual(r.edges?.map((e) => e.direction).sort(), ["FROM", "TO"], `${r.name} has one caller and one callee`);
+        for (const e of r.edges ?? []) assert.ok((e.peer.metrics?.requestCount ?? 0) > 0, "peer metrics resolved");
       }
       t.diagnostic(`n=${n}: ${queries.length} backend queries`);
       counts.push(queries.length);

@@ -61,7 +61,7 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
         for (const r of got.resources) {
           const ref: ResourceRef = { kind, namespace: r.namespace ?? null, name: r.name };
           const want = expectedInbound(model, ref, T0 - seconds, T0);
-          const m = r.metrics;
+          const m = r.metrics!;
           assert.equal(m.successCount, want.success, `${label(ref)} success over ${window}`);
           assert.equal(m.failureCount, want.failure, `${label(ref)} failure over ${window}`);
           assert.equal(m.requestCount, want.total);
@@ -93,7 +93,7 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
         data: { result: Array<{ value: [number, string] }> };
       };
       const prom = Number(answer.data.result[0]!.value[1]);
-      assert.ok(close(got.resource!.metrics.latency[field], prom, 1e-9), `${field}: meshql ${got.resource!.metrics.latency[field]}, Prometheus ${prom}`);
+      assert.ok(close(got.resource!.metrics!.latency[field], prom, 1e-9), `${field}: meshql ${got.resource!.metrics!.latency[field]}, Prometheus ${prom}`);
     }
   });
 
@@ -101,17 +101,17 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
     const at = new Date((T0 - 600) * 1000).toISOString();
     const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "5m", at });
     const want = expectedInbound(model, REFS.catalog, T0 - 900, T0 - 600);
-    assert.equal(got.resource?.metrics.timestamp, at.replace(".000", ".000"));
-    assert.equal(got.resource?.metrics.successCount, want.success);
-    assert.equal(got.resource?.metrics.failureCount, want.failure);
+    assert.equal(got.resource?.metrics?.timestamp, at.replace(".000", ".000"));
+    assert.equal(got.resource?.metrics?.successCount, want.success);
+    assert.equal(got.resource?.metrics?.failureCount, want.failure);
   });
 
   it("counts 4xx as success and 5xx as failure", async () => {
     const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "1h" });
     const want = expectedInbound(model, REFS.catalog, T0 - 3600, T0);
     assert.ok((want.byStatus[404] ?? 0) > 0 && (want.byStatus[500] ?? 0) > 0, "the fixture sends catalog 404s and 500s");
-    assert.equal(got.resource?.metrics.successCount, (want.byStatus[200] ?? 0) + (want.byStatus[404] ?? 0));
-    assert.equal(got.resource?.metrics.failureCount, want.byStatus[500]);
+    assert.equal(got.resource?.metrics?.successCount, (want.byStatus[200] ?? 0) + (want.byStatus[404] ?? 0));
+    assert.equal(got.resource?.metrics?.failureCount, want.byStatus[500]);
   });
 
   it("gives edges in both directions, across namespaces, equal to the model's", async () => {
@@ -121,15 +121,15 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
       const edges = got.resource?.edges ?? [];
       const want = expectedEdges(model, ref, ref.kind, T0 - 60, T0);
       assert.deepEqual(
-        edges.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.metrics.successCount}/${e.metrics.failureCount} mtls=${e.mtls}`).sort(),
+        edges.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.metrics?.successCount}/${e.metrics?.failureCount} mtls=${e.mtls}`).sort(),
         want.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} mtls=${e.mtls}`).sort(),
         `edges of ${label(ref)}`,
       );
       for (const e of edges) assert.deepEqual(e.resource, { kind: ref.kind, namespace: ref.namespace, name: ref.name });
     }
     const catalog = await data(gateway, ResourceEdgesDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "1m", direction: "FROM" });
-    assert.ok(catalog.resource!.edges.some((e) => e.peer.namespace === DATA && e.peer.name === "reports"), "data/reports calls shop/catalog: a cross-namespace edge");
-    assert.ok(catalog.resource!.edges.length > 1 && catalog.resource!.edges.every((e) => e.direction === "FROM"));
+    assert.ok(catalog.resource!.edges!.some((e) => e.peer.namespace === DATA && e.peer.name === "reports"), "data/reports calls shop/catalog: a cross-namespace edge");
+    assert.ok(catalog.resource!.edges!.length > 1 && catalog.resource!.edges!.every((e) => e.direction === "FROM"));
   });
 
   it("has no metrics for an idle resource, and no resource the backend never saw", async () => {
@@ -139,9 +139,9 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
     assert.equal(idle.resource, null);
     // reports only calls others: it is seen, and its inbound metrics are empty, not NaN.
     const caller = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: DATA, name: "reports" });
-    assert.equal(caller.resource?.metrics.requestCount, 0);
-    assert.equal(caller.resource?.metrics.successRate, null);
-    assert.equal(caller.resource?.metrics.latency.p99, null);
+    assert.equal(caller.resource?.metrics?.requestCount, 0);
+    assert.equal(caller.resource?.metrics?.successRate, null);
+    assert.equal(caller.resource?.metrics?.latency.p99, null);
   });
 
   it("refuses a document that would cost more backend batches than the limit, and serves one within it", async () => {

@@ -20,6 +20,7 @@ import { namespace } from "../fakes/kube-objects.ts";
 import { objectsOf } from "../fakes/model-cluster.ts";
 import { DATA, HISTORY, SHOP, STEP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
+import { captureLog, type CapturedLog } from "../support/log-capture.ts";
 
 const model = topologyModel();
 let pki: TestPki;
@@ -28,6 +29,7 @@ let prometheus: PrometheusInstance;
 let gateway: Gateway;
 let base: string;
 let dir: string;
+let log: CapturedLog;
 
 before(async () => {
   pki = makeTestPki();
@@ -59,6 +61,7 @@ current-context: fake
   );
 
   prometheus = await startPrometheus({ model, formats: [linkerd], ...HISTORY });
+  log = captureLog("debug");
   gateway = await createGateway({
     mesh: "linkerd",
     prometheusUrl: prometheus.url,
@@ -81,6 +84,7 @@ current-context: fake
       allowAnonymous: "without-cluster",
     },
     tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
+    logger: log.logger,
   });
   base = await gateway.app.listen({ host: "127.0.0.1", port: 0 });
 });
@@ -200,6 +204,21 @@ describe("in a cluster", () => {
     assert.ok(items.length > 0 && items.every((i) => i.edge.resource.namespace === SHOP), JSON.stringify(items.map((i) => i.edge.resource)));
   });
 
+  it("resolves edge peers and the edge's own resource from the inventory, like any other resource", async () => {
+    const query = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m") { resource { name inCluster labels { key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }`;
+    const result = await graphql(asUser("alice"), query);
+    assert.equal(result.status, 200, JSON.stringify(result.json));
+    const edges = (result.json.data as { resource: { edges: Array<Record<string, { name: string; inCluster: boolean | null; labels: unknown[] | null; pods: unknown }>> } }).resource.edges;
+    assert.ok(edges.length > 0);
+    for (const e of edges) {
+      for (const side of [e.resource!, e.peer!]) {
+        assert.equal(side.inCluster, true, `${side.name} exists in the cluster`);
+        assert.ok(side.labels && side.labels.length > 0, `${side.name} has its labels`);
+        assert.ok(side.pods, `${side.name} has its pod counts`);
+      }
+    }
+  });
+
   it("answers REST with 403 outside the user's namespaces and lists idle workloads inside them", async () => {
     const forbidden = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/data/deployments");
     assert.equal(forbidden.status, 403);
@@ -209,11 +228,18 @@ describe("in a cluster", () => {
     assert.equal(list.status, 200);
     const idle = (list.json.items as Array<{ resource: { name: string }; metrics: Array<{ name: string; value: string }> }>).find((i) => i.resource.name === "legacy-admin");
     assert.deepEqual(idle?.metrics, [
+      { name: "p99_response_latency", unit: "ms", value: "0" },
+      { name: "p90_response_latency", unit: "ms", value: "0" },
+      { name: "p50_response_latency", unit: "ms", value: "0" },
       { name: "success_count", value: "0" },
       { name: "failure_count", value: "0" },
-    ], "an idle deployment: zero counts and no latency entries");
+    ], "an idle deployment: zero counts, and latency \"0\" as the SMI wire convention");
     const unknown = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent");
     assert.equal(unknown.status, 404);
+    // The cluster says it does not exist: its edges are a 404 too (without a cluster, an empty list).
+    const unknownEdges = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent/edges");
+    assert.equal(unknownEdges.status, 404);
+    assert.equal(unknownEdges.json.reason, "NotFound");
   });
 
   it("lets a user who may list but not get a kind read the list's metrics, one review per namespace", async () => {
@@ -260,6 +286,26 @@ describe("in a cluster", () => {
   it("authenticates by bearer token through TokenReview", async () => {
     const result = await graphql({ headers: { authorization: "Bearer carol-token" } }, `{ resources(kind: NAMESPACE) { name } }`);
     assert.deepEqual((result.json.data as { resources: Array<{ name: string }> }).resources, [{ name: SHOP }]);
+  });
+
+  it("logs who asked, never their token, the gateway's token or a certificate", async () => {
+    await graphql({ headers: { authorization: "Bearer carol-token" } }, `{ resources(kind: NAMESPACE) { name } }`);
+    await call(asUser("alice", ["shop-team"]), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog");
+    await call({ headers: { authorization: "Bearer nope" } }, "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments");
+    const requests = log.lines().filter((l) => l.msg === "request");
+    const last = requests.slice(-3);
+    assert.deepEqual(
+      last.map((l) => [l.method, l.route, l.status, l.user]),
+      [
+        ["POST", "/graphql", 200, "carol"],
+        ["GET", "/apis/*", 200, "alice"],
+        ["GET", "/apis/*", 401, undefined],
+      ],
+    );
+    const text = log.text();
+    for (const secret of ["carol-token", "Bearer", "meshql-sa", "BEGIN CERTIFICATE", "PRIVATE KEY", pki.clients.allowed.cert.split("\n")[1]!]) {
+      assert.ok(!text.includes(secret), `${secret} is not in the log`);
+    }
   });
 
   it("refuses requests it cannot authenticate with 401, and spoofed identity headers too", async () => {
