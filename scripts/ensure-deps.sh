@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "meshql: installing node modules (npm ci)" >&2
+  echo "meshql: installing node modules (npm ci; a minute or two on a fresh clone)" >&2
+  started=$SECONDS
   npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "meshql: node modules installed ($((SECONDS - started))s)" >&2
 fi
 
 # Node 24, the current LTS: the built server's smoke tests run on it as well as on this Node.
@@ -33,7 +35,7 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "meshql: missing Debian packages: ${apt_packages[*]}. Install them with: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${apt_packages[*]}" >&2
     exit 1
   fi
-  echo "meshql: installing Debian packages: ${apt_packages[*]}" >&2
+  echo "meshql: installing Debian packages: ${apt_packages[*]} (apt-get; up to a few minutes)" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >&2

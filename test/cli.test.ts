@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort, startPrometheus, type PrometheusInstance } from "./harness/prometheus.ts";
+import { SERVE_FLAGS } from "../src/cli/options.ts";
 
 const BIN = fileURLToPath(new URL("../bin/meshql.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "meshql-cli-home-"));
@@ -31,7 +32,8 @@ describe("meshql command", () => {
   it("explains every option in --help", () => {
     const r = meshql(["serve", "--help"]);
     assert.equal(r.status, 0);
-    for (const flag of ["--mesh", "--prometheus-url", "--listen", "--log-level", "MESHQL_LOG_LEVEL", "--log-format", "MESHQL_LOG_FORMAT", "MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_LISTEN", "--kubeconfig", "--tls-cert-file", "--requestheader-client-ca-file"]) {
+    const serve = Object.entries(SERVE_FLAGS).flatMap(([name, spec]) => [`--${name}`, spec.env]);
+    for (const flag of [...serve, "--kubeconfig", "--tls-cert-file", "--requestheader-client-ca-file"]) {
       assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
     }
   });
@@ -49,9 +51,9 @@ describe("meshql command", () => {
     ["an unknown command", ["frobnicate"], {}],
   ];
   for (const [what, args, extra] of wrong) {
-    it(`answers ${what} with one line and exit code 2`, () => {
+    it(`answers ${what} with one line and exit code 1`, () => {
       const r = meshql(args, extra);
-      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       assert.match(r.stderr, /^meshql: .*\(see meshql --help\)$/m);
     });

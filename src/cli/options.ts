@@ -1,7 +1,8 @@
-// Parsing and checking `meshql serve` options: flags first, then MESHQL_*
-// environment variables, then defaults. Any mistake is one line and exit 2.
+// The options of `meshql serve` (and `check`) as data: the command line
+// (src/cli.ts, commander) declares a flag per entry. Checking the values: flags
+// first, then MESHQL_* environment variables, then defaults. A mistake is one
+// line and exit code 1.
 
-import { parseArgs } from "node:util";
 import { parseWindow, type Window } from "../domain/window.ts";
 import type { DocumentLimits } from "../graphql/cost.ts";
 import { parseByteSize, type ServerLimits } from "../server/limits.ts";
@@ -92,19 +93,10 @@ export const KUBE_FLAGS = {
 type FlagName = keyof typeof SERVE_FLAGS;
 type KubeFlagName = keyof typeof KUBE_FLAGS;
 
-export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ServeOptions {
-  let values: Partial<Record<string, string | boolean>>;
-  try {
-    const parsed = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries([...Object.keys(SERVE_FLAGS), ...Object.keys(KUBE_FLAGS)].map((k) => [k, { type: "string" as const }])),
-      strict: true,
-      allowPositionals: false,
-    });
-    values = parsed.values;
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
-  }
+/** Flag values as the command line parsed them (name without dashes -> value); absent flags are undefined. */
+export type FlagValues = Readonly<Record<string, string | undefined>>;
+
+export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): ServeOptions {
   const get = (name: FlagName): string => {
     const v = values[name];
     return typeof v === "string" ? v : (env[SERVE_FLAGS[name].env] ?? SERVE_FLAGS[name].default);
@@ -201,12 +193,4 @@ export function parseListen(text: string): { host: string; port: number } {
   if (!match || port > 65535) throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or :8080), not ${JSON.stringify(text)}`);
   const host = match[1]!.replace(/^\[|\]$/g, "") || "0.0.0.0";
   return { host, port };
-}
-
-export function serveHelp(): string {
-  const general = Object.entries(SERVE_FLAGS).map(
-    ([name, f]) => `  --${name.padEnd(34)} ${f.help}\n  ${"".padEnd(36)} env ${f.env}, default ${f.default}`,
-  );
-  const kube = Object.entries(KUBE_FLAGS).map(([name, help]) => `  --${name.padEnd(34)} ${help}`);
-  return `${general.join("\n")}\n\nKubernetes (as an extension API server; same names as kube-apiserver's):\n${kube.join("\n")}`;
 }

@@ -1,16 +1,15 @@
 // `meshql demo`: everything on loopback, no cluster. A live traffic generator
-// (emojivoto and a storefront) is scraped by Debian's prometheus, which also gets an hour of
+// (emojivoto and a storefront of 30 workloads) is scraped by Debian's prometheus, which also gets an hour of
 // backfilled history, and the gateway serves it.
 
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { basename, join } from "node:path";
+import { CliError, EXIT } from "../cli/errors.ts";
 import { UsageError, parseListen } from "../cli/options.ts";
 import { windowOfSeconds } from "../domain/window.ts";
 import type { MeshName } from "../mesh/adapter.ts";
-import { createGateway } from "../server/gateway.ts";
-import { createLogger } from "../server/log.ts";
 import { demoTopology } from "../traffic/demo-topology.ts";
 import { demoFormat, demoFormats } from "../traffic/formats.ts";
 import { startLive } from "../traffic/live.ts";
@@ -29,94 +28,138 @@ const COARSE_STEP = 30;
 const FINE_SECONDS = 120;
 /** Generously more than writing the history, backfilling it and starting Prometheus take. */
 const STARTUP_SECONDS = 60;
+/** The one window of the printed examples. */
+const EXAMPLE_WINDOW = "1m";
 
-export async function runDemo(argv: string[]): Promise<void> {
-  let values: { mesh?: string; listen?: string };
-  try {
-    values = parseArgs({ args: argv, options: { mesh: { type: "string" }, listen: { type: "string" } }, strict: true }).values;
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.split("\n")[0]! : String(e));
-  }
+export interface DemoFlags {
+  readonly mesh: string;
+  readonly listen: string;
+}
+
+export async function runDemo(flags: DemoFlags): Promise<void> {
   const meshes = demoFormats();
-  const mesh = (values.mesh ?? "linkerd") as MeshName;
-  if (!meshes.includes(mesh)) throw new UsageError(`--mesh must be one of ${meshes.join(", ")}, not ${JSON.stringify(values.mesh)}`);
-  const { host, port } = parseListen(values.listen ?? "127.0.0.1:8080");
+  const mesh = flags.mesh as MeshName;
+  if (!meshes.includes(mesh)) throw new UsageError(`--mesh must be one of ${meshes.join(", ")}, not ${JSON.stringify(flags.mesh)}`);
+  const { host, port } = parseListen(flags.listen);
   findBinary("prometheus");
   findBinary("promtool");
+  // Before the setup, so a busy port costs a second, not the whole setup.
+  await ensureFree(host, port);
 
-  const format = demoFormat(mesh);
-  const model = buildModel(demoTopology);
+  const started = performance.now();
+  const progress = (line: string): void => void process.stderr.write(`meshql demo: ${line} (${((performance.now() - started) / 1000).toFixed(1)}s)\n`);
   const dir = await mkdtemp(join(tmpdir(), "meshql-demo-"));
   const cleanup: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })];
   const shutdown = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step().catch(() => {});
   };
-  // Signals during setup (the backfill takes seconds) stop it, kill promtool and remove the directory too.
-  const setup = new AbortController();
-  let running = false;
-  const stop = (): void => {
-    setup.abort(new DemoStopped());
-    if (running) void shutdown().then(() => process.exit(0));
+  // Ctrl-C during the setup stops the step in progress, then removes everything
+  // made so far. One handler throughout, kept (`on`, not `once`): a dependency
+  // listens for signals too, and re-raises one that nobody else handles.
+  const abort = new AbortController();
+  const setup = start(mesh, dir, cleanup, abort.signal, progress, host, port);
+  let ready = false;
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    if (!ready) abort.abort();
+    void setup
+      .catch(() => {})
+      .then(shutdown)
+      .then(() => process.exit(ready ? 0 : 130));
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let running: { address: string; prometheusUrl: string };
   try {
-    const live = await startLive({ model, formats: [format] });
-    cleanup.push(() => live.close());
-
-    // The last hour, so windows of an hour and `at` in the past work at once. It
-    // reaches a little past start-up: a gap before the first scrape would make short
-    // windows read low. Prometheus refuses scraped samples older than its newest
-    // block, so the block's samples (the same counters as the live endpoint's)
-    // serve until then, and scrapes continue the same series.
-    const now = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS;
-    const end = now + STARTUP_SECONDS;
-    const dataDir = join(dir, "data");
-    const fineStart = now - FINE_SECONDS;
-    const segments = [
-      { start: fineStart - Math.floor((HISTORY_SECONDS - FINE_SECONDS) / COARSE_STEP) * COARSE_STEP, end: fineStart - COARSE_STEP, step: COARSE_STEP },
-      { start: fineStart, end, step: SCRAPE_SECONDS },
-    ];
-    for (const [i, range] of segments.entries()) {
-      const history = join(dir, `history-${i}.om`);
-      await writeOpenMetrics(history, model, [format], range);
-      setup.signal.throwIfAborted();
-      await createBlocks(history, dataDir, setup.signal);
-      await rm(history);
-      setup.signal.throwIfAborted();
-    }
-
-    const prometheus = await startPrometheusServer({ home: dir, dataDir, config: scrapeConfig(new URL(live.url)) });
-    cleanup.push(() => prometheus.stop());
-
-    const gateway = await createGateway({
-      mesh,
-      prometheusUrl: prometheus.url,
-      defaultWindow: windowOfSeconds(30),
-      scrapeInterval: windowOfSeconds(SCRAPE_SECONDS),
-      seenLookback: windowOfSeconds(HISTORY_SECONDS),
-      queryTimeoutMs: 10_000,
-      cacheTtlMs: 2_000,
-      // People watch the demo in a terminal: readable lines, one per request.
-      logger: createLogger({ level: "info", format: "pretty" }),
-    });
-    cleanup.push(() => gateway.close());
-    setup.signal.throwIfAborted();
-    const address = await gateway.app.listen({ host, port });
-    console.log(examples(address, prometheus.url, mesh));
-    running = true;
+    running = await setup;
   } catch (e) {
+    if (abort.signal.aborted) return;
     await shutdown();
-    if (setup.signal.aborted) process.exit(0);
     throw e;
   }
+  // A signal during the last step: onSignal is shutting down already.
+  if (abort.signal.aborted) return;
+  ready = true;
+  progress("ready");
+  console.log(examples(running.address, running.prometheusUrl, mesh));
 }
 
-class DemoStopped extends Error {
-  override readonly name = "DemoStopped";
-  constructor() {
-    super("meshql demo: stopped by a signal during setup");
+async function start(
+  mesh: MeshName,
+  dir: string,
+  cleanup: Array<() => Promise<void>>,
+  signal: AbortSignal,
+  progress: (line: string) => void,
+  host: string,
+  port: number,
+): Promise<{ address: string; prometheusUrl: string }> {
+  const format = demoFormat(mesh);
+  const model = buildModel(demoTopology);
+  progress("starting the traffic generator");
+  const live = await startLive({ model, formats: [format] });
+  cleanup.push(() => live.close());
+  signal.throwIfAborted();
+
+  // The last hour, so windows of an hour and `at` in the past work at once. It
+  // reaches a little past start-up: a gap before the first scrape would make short
+  // windows read low. Prometheus refuses scraped samples older than its newest
+  // block, so the block's samples (the same counters as the live endpoint's)
+  // serve until then, and scrapes continue the same series.
+  const now = Math.floor(Date.now() / 1000 / SCRAPE_SECONDS) * SCRAPE_SECONDS;
+  const end = now + STARTUP_SECONDS;
+  const dataDir = join(dir, "data");
+  const fineStart = now - FINE_SECONDS;
+  const segments = [
+    { what: "the hour before, every 30s", start: fineStart - Math.floor((HISTORY_SECONDS - FINE_SECONDS) / COARSE_STEP) * COARSE_STEP, end: fineStart - COARSE_STEP, step: COARSE_STEP },
+    { what: "the last minutes, every scrape", start: fineStart, end, step: SCRAPE_SECONDS },
+  ];
+  for (const [i, range] of segments.entries()) {
+    const history = join(dir, `history-${i}.om`);
+    progress(`writing history: ${range.what}`);
+    await writeOpenMetrics(history, model, [format], range);
+    signal.throwIfAborted();
+    progress("backfilling it into Prometheus blocks (promtool, the longest step)");
+    await createBlocks(history, dataDir, signal);
+    await rm(history);
+    signal.throwIfAborted();
   }
+
+  progress("starting Prometheus");
+  const prometheus = await startPrometheusServer({ home: dir, dataDir, config: scrapeConfig(new URL(live.url)) });
+  cleanup.push(() => prometheus.stop());
+  signal.throwIfAborted();
+
+  progress("starting the gateway");
+  const { createGateway } = await import("../server/gateway.ts");
+  const { createLogger } = await import("../server/log.ts");
+  const gateway = await createGateway({
+    mesh,
+    prometheusUrl: prometheus.url,
+    defaultWindow: windowOfSeconds(30),
+    scrapeInterval: windowOfSeconds(SCRAPE_SECONDS),
+    seenLookback: windowOfSeconds(HISTORY_SECONDS),
+    queryTimeoutMs: 10_000,
+    cacheTtlMs: 2_000,
+    // People watch the demo in a terminal: readable lines, one per request.
+    logger: createLogger({ level: "info", format: "pretty" }),
+  });
+  cleanup.push(() => gateway.close());
+  const address = await gateway.app.listen({ host, port });
+  return { address, prometheusUrl: prometheus.url };
+}
+
+/** Fails with a --listen hint when HOST:PORT is taken. */
+function ensureFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (e: NodeJS.ErrnoException) => {
+      const next = `${host.includes(":") ? `[${host}]` : host}:${port === 0 ? 0 : port + 1}`;
+      reject(new CliError(`cannot listen on ${host}:${port} (${e.code ?? e.message}): stop what uses it, or pass another address, e.g. meshql demo --listen ${next}`, EXIT.usage));
+    });
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 function scrapeConfig(target: URL): string {
@@ -134,23 +177,32 @@ scrape_configs:
 `;
 }
 
-function examples(address: string, prometheusUrl: string, mesh: MeshName): string {
+/** How to run this same meshql again: `meshql` when installed by that name, else node and this script. */
+function meshqlCommand(): string {
+  const script = process.argv[1] ?? "meshql";
+  if (basename(script) === "meshql") return "meshql";
+  return `node '${script.replaceAll("'", "'\\''")}'`;
+}
+
+export function examples(address: string, prometheusUrl: string, mesh: MeshName): string {
   const smi = `${address}/apis/metrics.smi-spec.io/v1alpha1`;
-  const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"1m\\") { requestsPerSecond successRate latency { p50 p99 } } edges { direction peer { name } metrics { requestCount } } } }`;
+  const w = EXAMPLE_WINDOW;
+  const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"${w}\\") { requestsPerSecond successRate latency { p50 p99 } } edges(window: \\"${w}\\") { direction peer { name } metrics { requestCount } } } }`;
   return `
 meshql demo is running (${mesh} metrics of emojivoto: vote-bot -> web -> emoji, voting; and storefront, 30 workloads).
-  Console    ${address}/
-  GraphQL    ${address}/graphql    (open it in a browser for the IDE)
+  console    ${address}/
+  GraphQL    ${address}/graphql    (introspection on: point any GraphQL IDE at it)
   SMI REST   ${smi}
   Prometheus ${prometheusUrl}
   probes     ${address}/readyz?verbose   gateway metrics ${address}/metrics
 
 Try:
-  curl -s ${address}/graphql -H 'content-type: application/json' \\
+  ${meshqlCommand()} stat deploy -n emojivoto -t ${w} --server ${address}
+  curl -s '${address}/graphql' -H 'content-type: application/json' \\
     -d '{"query":"${query}"}'
-  curl -s ${smi}/namespaces/emojivoto/deployments
-  curl -s ${smi}/namespaces/emojivoto/deployments/web/edges?window=5m
-  kubectl --server ${address} get --raw /apis/metrics.smi-spec.io/v1alpha1/namespaces/emojivoto/deployments/web
+  curl -s '${smi}/namespaces/emojivoto/deployments?window=${w}'
+  curl -s '${smi}/namespaces/emojivoto/deployments/web/edges?window=${w}'
+  kubectl --server ${address} get --raw '/apis/metrics.smi-spec.io/v1alpha1/namespaces/emojivoto/deployments/web?window=${w}'
 
 Ctrl-C stops everything.
 `;

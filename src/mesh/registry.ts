@@ -3,10 +3,11 @@
 import type { InstantQuerier } from "../prometheus/client.ts";
 import type { MeshAdapter, MeshName } from "./adapter.ts";
 import { MESH_NAMES } from "./adapter.ts";
-import { ConsulAdapter } from "./consul/spec.ts";
+import { CONSUL_SPEC, ConsulAdapter } from "./consul/spec.ts";
 import type { WorkloadResolver } from "./infer.ts";
-import { IstioAdapter } from "./istio/spec.ts";
-import { LinkerdAdapter } from "./linkerd/spec.ts";
+import { ISTIO_SPEC, IstioAdapter } from "./istio/spec.ts";
+import { LINKERD_SPEC, LinkerdAdapter } from "./linkerd/spec.ts";
+import type { MeshSpec, Series } from "./spec.ts";
 
 type Factory = (backend: InstantQuerier, resolver: WorkloadResolver | null) => MeshAdapter;
 
@@ -33,4 +34,42 @@ export async function detectMeshes(backend: InstantQuerier, at: Date): Promise<M
   const meshes = supportedMeshes();
   const present = await Promise.all(meshes.map((m) => createAdapter(m, backend).detect(at)));
   return meshes.filter((_, i) => present[i]);
+}
+
+export interface MeshSeries {
+  readonly metric: string;
+  readonly labels: readonly string[];
+}
+
+/**
+ * What `meshql check` looks for in the backend: the golden series of a mesh's
+ * resource and edge views, with the labels the engine filters and groups them
+ * by. Derived from the spec, so a new mesh needs nothing here.
+ */
+export function meshSeries(mesh: MeshName): readonly MeshSeries[] {
+  switch (mesh) {
+    case "linkerd":
+      return seriesOf(LINKERD_SPEC);
+    case "istio":
+      return seriesOf(ISTIO_SPEC);
+    case "consul":
+      return seriesOf(CONSUL_SPEC);
+  }
+}
+
+function seriesOf<D>(spec: MeshSpec<D>): MeshSeries[] {
+  const byMetric = new Map<string, Set<string>>();
+  const need = (series: Series | undefined, labels: readonly string[]): void => {
+    if (!series) return;
+    const set = byMetric.get(series.metric) ?? new Set<string>();
+    for (const label of [...series.filters.map((m) => m.label), ...labels]) set.add(label);
+    byMetric.set(series.metric, set);
+  };
+  for (const view of [spec.resource, spec.edge] as const) {
+    const ends = view.ends.flatMap((end) => end.group("NAMESPACE"));
+    const mtls = view === spec.edge && spec.mtls.from === "counts" ? [spec.mtls.label] : [];
+    need(view.rows.golden?.counts, [...spec.success.labels, ...mtls, ...ends]);
+    need(view.rows.golden?.latency, ["le", ...ends]);
+  }
+  return [...byMetric].map(([metric, labels]) => ({ metric, labels: [...labels] }));
 }

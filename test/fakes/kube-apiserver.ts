@@ -2,8 +2,8 @@
 // on the machines these tests run on, so this serves the parts meshql uses,
 // with the real shapes and semantics: list with resourceVersion and paging,
 // watch streams (ADDED/MODIFIED/DELETED/BOOKMARK, 410 for a compacted
-// resourceVersion), TokenReview, SubjectAccessReview and the
-// extension-apiserver-authentication ConfigMap. Tests mutate it and can cut
+// resourceVersion), TokenReview, SubjectAccessReview, SelfSubjectAccessReview,
+// APIService gets and the extension-apiserver-authentication ConfigMap. Tests mutate it and can cut
 // every open watch to exercise reconnects.
 
 import { randomUUID } from "node:crypto";
@@ -44,6 +44,8 @@ export interface SarRule {
   /** "" matches checks without a subresource only */
   readonly subresource?: string;
   readonly verb?: string;
+  /** API group of the check; unset matches metrics.smi-spec.io only */
+  readonly apiGroup?: string;
   readonly allowed: boolean;
 }
 
@@ -123,6 +125,8 @@ export class FakeKubeApiServer {
   };
   readonly tokenReview = { count: 0, log: [] as { token: string; audiences: string[] }[] };
   readonly requests = { lists: {} as Record<string, number>, watches: {} as Record<string, number> };
+  /** APIServices (apiregistration.k8s.io/v1) by name, served by GET; absent: 404. */
+  readonly apiServices = new Map<string, Record<string, unknown>>();
   /** Data of kube-system/extension-apiserver-authentication; null: 404. */
   authConfigMap: Record<string, string> | null = null;
   /** Lists of these collections fail with the HTTP status, or are never answered ("hang"). */
@@ -281,8 +285,11 @@ current-context: fake
     const path = url.pathname;
     if (req.method === "POST" && path === "/apis/authentication.k8s.io/v1/tokenreviews") return this.tokenReviewRequest(req, res);
     if (req.method === "POST" && path === "/apis/authorization.k8s.io/v1/subjectaccessreviews") return this.sarRequest(req, res);
+    if (req.method === "POST" && path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") return this.selfSarRequest(req, res);
     if (req.method !== "GET") return send(res, 405, status(405, "MethodNotAllowed", `${req.method} is not supported by the fake`));
     if (path === "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication") return this.configMapRequest(res);
+    const apiService = /^\/apis\/apiregistration\.k8s\.io\/v1\/apiservices\/([^/]+)$/.exec(path);
+    if (apiService) return this.apiServiceRequest(decodeURIComponent(apiService[1]!), res);
     const route = this.route(path);
     if (!route) return send(res, 404, status(404, "NotFound", `the server could not find the requested resource (${path})`));
     const watch = url.searchParams.get("watch");
@@ -430,10 +437,31 @@ current-context: fake
     }
   }
 
+  private apiServiceRequest(name: string, res: http.ServerResponse): void {
+    const obj = this.apiServices.get(name);
+    if (!obj) return send(res, 404, status(404, "NotFound", `apiservices.apiregistration.k8s.io "${name}" not found`));
+    send(res, 200, { kind: "APIService", apiVersion: "apiregistration.k8s.io/v1", ...clone(obj), metadata: { name, resourceVersion: "7", ...(obj.metadata as object) } });
+  }
+
+  /** The caller's own access: the user of its bearer token (users), else system:anonymous. */
+  private async selfSarRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = (await readBody(req)) as { spec?: Pick<SarSpec, "resourceAttributes"> };
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+    const user = this.users.get(token) ?? { username: "system:anonymous", groups: ["system:unauthenticated"] };
+    const allowed = this.decide({ user: user.username, groups: [...(user.groups ?? [])], resourceAttributes: body.spec?.resourceAttributes ?? {} });
+    send(res, 201, {
+      kind: "SelfSubjectAccessReview",
+      apiVersion: "authorization.k8s.io/v1",
+      metadata: { creationTimestamp: null },
+      spec: body.spec ?? {},
+      status: allowed ? { allowed: true, reason: "allowed by the fake's table" } : { allowed: false },
+    });
+  }
+
   private decide(spec: SarSpec): boolean {
     const a = spec.resourceAttributes ?? {};
-    if (a.group !== "metrics.smi-spec.io") return false;
     for (const r of this.sarRules) {
+      if ((r.apiGroup ?? "metrics.smi-spec.io") !== (a.group ?? "")) continue;
       if (r.user !== undefined && r.user !== spec.user) continue;
       if (r.group !== undefined && !(spec.groups ?? []).includes(r.group)) continue;
       if (r.namespace !== undefined && r.namespace !== (a.namespace ?? "")) continue;

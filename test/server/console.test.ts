@@ -99,9 +99,9 @@ describe("console and IDE routes", () => {
 
 describe("--graphql-ide", () => {
   it("is on by default, and off with false from the flag or the environment", () => {
-    assert.equal(parseServeOptions([], {}).graphqlIde, true);
-    assert.equal(parseServeOptions(["--graphql-ide=false"], {}).graphqlIde, false);
-    assert.equal(parseServeOptions([], { MESHQL_GRAPHQL_IDE: "false" }).graphqlIde, false);
-    assert.throws(() => parseServeOptions(["--graphql-ide=no"], {}), (e: unknown) => e instanceof UsageError && /true or false/.test(e.message));
+    assert.equal(parseServeOptions({}, {}).graphqlIde, true);
+    assert.equal(parseServeOptions({ "graphql-ide": "false" }, {}).graphqlIde, false);
+    assert.equal(parseServeOptions({}, { MESHQL_GRAPHQL_IDE: "false" }).graphqlIde, false);
+    assert.throws(() => parseServeOptions({ "graphql-ide": "no" }, {}), (e: unknown) => e instanceof UsageError && /true or false/.test(e.message));
   });
 });
