@@ -15,6 +15,7 @@ import { registerSmi } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import { registerSubscriptions, type SubscriptionDeps } from "./subscriptions.ts";
 
 export interface AppOptions {
   readonly service: MeshqlService;
@@ -24,6 +25,8 @@ export interface AppOptions {
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
+  /** GraphQL subscriptions over WebSocket on /graphql: authentication and limits. */
+  readonly subscriptions?: Pick<SubscriptionDeps, "authenticate" | "limits">;
 }
 
 declare module "fastify" {
@@ -60,8 +63,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return options.metrics.registry.metrics();
   });
 
+  const schema = await buildMeshqlSchema();
+  registerSubscriptions(app, { schema, service: options.service, metrics: options.metrics, ...options.subscriptions });
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildMeshqlSchema(),
+    schema,
     // Introspection-driven tools (codegen, IDEs) are first-class users, in production too.
     introspection: true,
     includeStacktraceInErrorResponses: false,

@@ -19,6 +19,7 @@ import type { Inventory } from "../service/inventory.ts";
 import { MeshqlService } from "../service/service.ts";
 import { buildApp } from "./app.ts";
 import { GatewayMetrics } from "./metrics.ts";
+import type { SubscriptionLimits } from "./subscriptions.ts";
 
 export interface GatewayConfig {
   readonly mesh: MeshName | "auto";
@@ -44,6 +45,8 @@ export interface GatewayConfig {
   /** Off in tests that start many gateways in one process. */
   readonly processMetrics?: boolean;
   readonly log?: (line: string) => void;
+  /** Limits of GraphQL subscriptions over WebSocket; unset ones take DEFAULT_SUBSCRIPTION_LIMITS. */
+  readonly subscriptions?: Partial<SubscriptionLimits>;
 }
 
 export interface Gateway {
@@ -91,6 +94,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       service,
       metrics,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
+      subscriptions: { limits: config.subscriptions ?? {}, ...(kube ? { authenticate: kube.authenticateRequest } : {}) },
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [
         // Probes are public: say what failed, never where the backend is.

@@ -11,7 +11,7 @@ import { parseSelector } from "../domain/selector.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
 import type { MeshAdapter } from "../mesh/adapter.ts";
-import type { AccessCheck, Authorizer, UserInfo } from "./access.ts";
+import type { AccessCheck, AccessRecorder, Authorizer, UserInfo } from "./access.ts";
 import type { Inventory } from "./inventory.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
 import type { EdgeView, MetricsQuery, RequestScope, ResourceView } from "./types.ts";
@@ -47,14 +47,19 @@ export class MeshqlService {
     this.clock = config.clock ?? (() => new Date());
   }
 
-  /** A fresh scope per request: its own clock reading and loaders. */
-  scope(user: UserInfo): RequestScope {
+  /** Asks again what a live stream's answer relied on (see AccessRecorder). */
+  allowed(user: UserInfo, checks: readonly AccessCheck[]): Promise<boolean[]> {
+    return this.deps.authorizer.allowed(user, checks);
+  }
+
+  /** A fresh scope per request: its own clock reading and loaders; `record` sees every access decision it takes. */
+  scope(user: UserInfo, record?: AccessRecorder): RequestScope {
     // "Now" is the last scrape boundary: nothing newer exists, and requests within
     // one scrape interval ask identical questions, which the backend cache shares.
     const step = this.config.scrapeInterval.seconds * 1000;
     const now = new Date(Math.floor(this.clock().getTime() / step) * step);
     const loaders = createLoaders(this.deps.adapter, { lookback: this.config.seenLookback, now, maxBatches: this.config.maxBatchesPerRequest });
-    return new Scope(this.deps, this.config, user, now, loaders);
+    return new Scope(this.deps, this.config, user, now, loaders, record);
   }
 }
 
@@ -68,6 +73,7 @@ class Scope implements RequestScope {
     private readonly user: UserInfo,
     readonly now: Date,
     private readonly loaders: Loaders,
+    private readonly record?: AccessRecorder,
   ) {}
 
   metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
@@ -150,7 +156,16 @@ class Scope implements RequestScope {
   }
 
   private get authorizer(): Authorizer {
-    return this.deps.authorizer;
+    const { authorizer } = this.deps;
+    const record = this.record;
+    if (!record) return authorizer;
+    return {
+      allowed: async (user, checks) => {
+        const decisions = await authorizer.allowed(user, checks);
+        record(checks, decisions);
+        return decisions;
+      },
+    };
   }
 
   private async require(checks: AccessCheck[]): Promise<void> {
