@@ -22,6 +22,7 @@ export interface ServeOptions {
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly subscriptions: { readonly maxConnections: number; readonly maxSubscriptionsPerConnection: number };
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -51,6 +52,12 @@ export const SERVE_FLAGS = {
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "max-websocket-connections": { env: "MESHQL_MAX_WEBSOCKET_CONNECTIONS", default: "1000", help: "GraphQL WebSocket connections open at once; more get 503" },
+  "max-subscriptions-per-connection": {
+    env: "MESHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    default: "100",
+    help: "operations at once on one WebSocket connection; more get TOO_MANY_SUBSCRIPTIONS",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -94,6 +101,12 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     }
   };
 
+  const count = (name: FlagName): number => {
+    const text = get(name);
+    if (!/^[1-9]\d{0,6}$/.test(text)) throw new UsageError(`--${name} must be a whole number from 1 to 9999999, not ${JSON.stringify(text)}`);
+    return Number(text);
+  };
+
   const mesh = get("mesh");
   if (mesh !== "auto" && !(MESH_NAMES as readonly string[]).includes(mesh)) {
     throw new UsageError(`--mesh must be one of ${[...MESH_NAMES, "auto"].join(", ")}, not ${JSON.stringify(mesh)}`);
@@ -135,6 +148,7 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       authorizationKubeconfig: kubeFlag("authorization-kubeconfig"),
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
+    subscriptions: { maxConnections: count("max-websocket-connections"), maxSubscriptionsPerConnection: count("max-subscriptions-per-connection") },
   };
 }
 
