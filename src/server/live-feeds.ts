@@ -18,6 +18,8 @@ export type Sink<T> = (value: T) => void;
 export interface LiveFeedsOptions {
   /** How often a feed asks `changed()`; live streams re-check access with it. */
   readonly recheckMs: number;
+  /** How long after each boundary its run starts: the backend needs a moment to store what was scraped by then. */
+  readonly lagMs?: number;
   readonly now?: () => number;
   /** Told of every run, for metrics. */
   readonly onRun?: () => void;
@@ -105,7 +107,11 @@ class Feed<T> {
   }
 
   private slotNow(): number {
-    return Math.floor(this.owner.now() / this.spec.intervalMs);
+    return Math.floor((this.owner.now() - this.lag) / this.spec.intervalMs);
+  }
+
+  private get lag(): number {
+    return this.owner.options.lagMs ?? 0;
   }
 
   private answerFor(slot: number): Answer<T> {
@@ -119,7 +125,7 @@ class Feed<T> {
 
   /** Timers may fire a little early by the wall clock: the slot is the one scheduled, never an older one. */
   private schedule(slot: number): void {
-    const delay = Math.max(0, slot * this.spec.intervalMs - this.owner.now());
+    const delay = Math.max(0, slot * this.spec.intervalMs + this.lag - this.owner.now());
     this.timer = setTimeout(() => {
       this.deliver(this.answerFor(Math.max(slot, this.slotNow())), [...this.sinks.keys()]);
       this.schedule(Math.max(slot, this.slotNow()) + 1);

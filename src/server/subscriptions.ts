@@ -98,7 +98,13 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
   const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...deps.limits };
   const { schema, service, metrics } = deps;
   const authenticate = deps.authenticate ?? (async () => ANONYMOUS);
-  const feeds = new LiveFeeds<ExecutionResult>({ recheckMs: limits.reauthorizeMs, onRun: () => metrics.subscriptionRuns.inc() });
+  const scrapeMs = service.config.scrapeInterval.seconds * 1000;
+  const feeds = new LiveFeeds<ExecutionResult>({
+    recheckMs: limits.reauthorizeMs,
+    // Half an interval after a boundary, the scrapes up to it are stored; the scope still evaluates at the boundary.
+    lagMs: scrapeMs / 2,
+    onRun: () => metrics.subscriptionRuns.inc(),
+  });
   const streams = new Set<Stream>();
   const plans = new WeakMap<ExecutionArgs, LivePlan>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -141,7 +147,7 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
           ];
         }
         const user = ctx.extra.user ?? ANONYMOUS;
-        const prepared = prepare(schema, payload, service.config.scrapeInterval.seconds * 1000);
+        const prepared = prepare(schema, payload, scrapeMs);
         if (prepared instanceof Array) return prepared;
         const args: ExecutionArgs = { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName };
         if (prepared.operation.operation !== "subscription") {
