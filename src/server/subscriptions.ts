@@ -71,9 +71,10 @@ export interface SubscriptionDeps {
 }
 
 const PATH = "/graphql";
-/** Close codes: 1001 going away (shutdown), 1008 policy (slow consumer), 4401 unauthenticated. */
+/** Close codes: 1001 going away (shutdown), 1008 policy (slow consumer), 1013 try again later, 4401 unauthenticated. */
 const GOING_AWAY = 1001;
 const SLOW_CONSUMER = 1008;
+const TRY_AGAIN_LATER = 1013;
 const UNAUTHENTICATED = 4401;
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
@@ -133,8 +134,9 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
           ctx.extra.user = await authenticate(withInitHeaders(ctx.extra.request, ctx.connectionParams));
           return true;
         } catch (e) {
-          if (!(e instanceof UnauthenticatedError)) throw e;
-          ctx.extra.socket.close(UNAUTHENTICATED, `Unauthorized: ${e.message}`.slice(0, 120));
+          // Close reasons are limited to 123 bytes.
+          if (e instanceof UnauthenticatedError) ctx.extra.socket.close(UNAUTHENTICATED, `Unauthorized: ${e.message}`.slice(0, 120));
+          else ctx.extra.socket.close(TRY_AGAIN_LATER, "authentication is unavailable; try again later");
           return false;
         }
       },
@@ -146,7 +148,9 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
             }),
           ];
         }
-        const user = ctx.extra.user ?? ANONYMOUS;
+        // graphql-ws accepts no operation before onConnect has let the connection in, and that sets the user.
+        const user = ctx.extra.user;
+        if (!user) return [new GraphQLError("the connection is not authenticated", { extensions: { code: "UNAUTHENTICATED" } })];
         const prepared = prepare(schema, payload, scrapeMs);
         if (prepared instanceof Array) return prepared;
         const args: ExecutionArgs = { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName };
