@@ -89,13 +89,8 @@ interface LivePlan {
   readonly intervalMs: number;
 }
 
-export interface LiveTransport {
-  readonly feeds: LiveFeeds<ExecutionResult>;
-  /** Ends every stream (each gets `complete`), then closes every connection with 1001. */
-  close(): Promise<void>;
-}
-
-export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDeps): LiveTransport {
+/** Serves subscriptions on app's server; app.close() ends every stream (each gets `complete`), then closes every connection with 1001. */
+export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDeps): void {
   const limits = { ...DEFAULT_SUBSCRIPTION_LIMITS, ...deps.limits };
   const { schema, service, metrics } = deps;
   const authenticate = deps.authenticate ?? (async () => ANONYMOUS);
@@ -237,7 +232,6 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
     await server.dispose();
   };
   app.addHook("preClose", close);
-  return { feeds, close };
 }
 
 interface Prepared {

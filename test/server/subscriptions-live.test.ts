@@ -40,9 +40,10 @@ after(async () => {
 
 describe("a subscription on the live generator", () => {
   it("sends one event per scrape interval, each the model's traffic over its window", async () => {
-    const stream = record(client, LiveResourceDocument, { ...web, window: "5s" });
+    // A 10s window holds ten scrapes: one late scrape on a busy machine moves the count by a tenth, not a fifth.
+    const stream = record(client, LiveResourceDocument, { ...web, window: "10s" });
     // Rates need two scrapes in the window, and a full window of them to extrapolate as the model counts.
-    const warmup = Date.now() + 8000;
+    const warmup = Date.now() + 13_000;
     await stream.until(1);
     while (Date.now() < warmup) await new Promise((r) => setTimeout(r, 250));
     const from = stream.events.length;
@@ -59,10 +60,10 @@ describe("a subscription on the live generator", () => {
       if (i > 0) assert.ok(t > times[i - 1]!, `time passes between events: ${times.join(", ")}`);
     }
     for (const [i, m] of events.entries()) {
-      const expected = expectedInbound(model, web, times[i]! - 5, times[i]!).total;
+      const expected = expectedInbound(model, web, times[i]! - 10, times[i]!).total;
       // Scrapes land anywhere inside each second, and increase() extrapolates from them: a request or two either way.
-      assert.ok(expected > 0 && Math.abs(m.requestCount - expected) <= Math.max(2, expected * 0.25), `at ${times[i]}: ${m.requestCount} vs model ${expected}`);
-      assert.equal(m.window, "5s");
+      assert.ok(expected > 0 && Math.abs(m.requestCount - expected) <= Math.max(3, expected * 0.25), `at ${times[i]}: ${m.requestCount} vs model ${expected}`);
+      assert.equal(m.window, "10s");
     }
   });
 });
