@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort, startPrometheus, type PrometheusInstance } from "./harness/prometheus.ts";
 import { SERVE_FLAGS } from "../src/cli/options.ts";
+import { liveClient, record } from "./support/live.ts";
 
 const BIN = fileURLToPath(new URL("../bin/meshql.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "meshql-cli-home-"));
@@ -92,5 +93,34 @@ describe("meshql command", () => {
     const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { level: number; msg: string; route?: string; status?: number });
     assert.ok(lines.some((l) => l.level === 30 && /no Kubernetes connection/.test(l.msg)), stdout);
     assert.ok(lines.some((l) => l.msg === "request" && l.route === "/readyz" && l.status === 200), stdout);
+  });
+
+  it("closes every live stream cleanly on SIGTERM, then exits 0", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, "serve", "--mesh", "linkerd", "--prometheus-url", prometheus.url, "--listen", `127.0.0.1:${port}`], {
+      env,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100 && !(await fetch(`${base}/readyz`).catch(() => null)); i++) await new Promise((r) => setTimeout(r, 200));
+    const live = liveClient(base, { lazy: false });
+    try {
+      const streams = [
+        record(live, "subscription { resources(kind: NAMESPACE) { name } }", {}),
+        record(live, "subscription { resources(kind: DEPLOYMENT) { name } }", {}),
+      ];
+      await Promise.all(streams.map((s) => s.until(1)));
+      assert.deepEqual(streams[0]!.events[0]!.data, { resources: [] }, stderr);
+      child.kill("SIGTERM");
+      for (const s of streams) assert.deepEqual(await s.ended, { how: "complete" }, "each stream gets its complete");
+      assert.equal(await exited, 0, stderr);
+      assert.equal(live.closes[0]?.code, 1001);
+    } finally {
+      child.kill("SIGKILL");
+      await live.dispose();
+    }
   });
 });

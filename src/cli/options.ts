@@ -33,6 +33,7 @@ export interface ServeOptions {
   readonly maxAtAge: Window;
   readonly log: LogOptions;
   readonly graphqlIde: boolean;
+  readonly subscriptions: { readonly maxConnections: number; readonly maxSubscriptionsPerConnection: number };
 }
 
 /** Kubernetes' own flag names, as every extension API server takes them. */
@@ -75,6 +76,12 @@ export const SERVE_FLAGS = {
   "log-level": { env: "MESHQL_LOG_LEVEL", default: "info", help: LOG_LEVELS.join(" | ") },
   "log-format": { env: "MESHQL_LOG_FORMAT", default: "auto", help: "json | pretty | auto (pretty on a terminal, else JSON lines)" },
   "graphql-ide": { env: "MESHQL_GRAPHQL_IDE", default: "true", help: "true | false: serve the GraphQL IDE to browsers at GET /graphql" },
+  "max-websocket-connections": { env: "MESHQL_MAX_WEBSOCKET_CONNECTIONS", default: "1000", help: "GraphQL WebSocket connections open at once; more get 503" },
+  "max-subscriptions-per-connection": {
+    env: "MESHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+    default: "100",
+    help: "operations at once on one WebSocket connection; more get TOO_MANY_SUBSCRIPTIONS",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -179,6 +186,7 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     maxAtAge: /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0 ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 } : window("max-at-age"),
     log: { level: logLevel, format: logFormat },
     graphqlIde: graphqlIde === "true",
+    subscriptions: { maxConnections: positive("max-websocket-connections"), maxSubscriptionsPerConnection: positive("max-subscriptions-per-connection") },
   };
 }
 

@@ -60,14 +60,15 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   const setup = start(mesh, dir, cleanup, abort.signal, progress, host, port);
   let ready = false;
   let stopping = false;
-  const onSignal = (): void => {
+  // Stopped once running: a clean exit. Interrupted during the setup: 128 + the signal's number, as shells report it.
+  const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     if (!ready) abort.abort();
     void setup
       .catch(() => {})
       .then(shutdown)
-      .then(() => process.exit(ready ? 0 : 130));
+      .then(() => process.exit(ready ? 0 : signal === "SIGINT" ? 130 : 143));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

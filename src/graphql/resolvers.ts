@@ -4,6 +4,7 @@
 import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
+import type { RequestScope } from "../service/types.ts";
 import type { GraphQLContext } from "./context.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
 import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
@@ -21,8 +22,7 @@ export class QueryResolver {
     @Arg("name", () => String) name: string,
     @Arg("namespace", () => String, { nullable: true }) namespace?: string | null,
   ): Promise<Resource | null> {
-    const view = await scope.getResource(kind, namespace, name);
-    return view && Resource.of(view.ref, view);
+    return findResource(scope, kind, namespace, name);
   }
 
   @Query(() => [Resource], {
@@ -35,9 +35,19 @@ export class QueryResolver {
     @Arg("namespace", () => String, { nullable: true }) namespace?: string | null,
     @Arg("labelSelector", () => String, { nullable: true }) labelSelector?: string | null,
   ): Promise<Resource[]> {
-    const views = await scope.listResources(kind, namespace, labelSelector);
-    return views.map((v) => Resource.of(v.ref, v));
+    return listResources(scope, kind, namespace, labelSelector);
   }
+}
+
+/** Shared by Query and Subscription: a live field is its query, evaluated again and again. */
+export async function findResource(scope: RequestScope, kind: DomainKind, namespace: string | null | undefined, name: string): Promise<Resource | null> {
+  const view = await scope.getResource(kind, namespace, name);
+  return view && Resource.of(view.ref, view);
+}
+
+export async function listResources(scope: RequestScope, kind: DomainKind, namespace?: string | null, labelSelector?: string | null): Promise<Resource[]> {
+  const views = await scope.listResources(kind, namespace, labelSelector);
+  return views.map((v) => Resource.of(v.ref, v));
 }
 
 // The schema's default is part of the public contract; an explicit null means the server's --default-window.

@@ -21,6 +21,7 @@ import { registerHealth, type ReadinessCheck } from "./health.ts";
 import { applyServerLimits, DEFAULT_SERVER_LIMITS, fastifyLimitOptions, nodeServerLimitOptions, type ServerLimits } from "./limits.ts";
 import { SILENT_LOGGER, type Logger } from "./log.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import { registerSubscriptions, type SubscriptionDeps } from "./subscriptions.ts";
 
 export interface AppOptions {
   readonly service: MeshqlService;
@@ -38,6 +39,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
   readonly graphqlIde?: boolean;
+  /** GraphQL subscriptions over WebSocket on /graphql: authentication and limits. */
+  readonly subscriptions?: Pick<SubscriptionDeps, "authenticate" | "limits">;
 }
 
 declare module "fastify" {
@@ -92,8 +95,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return options.metrics.registry.metrics();
   });
 
+  const schema = await buildMeshqlSchema();
+  registerSubscriptions(app, { schema, service: options.service, metrics: options.metrics, ...options.subscriptions });
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildMeshqlSchema(),
+    schema,
     // Introspection-driven tools (codegen, IDEs) are first-class users, in production too.
     introspection: true,
     includeStacktraceInErrorResponses: false,

@@ -26,6 +26,7 @@ import type { ServerLimits } from "./limits.ts";
 import { meshReadiness, meshWarning } from "./mesh-check.ts";
 import { logFailedQuery, SILENT_LOGGER, type Logger } from "./log.ts";
 import { GatewayMetrics } from "./metrics.ts";
+import type { SubscriptionLimits } from "./subscriptions.ts";
 
 export interface GatewayConfig {
   readonly mesh: MeshName | "auto";
@@ -63,6 +64,8 @@ export interface GatewayConfig {
   readonly logger?: Logger;
   /** Serve the GraphQL IDE to browsers at GET /graphql (default true). */
   readonly graphqlIde?: boolean;
+  /** Limits of GraphQL subscriptions over WebSocket; unset ones take DEFAULT_SUBSCRIPTION_LIMITS. */
+  readonly subscriptions?: Partial<SubscriptionLimits>;
 }
 
 export interface Gateway {
@@ -131,6 +134,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       logger,
       graphqlIde: config.graphqlIde ?? true,
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
+      subscriptions: { limits: config.subscriptions ?? {}, ...(kube ? { authenticate: kube.authenticateRequest } : {}) },
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [
         // Probes are public: say what failed, never where the backend is.

@@ -24,6 +24,9 @@ export interface Authorizer {
   allowed(user: UserInfo, checks: readonly AccessCheck[]): Promise<boolean[]>;
 }
 
+/** Sees the checks a scope asked and their answers: live streams re-ask them to notice lost access. */
+export type AccessRecorder = (checks: readonly AccessCheck[], decisions: readonly boolean[]) => void;
+
 /** The demo and tests without a cluster: everyone may see everything. */
 export const ALLOW_ALL: Authorizer = {
   allowed: async (_user, checks) => checks.map(() => true),

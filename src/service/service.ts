@@ -11,7 +11,7 @@ import { parseSelector } from "../domain/selector.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
 import type { MeshAdapter } from "../mesh/adapter.ts";
-import type { AccessCheck, Authorizer, UserInfo } from "./access.ts";
+import type { AccessCheck, AccessRecorder, Authorizer, UserInfo } from "./access.ts";
 import type { Inventory } from "./inventory.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
 import type { SeriesAdapterFactory, SeriesLoaders, SeriesPoint } from "./series.ts";
@@ -55,8 +55,13 @@ export class MeshqlService {
     this.clock = config.clock ?? (() => new Date());
   }
 
-  /** A fresh scope per request: its own clock reading and loaders. */
-  scope(user: UserInfo): RequestScope {
+  /** Asks again what a live stream's answer relied on (see AccessRecorder). */
+  allowed(user: UserInfo, checks: readonly AccessCheck[]): Promise<boolean[]> {
+    return this.deps.authorizer.allowed(user, checks);
+  }
+
+  /** A fresh scope per request: its own clock reading and loaders; `record` sees every access decision it takes. */
+  scope(user: UserInfo, record?: AccessRecorder): RequestScope {
     // "Now" is the last scrape boundary: nothing newer exists, and requests within
     // one scrape interval ask identical questions, which the backend cache shares.
     const step = this.config.scrapeInterval.seconds * 1000;
@@ -67,7 +72,7 @@ export class MeshqlService {
       maxBatches: this.config.maxBatchesPerRequest,
       ...(this.deps.seriesAdapter ? { seriesAdapter: this.deps.seriesAdapter } : {}),
     });
-    return new Scope(this.deps, this.config, user, now, loaders);
+    return new Scope(this.deps, this.config, user, now, loaders, record);
   }
 }
 
@@ -81,6 +86,7 @@ class Scope implements RequestScope {
     private readonly user: UserInfo,
     readonly now: Date,
     private readonly loaders: Loaders,
+    private readonly record?: AccessRecorder,
   ) {}
 
   get inventorySource(): "backend" | "kubernetes" {
@@ -281,7 +287,16 @@ class Scope implements RequestScope {
   }
 
   private get authorizer(): Authorizer {
-    return this.deps.authorizer;
+    const { authorizer } = this.deps;
+    const record = this.record;
+    if (!record) return authorizer;
+    return {
+      allowed: async (user, checks) => {
+        const decisions = await authorizer.allowed(user, checks);
+        record(checks, decisions);
+        return decisions;
+      },
+    };
   }
 
   private async require(checks: AccessCheck[]): Promise<void> {

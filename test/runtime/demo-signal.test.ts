@@ -32,7 +32,7 @@ function processesMentioning(text: string): string[] {
 }
 
 describe("meshql demo and signals", () => {
-  it("SIGTERM during the backfill stops promtool, removes the temporary directory and exits 0", async () => {
+  it("SIGTERM during the backfill stops promtool, removes the temporary directory and exits 143, as interrupted", async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, "demo", "--listen", `127.0.0.1:${port}`], {
       env: { PATH: process.env.PATH ?? "", HOME: scratch, TMPDIR: scratch, KUBECONFIG: "" },
@@ -54,7 +54,7 @@ describe("meshql demo and signals", () => {
       child.kill("SIGTERM");
       const { code, signal } = await exited;
       assert.equal(signal, null, "it handled the signal itself");
-      assert.equal(code, 0, stderr);
+      assert.equal(code, 143, stderr);
       assert.ok(performance.now() - stopped < 10_000, "exited promptly");
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(processesMentioning(dir), [], "no promtool or prometheus left behind");

@@ -21,6 +21,7 @@ import { objectsOf } from "../fakes/model-cluster.ts";
 import { DATA, HISTORY, SHOP, STEP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { captureLog, type CapturedLog } from "../support/log-capture.ts";
+import { liveClient, record, type LiveClient } from "../support/live.ts";
 
 const model = topologyModel();
 let pki: TestPki;
@@ -85,6 +86,7 @@ current-context: fake
     },
     tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
     logger: log.logger,
+    subscriptions: { reauthorizeMs: 300 },
   });
   base = await gateway.app.listen({ host: "127.0.0.1", port: 0 });
 });
@@ -363,5 +365,79 @@ describe("in a cluster", () => {
     // Probes and discovery carry no credentials and hold no metrics.
     assert.equal((await call({}, "GET", "/readyz")).status, 200);
     assert.equal((await call({}, "GET", "/apis/metrics.smi-spec.io/v1alpha1")).status, 200);
+  });
+});
+
+describe("subscriptions in a cluster", () => {
+  const clients: LiveClient[] = [];
+  after(async () => {
+    for (const c of clients) await c.dispose();
+  });
+  const connect = (caller: Caller, connectionParams?: Record<string, unknown>): LiveClient => {
+    const c = liveClient(base, {
+      socket: { ca: pki.servingCA.cert, ...(caller.cert ? { cert: caller.cert.cert, key: caller.cert.key } : {}), ...(caller.headers ? { headers: caller.headers as Record<string, string> } : {}) }, // ws hands repeated headers (arrays) to http.request as they are
+      ...(connectionParams ? { connectionParams } : {}),
+    });
+    clients.push(c);
+    return c;
+  };
+  const catalog = `subscription { resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { name metrics(window: "1m") { requestCount } } }`;
+  type Catalog = { resource: { name: string; metrics: { requestCount: number } } | null };
+
+  it("authenticates the upgrade request by front-proxy certificate and headers", async () => {
+    const stream = record<Catalog, object>(connect(asUser("alice")), catalog, {});
+    await stream.until(1);
+    const expected = expectedInbound(model, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog" }, T0 - 60, T0).total;
+    assert.deepEqual(stream.events[0]!.data, { resource: { name: "catalog", metrics: { requestCount: expected } } });
+    stream.unsubscribe();
+  });
+
+  it("authenticates a bearer token sent in connection_init", async () => {
+    const stream = record<{ resources: Array<{ name: string }> }, object>(
+      connect({}, { authorization: "Bearer carol-token" }),
+      `subscription { resources(kind: NAMESPACE) { name } }`,
+      {},
+    );
+    await stream.until(1);
+    assert.deepEqual(stream.events[0]!.data, { resources: [{ name: SHOP }] });
+    stream.unsubscribe();
+  });
+
+  it("closes with 4401 a connection it cannot authenticate, spoofed headers included", async () => {
+    for (const [what, caller, params] of [
+      ["no credentials", {}, undefined],
+      ["an unknown token in connection_init", {}, { authorization: "Bearer nope" }],
+      ["X-Remote-User without a front-proxy certificate", { headers: { "X-Remote-User": "alice" } }, undefined],
+      ["X-Remote-User in connection_init without a front-proxy certificate", {}, { "X-Remote-User": "alice" }],
+    ] as Array<[string, Caller, Record<string, unknown> | undefined]>) {
+      const c = connect(caller, params);
+      const ending = await record(c, catalog, {}).ended;
+      assert.equal(ending.how, "error", what);
+      assert.equal(c.closes[0]?.code, 4401, what);
+    }
+  });
+
+  it("answers FORBIDDEN at subscribe time and ends the stream", async () => {
+    const stream = record(connect(asUser("alice")), `subscription { resource(kind: DEPLOYMENT, namespace: "data", name: "reports") { name } }`, {});
+    assert.deepEqual(await stream.ended, { how: "complete" });
+    assert.equal(stream.events.length, 1);
+    assert.deepEqual(stream.events[0]!.errors?.map((e) => e.extensions?.code), ["FORBIDDEN"]);
+  });
+
+  it("ends a stream with FORBIDDEN when its user loses access, between events", async () => {
+    const rule = { user: "dave", namespace: SHOP, allowed: true };
+    fake.sarRules.unshift(rule);
+    // every 30d: no second event comes by the clock, so only re-authorization can end the stream.
+    const stream = record<Catalog, object>(connect(asUser("dave")), catalog.replace('name: "catalog"', 'name: "catalog", every: "30d"'), {});
+    try {
+      await stream.until(1);
+      assert.equal(stream.events[0]!.data?.resource?.name, "catalog");
+    } finally {
+      fake.sarRules.splice(fake.sarRules.indexOf(rule), 1);
+    }
+    // The authorizer keeps an allowed decision 10 s; the stream notices within that plus the 300 ms re-check period.
+    assert.deepEqual(await stream.ended, { how: "complete" });
+    assert.equal(stream.events.length, 2);
+    assert.deepEqual(stream.events[1]!.errors?.map((e) => e.extensions?.code), ["FORBIDDEN"]);
   });
 });
