@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { GraphQLContext } from "../graphql/context.ts";
 import { formatGraphQLError } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
+import { type AnswerSharing, registerSharedExecution } from "../graphql/shared-execution.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
@@ -22,6 +23,8 @@ export interface AppOptions {
   readonly readiness: readonly ReadinessCheck[];
   /** Who sent the request; throws to refuse it. Default: everyone is anonymous (the demo). */
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
+  /** Identical GraphQL documents share one execution and, within its TTL, one answer. Absent: each runs alone. */
+  readonly sharing?: AnswerSharing;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
 }
@@ -53,6 +56,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     options.metrics.httpRequests.observe({ route, method: request.method, code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  if (options.sharing) {
+    registerSharedExecution(app, {
+      path: "/graphql",
+      sharing: options.sharing,
+      moment: () => options.service.moment().getTime(),
+      user: (request) => request.meshqlUser ?? ANONYMOUS,
+      observe: (execution) => options.metrics.graphqlDocuments.inc({ execution }),
+    });
+  }
   registerHealth(app, options.readiness);
   registerSmi(app, { scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS) });
   app.get("/metrics", async (_request, reply) => {

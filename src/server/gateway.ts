@@ -17,6 +17,7 @@ import { ALLOW_ALL } from "../service/access.ts";
 import { BackendInventory } from "../service/backend-inventory.ts";
 import type { Inventory } from "../service/inventory.ts";
 import { MeshqlService } from "../service/service.ts";
+import { AnswerSharing } from "../graphql/shared-execution.ts";
 import { buildApp } from "./app.ts";
 import { GatewayMetrics } from "./metrics.ts";
 
@@ -37,6 +38,8 @@ export interface GatewayConfig {
    * at all, everyone is anonymous and may see everything (the demo, tests).
    */
   readonly kube?: KubeFlags & { readonly allowAnonymous: boolean | "without-cluster" };
+  /** Most bytes of whole GraphQL answers kept for cacheTtlMs (default 64 MiB). */
+  readonly answerCacheBytes?: number;
   /** Most adapter calls one request may cause (default 64). */
   readonly maxBatchesPerRequest?: number;
   /** HTTPS serving, reloaded when the files change. */
@@ -90,6 +93,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     const app = await buildApp({
       service,
       metrics,
+      sharing: new AnswerSharing({ ttlMs: config.cacheTtlMs, maxBytes: config.answerCacheBytes ?? 64 * 1024 * 1024 }),
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [

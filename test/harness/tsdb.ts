@@ -5,14 +5,14 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import type { TrafficModel } from "../../src/traffic/model.ts";
-import { writeOpenMetrics, type HistoryRange } from "../../src/traffic/openmetrics.ts";
+import { writeOpenMetricsShards, type HistoryRange } from "../../src/traffic/openmetrics.ts";
 import { createBlocks } from "../../src/demo/prometheus.ts";
 
 const run = promisify(execFile);
@@ -23,7 +23,9 @@ const TRAFFIC_SRC = join(REPO_ROOT, "src", "traffic");
 /** The generator's mesh-independent modules. */
 const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts", "series.ts"];
 /** Bump when the cache layout or the backfill procedure changes. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
+/** Series per OpenMetrics file: large models become several files, backfilled in parallel. */
+const SERIES_PER_FILE = 20_000;
 const META_FILE = "backfill.json";
 const STALE_LOCK_MS = 10 * 60 * 1000;
 
@@ -36,7 +38,9 @@ export interface BackfillStats {
   readonly openMetricsBytes: number;
   readonly samples: number | null;
   readonly series: number | null;
+  /** Generating the OpenMetrics text. */
   readonly writeSeconds: number;
+  /** promtool time left after the last file was written (promtool runs alongside the writer). */
   readonly promtoolSeconds: number;
   /** Size of the resulting TSDB blocks. */
   readonly tsdbBytes: number;
@@ -109,26 +113,41 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
   const work = await mkdtemp(join(tmpdir(), "meshql-backfill-"));
   const out = join(work, "tsdb");
   try {
-    let files: readonly string[];
     let openMetricsBytes = 0;
     let samples: number | null = null;
     let series: number | null = null;
-    const writeStarted = performance.now();
+    const started = performance.now();
+    // promtool runs on each finished file while the next one is written, at most one per CPU;
+    // each writes its own directory, whose blocks then join the others (Prometheus merges overlapping blocks).
+    const pool = new Pool(availableParallelism());
+    const parts: string[] = [];
+    const backfillFile = (file: string, remove: boolean) =>
+      pool.run(async () => {
+        const part = join(work, `part-${parts.length}`);
+        parts.push(part);
+        await createBlocks(file, part);
+        if (remove) await rm(file, { force: true });
+      });
     if ("openMetricsFiles" in source) {
-      files = source.openMetricsFiles;
-      for (const f of files) openMetricsBytes += (await stat(f)).size;
+      for (const f of source.openMetricsFiles) {
+        openMetricsBytes += (await stat(f)).size;
+        await backfillFile(f, false);
+      }
     } else {
-      const file = join(work, "history.om");
-      const written = await writeOpenMetrics(file, source.model, source.formats, source.range);
-      files = [file];
+      const written = await writeOpenMetricsShards((i) => join(work, `history-${i}.om`), SERIES_PER_FILE, source.model, source.formats, source.range, (file) =>
+        backfillFile(file, true),
+      );
       openMetricsBytes = written.bytes;
       samples = written.samples;
       series = written.series;
     }
-    const writeSeconds = (performance.now() - writeStarted) / 1000;
-    const promtoolStarted = performance.now();
-    for (const file of files) await createBlocks(file, out);
-    const promtoolSeconds = (performance.now() - promtoolStarted) / 1000;
+    const writeSeconds = (performance.now() - started) / 1000;
+    await pool.drain();
+    const promtoolSeconds = (performance.now() - started) / 1000 - writeSeconds;
+    await mkdir(out, { recursive: true });
+    for (const part of parts) {
+      for (const block of await readdir(part)) await rename(join(part, block), join(out, block));
+    }
     const stats: BackfillStats = {
       openMetricsBytes,
       samples,
@@ -157,6 +176,37 @@ async function dirSize(dir: string): Promise<number> {
     total += entry.isDirectory() ? await dirSize(path) : (await stat(path)).size;
   }
   return total;
+}
+
+/** Runs tasks with at most `limit` at once; run() resolves once the task has started. */
+class Pool {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    const p = task()
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => {
+        this.active--;
+        this.running.delete(p);
+        this.waiting.shift()?.();
+      });
+    this.running.add(p);
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+    if (this.failure) throw this.failure;
+  }
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;
