@@ -19,6 +19,10 @@ export interface ServeOptions {
   readonly seenLookback: Window;
   readonly queryTimeoutMs: number;
   readonly cacheTtlMs: number;
+  /** Sent with every backend query (tenancy, auth), e.g. X-Scope-OrgID. */
+  readonly prometheusHeaders: Readonly<Record<string, string>>;
+  /** Most documents executing at once; 0: no limit. */
+  readonly maxConcurrentDocuments: number;
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
@@ -40,6 +44,8 @@ interface FlagSpec {
   readonly env: string;
   readonly default: string;
   readonly help: string;
+  /** Given several times; its environment variable holds one value per line. */
+  readonly repeatable?: true;
 }
 
 export const SERVE_FLAGS = {
@@ -50,7 +56,18 @@ export const SERVE_FLAGS = {
   "scrape-interval": { env: "MESHQL_SCRAPE_INTERVAL", default: "10s", help: "the backend's scrape interval; windows shorter than twice it are refused" },
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
-  "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend and GraphQL answers are reused (0: never)" },
+  "prometheus-header": {
+    env: "MESHQL_PROMETHEUS_HEADERS",
+    default: "",
+    help: "`Name: value` sent with every backend query, e.g. `X-Scope-OrgID: team-a` (repeatable; env: one per line)",
+    repeatable: true,
+  },
+  "max-concurrent-documents": {
+    env: "MESHQL_MAX_CONCURRENT_DOCUMENTS",
+    default: "16",
+    help: "documents (GraphQL, SMI metrics) executing at once; past it 503 with Retry-After (0: no limit)",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export const KUBE_FLAGS = {
@@ -70,11 +87,16 @@ type FlagName = keyof typeof SERVE_FLAGS;
 type KubeFlagName = keyof typeof KUBE_FLAGS;
 
 export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEnv): ServeOptions {
-  let values: Partial<Record<string, string | boolean>>;
+  let values: Partial<Record<string, string | boolean | string[]>>;
   try {
     const parsed = parseArgs({
       args: [...argv],
-      options: Object.fromEntries([...Object.keys(SERVE_FLAGS), ...Object.keys(KUBE_FLAGS)].map((k) => [k, { type: "string" as const }])),
+      options: Object.fromEntries(
+        [...Object.keys(SERVE_FLAGS), ...Object.keys(KUBE_FLAGS)].map((k) => [
+          k,
+          { type: "string" as const, multiple: (SERVE_FLAGS as Record<string, FlagSpec>)[k]?.repeatable === true },
+        ]),
+      ),
       strict: true,
       allowPositionals: false,
     });
@@ -93,6 +115,15 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
       throw new UsageError(e instanceof Error ? e.message : String(e));
     }
   };
+
+  const repeated = (name: FlagName): string[] => {
+    const v = values[name];
+    return Array.isArray(v) ? v : (env[SERVE_FLAGS[name].env] ?? SERVE_FLAGS[name].default).split("\n").filter((line) => line.trim() !== "");
+  };
+  const maxConcurrentDocuments = Number(get("max-concurrent-documents"));
+  if (!Number.isSafeInteger(maxConcurrentDocuments) || maxConcurrentDocuments < 0) {
+    throw new UsageError(`--max-concurrent-documents must be a whole number >= 0, not ${JSON.stringify(get("max-concurrent-documents"))}`);
+  }
 
   const mesh = get("mesh");
   if (mesh !== "auto" && !(MESH_NAMES as readonly string[]).includes(mesh)) {
@@ -124,6 +155,8 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     seenLookback: window("seen-lookback"),
     queryTimeoutMs: window("query-timeout").seconds * 1000,
     cacheTtlMs: /^0[smhd]?$/.test(get("cache-ttl")) ? 0 : window("cache-ttl").seconds * 1000,
+    prometheusHeaders: parseHeaders(repeated("prometheus-header")),
+    maxConcurrentDocuments,
     kube: {
       kubeconfig: kubeFlag("kubeconfig"),
       requestheaderClientCAFile: kubeFlag("requestheader-client-ca-file"),
@@ -136,6 +169,19 @@ export function parseServeOptions(argv: readonly string[], env: NodeJS.ProcessEn
     },
     tls: certFile && keyFile ? { certFile, keyFile } : null,
   };
+}
+
+/** `Name: value` lines as a header record; a malformed or repeated name is a usage error. */
+export function parseHeaders(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*?)\s*$/.exec(line);
+    if (!match || /[\r\n\0]/.test(match[2]!)) throw new UsageError(`--prometheus-header must be "Name: value", not ${JSON.stringify(line)}`);
+    const name = match[1]!.toLowerCase();
+    if (name in out) throw new UsageError(`--prometheus-header ${match[1]} is given twice`);
+    out[name] = match[2]!;
+  }
+  return out;
 }
 
 export function parseListen(text: string): { host: string; port: number } {

@@ -14,6 +14,7 @@ import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
+import { type AdmissionOptions, registerAdmission } from "./admission.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
   /** Identical GraphQL documents share one execution and, within its TTL, one answer. Absent: each runs alone. */
   readonly sharing?: AnswerSharing;
+  /** A limit on documents executing at once, refused with 503 past it. Absent: no limit. */
+  readonly admission?: AdmissionOptions;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
 }
@@ -65,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       observe: (execution) => options.metrics.graphqlDocuments.inc({ execution }),
     });
   }
+  if (options.admission) registerAdmission(app, options.admission);
   registerHealth(app, options.readiness);
   registerSmi(app, { scopeFor: (request) => options.service.scope(request.meshqlUser ?? ANONYMOUS) });
   app.get("/metrics", async (_request, reply) => {

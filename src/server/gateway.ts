@@ -29,6 +29,8 @@ export interface GatewayConfig {
   readonly scrapeInterval: Window;
   readonly seenLookback: Window;
   readonly queryTimeoutMs: number;
+  /** Sent with every backend query (tenancy headers of Thanos, Mimir, Cortex). */
+  readonly prometheusHeaders?: Readonly<Record<string, string>>;
   /** How long identical backend answers are reused; 0 shares only concurrent ones. */
   readonly cacheTtlMs: number;
   readonly clock?: () => Date;
@@ -40,6 +42,10 @@ export interface GatewayConfig {
   readonly kube?: KubeFlags & { readonly allowAnonymous: boolean | "without-cluster" };
   /** Most bytes of whole GraphQL answers kept for cacheTtlMs (default 64 MiB). */
   readonly answerCacheBytes?: number;
+  /** Identical concurrent GraphQL documents share one execution (default true; off only to measure it). */
+  readonly shareExecutions?: boolean;
+  /** Most documents (GraphQL, SMI metrics) executing at once, 503 past it; 0: no limit (default 16). */
+  readonly maxConcurrentDocuments?: number;
   /** Most adapter calls one request may cause (default 64). */
   readonly maxBatchesPerRequest?: number;
   /** HTTPS serving, reloaded when the files change. */
@@ -62,7 +68,12 @@ export interface Gateway {
 export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const log = config.log ?? (() => {});
   const metrics = new GatewayMetrics({ processMetrics: config.processMetrics ?? true });
-  const client = new PrometheusClient({ baseUrl: config.prometheusUrl, timeoutMs: config.queryTimeoutMs, observer: metrics.observeQuery });
+  const client = new PrometheusClient({
+    baseUrl: config.prometheusUrl,
+    timeoutMs: config.queryTimeoutMs,
+    observer: metrics.observeQuery,
+    ...(config.prometheusHeaders ? { headers: config.prometheusHeaders } : {}),
+  });
   const backend = new CoalescingQuerier(client, { ttlMs: config.cacheTtlMs, maxEntries: 2000 });
   const clock = config.clock ?? (() => new Date());
 
@@ -93,7 +104,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     const app = await buildApp({
       service,
       metrics,
-      sharing: new AnswerSharing({ ttlMs: config.cacheTtlMs, maxBytes: config.answerCacheBytes ?? 64 * 1024 * 1024 }),
+      ...(config.shareExecutions === false
+        ? {}
+        : { sharing: new AnswerSharing({ ttlMs: config.cacheTtlMs, maxBytes: config.answerCacheBytes ?? 64 * 1024 * 1024 }) }),
+      admission: { maxConcurrent: config.maxConcurrentDocuments ?? 16, retryAfterSeconds: 1 },
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),
       readiness: [
