@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what meshql's demo and tests need, only when it is missing:
-# node modules (npm ci), and Debian's prometheus (with promtool) and kubectl.
-# Usage: scripts/ensure-deps.sh [prometheus] [kubectl]
+# node modules (npm ci), and Debian's prometheus (with promtool), victoria-metrics and kubectl.
+# Usage: scripts/ensure-deps.sh [prometheus] [victoria-metrics] [kubectl]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,7 @@ apt_packages=()
 for need in "$@"; do
   case "$need" in
     prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null || apt_packages+=(prometheus) ;;
+    victoria-metrics) command -v victoria-metrics >/dev/null || apt_packages+=(victoria-metrics) ;;
     kubectl) command -v kubectl >/dev/null || apt_packages+=(kubernetes-client) ;;
   esac
 done

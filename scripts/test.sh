@@ -3,7 +3,7 @@
 # test operations, typechecks, then runs every test against real Prometheus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh prometheus kubectl
+bash scripts/ensure-deps.sh prometheus victoria-metrics kubectl
 npx --no-install graphql-codegen --config codegen.yml --silent >/dev/null
 npx --no-install tsc --noEmit -p tsconfig.json
 shopt -s globstar nullglob

@@ -1,10 +1,12 @@
-// Backfilled TSDBs, built once with promtool and cached under .tmp/tsdb by a
+// Backfilled TSDBs, built once with promtool (or imported into VictoriaMetrics)
+// and cached under .tmp/tsdb by a
 // hash of everything that determines their content (the topology, formats,
 // range, and the generator's own source), so repeated test runs are fast.
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -13,7 +15,7 @@ import { promisify } from "node:util";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import type { TrafficModel } from "../../src/traffic/model.ts";
 import { writeOpenMetricsShards, type HistoryRange } from "../../src/traffic/openmetrics.ts";
-import { createBlocks } from "../../src/demo/prometheus.ts";
+import { createBlocks, startVictoriaMetricsServer } from "../../src/demo/prometheus.ts";
 
 const run = promisify(execFile);
 
@@ -71,10 +73,13 @@ export function cacheKey(source: BackfillSource): string {
   return h.digest("hex").slice(0, 24);
 }
 
+/** Which server the stored data is for: Prometheus TSDB blocks, or a VictoriaMetrics storage directory. */
+export type BackendKind = "prometheus" | "victoriametrics";
+
 /** The TSDB for a source, from the cache or freshly backfilled. Safe across concurrent test processes. */
-export async function backfill(source: BackfillSource): Promise<Backfill> {
+export async function backfill(source: BackfillSource, backend: BackendKind = "prometheus"): Promise<Backfill> {
   const key = cacheKey(source);
-  const dir = join(CACHE_ROOT, key);
+  const dir = join(CACHE_ROOT, backend === "prometheus" ? key : `vm-${key}`);
   await mkdir(CACHE_ROOT, { recursive: true });
   const lock = `${dir}.lock`;
   for (;;) {
@@ -94,7 +99,7 @@ export async function backfill(source: BackfillSource): Promise<Backfill> {
   try {
     const hit = await readMeta(dir);
     if (hit) return { dir, cached: true, stats: hit };
-    const stats = await build(source, dir);
+    const stats = await build(source, dir, backend);
     return { dir, cached: false, stats };
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -109,9 +114,10 @@ async function readMeta(dir: string): Promise<BackfillStats | null> {
   }
 }
 
-async function build(source: BackfillSource, dir: string): Promise<BackfillStats> {
+async function build(source: BackfillSource, dir: string, backend: BackendKind): Promise<BackfillStats> {
   const work = await mkdtemp(join(tmpdir(), "meshql-backfill-"));
   const out = join(work, "tsdb");
+  const victoria = backend === "victoriametrics" ? await startVictoriaMetricsServer({ home: work, dataDir: out }) : null;
   try {
     let openMetricsBytes = 0;
     let samples: number | null = null;
@@ -123,9 +129,13 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
     const parts: string[] = [];
     const backfillFile = (file: string, remove: boolean) =>
       pool.run(async () => {
-        const part = join(work, `part-${parts.length}`);
-        parts.push(part);
-        await createBlocks(file, part);
+        if (victoria) {
+          await importOpenMetrics(victoria.url, file);
+        } else {
+          const part = join(work, `part-${parts.length}`);
+          parts.push(part);
+          await createBlocks(file, part);
+        }
         if (remove) await rm(file, { force: true });
       });
     if ("openMetricsFiles" in source) {
@@ -144,6 +154,12 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
     const writeSeconds = (performance.now() - started) / 1000;
     await pool.drain();
     const promtoolSeconds = (performance.now() - started) / 1000 - writeSeconds;
+    if (victoria) {
+      // Make everything imported visible to searches and durable on disk before the copy.
+      const flushed = await fetch(`${victoria.url}/internal/force_flush`);
+      if (!flushed.ok) throw new Error(`victoria-metrics force_flush: ${flushed.status}`);
+      await victoria.stop();
+    }
     await mkdir(out, { recursive: true });
     for (const part of parts) {
       for (const block of await readdir(part)) await rename(join(part, block), join(out, block));
@@ -165,8 +181,37 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
     });
     return stats;
   } finally {
+    await victoria?.stop();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Most bytes per import request. */
+const IMPORT_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Feeds an OpenMetrics history file to VictoriaMetrics' Prometheus text import.
+ * That format takes timestamps in milliseconds, OpenMetrics in seconds: the
+ * generator writes whole seconds, so "000" appended converts them.
+ */
+async function importOpenMetrics(url: string, file: string): Promise<void> {
+  let chunk: string[] = [];
+  let size = 0;
+  const send = async () => {
+    if (chunk.length === 0) return;
+    const body = chunk.join("");
+    chunk = [];
+    size = 0;
+    const r = await fetch(`${url}/api/v1/import/prometheus`, { method: "POST", body });
+    if (!r.ok) throw new Error(`victoria-metrics import: ${r.status} ${(await r.text()).slice(0, 500)}`);
+  };
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line === "" || line.startsWith("#")) continue;
+    chunk.push(`${line}000\n`);
+    size += line.length + 4;
+    if (size >= IMPORT_CHUNK) await send();
+  }
+  await send();
 }
 
 async function dirSize(dir: string): Promise<number> {
