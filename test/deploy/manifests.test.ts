@@ -673,6 +673,11 @@ describe("plain manifests agree with values.yaml", () => {
     assert.equal(cm.data.MESHQL_LISTEN, `0.0.0.0:${values.containerPort}`);
   });
 
+  test("backend headers and the concurrent-document limit", () => {
+    assert.equal(cm.data.MESHQL_PROMETHEUS_HEADERS, (values.prometheus.headers as string[]).join("\n"));
+    assert.equal(cm.data.MESHQL_MAX_CONCURRENT_DOCUMENTS, String(values.maxConcurrentDocuments));
+  });
+
   test("ports", () => {
     assert.equal((c.ports as Obj[]).find((p) => p.name === "https")?.containerPort, values.containerPort);
     const svc = find("Service", RELEASE.name, RELEASE.namespace);
