@@ -38,7 +38,7 @@ async function meshql(): Promise<FastifyInstance> {
     cacheTtlMs: Number(values["cache-ttl"]),
     shareExecutions: !values["no-sharing"],
     maxConcurrentDocuments: Number(values["max-concurrent"]),
-    queryTimeoutMs: 120_000,
+    queryTimeoutMs: 600_000,
   });
   return gateway.app;
 }

@@ -65,6 +65,8 @@ export interface PrometheusServerOptions {
   /** prometheus.yml contents. */
   readonly config: string;
   readonly readyTimeoutMs?: number;
+  /** Longest a query may evaluate (Prometheus' --query.timeout); default 2m. */
+  readonly queryTimeout?: string;
 }
 
 export interface PrometheusServer {
@@ -137,6 +139,7 @@ function prometheusArgs(options: PrometheusServerOptions, configFile: string, po
     "--storage.tsdb.retention.time=100y",
     `--web.listen-address=127.0.0.1:${port}`,
     "--log.level=warn",
+    ...(options.queryTimeout ? [`--query.timeout=${options.queryTimeout}`] : []),
   ];
 }
 

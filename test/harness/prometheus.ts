@@ -32,6 +32,8 @@ export interface StartPrometheusOptions {
   /** Scrape interval for scrapeTargets; default "1s". */
   readonly scrapeInterval?: string;
   readonly readyTimeoutMs?: number;
+  /** Prometheus' --query.timeout (default 2m), for benches over large histories on slow machines. */
+  readonly queryTimeout?: string;
 }
 
 export interface PrometheusInstance {
@@ -69,7 +71,10 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const queryLog = join(home, "query.log");
 
   try {
-    const server = await startPrometheusServer({ home, dataDir: data, config: config(queryLog, options), readyTimeoutMs: options.readyTimeoutMs ?? 30_000 });
+    const server = await startPrometheusServer({ home, dataDir: data, config: config(queryLog, options),
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      ...(options.queryTimeout ? { queryTimeout: options.queryTimeout } : {}),
+    });
     return instance(server, home, queryLog, filled);
   } catch (e) {
     homes.delete(home);
