@@ -1,4 +1,0 @@
-// The adapter suites (test/mesh) against VictoriaMetrics; see suites.ts.
-import { runAgainstVictoriaMetrics } from "./suites.ts";
-
-await runAgainstVictoriaMetrics("mesh");
