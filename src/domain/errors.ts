@@ -19,6 +19,12 @@ export class NotFoundError extends Error {
 /** A feature that needs something this deployment lacks (e.g. a cluster connection). */
 export class UnsupportedError extends Error {
   override readonly name = "UnsupportedError";
+  /** The argument or parameter that asked for it, when one did. */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
 }
 
 /** The caller may not see what it asked for. */

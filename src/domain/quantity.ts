@@ -185,3 +185,14 @@ export function compareDecimals(a: Decimal, b: Decimal): number {
 export function decimalToNumber(d: Decimal): number {
   return Number(`${d.mantissa}e${d.exponent}`);
 }
+
+/**
+ * What smi-sdk-go's Metric.Set writes: NewMilliQuantity(int64(v*1000)), i.e.
+ * the float product truncated toward zero to whole milli units, then canonical
+ * ("56395m", "1384m", "240"). The same IEEE multiplication as Go's, so the
+ * same digits; past int64 (|v| > 9.2e15) Go wrapped around, this stays exact.
+ */
+export function formatMilliQuantity(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`a Quantity cannot hold ${value}`);
+  return formatDecimalQuantity({ mantissa: BigInt(Math.trunc(value * 1000)), exponent: -3 });
+}

@@ -52,16 +52,6 @@ export function formatWindow(w: Window): string {
   return out;
 }
 
-/** Go's time.Duration.String(), as Kubernetes' metav1.Duration marshals it: "30s", "5m0s", "1h30m0s". */
-export function formatGoDuration(w: Window): string {
-  const h = Math.floor(w.seconds / 3600);
-  const m = Math.floor((w.seconds % 3600) / 60);
-  const s = w.seconds % 60;
-  if (h > 0) return `${h}h${m}m${s}s`;
-  if (m > 0) return `${m}m${s}s`;
-  return `${s}s`;
-}
-
 /** The PromQL range for this window. */
 export function promRange(w: Window): string {
   return `${w.seconds}s`;

@@ -12,7 +12,7 @@ import { type AnswerSharing, registerSharedExecution } from "../graphql/shared-e
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
-import { registerSmi } from "../smi/index.ts";
+import { registerSmi, smiFrameworkErrors } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { type AdmissionOptions, registerAdmission } from "./admission.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
@@ -41,7 +41,9 @@ declare module "fastify" {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // One instance type for both: routes and hooks do not care which transport carries them.
-  const app = (options.https ? Fastify({ logger: false, https: options.https }) : Fastify({ logger: false })) as unknown as FastifyInstance;
+  // frameworkErrors: a path fastify cannot decode still answers a Status under /apis.
+  const base = { logger: false, frameworkErrors: smiFrameworkErrors } as const;
+  const app = (options.https ? Fastify({ ...base, https: options.https }) : Fastify(base)) as unknown as FastifyInstance;
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
 
   app.decorateRequest("meshqlUser", null);

@@ -10,7 +10,7 @@ export interface Failure {
   readonly kind: FailureKind;
   /** Safe to show: unexpected errors and backend details are never passed through. */
   readonly message: string;
-  /** The argument or parameter at fault, for bad_input. */
+  /** The argument or parameter at fault, for bad_input (and unsupported, when one asked for it). */
   readonly field?: string;
   readonly backendError?: BackendErrorKind;
 }
@@ -19,7 +19,7 @@ export function classifyFailure(error: unknown): Failure {
   if (error instanceof InvalidInputError) return { kind: "bad_input", message: error.message, field: error.field };
   if (error instanceof NotFoundError) return { kind: "not_found", message: error.message };
   if (error instanceof ForbiddenError) return { kind: "forbidden", message: error.message };
-  if (error instanceof UnsupportedError) return { kind: "unsupported", message: error.message };
+  if (error instanceof UnsupportedError) return { kind: "unsupported", message: error.message, ...(error.field ? { field: error.field } : {}) };
   // The backend's own message may name its address or echo a query: only the kind is said.
   if (error instanceof BackendError) {
     return { kind: "backend_unavailable", message: `the metrics backend is unavailable (${error.kind}); try again later`, backendError: error.kind };

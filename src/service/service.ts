@@ -76,9 +76,14 @@ class Scope implements RequestScope {
     private readonly loaders: Loaders,
   ) {}
 
-  metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
+  get inventorySource(): "backend" | "kubernetes" {
+    return this.deps.inventory.source;
+  }
+
+  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
     const windowField = fields.window ?? "window";
-    const window = input.window == null ? this.config.defaultWindow : parseWindow(input.window, windowField);
+    const window =
+      input.window == null ? this.config.defaultWindow : typeof input.window === "string" ? parseWindow(input.window, windowField) : input.window;
     const min = minWindow(this.config);
     if (window.seconds < min.seconds) {
       throw new InvalidInputError(
@@ -108,6 +113,7 @@ class Scope implements RequestScope {
     if (selector && selector.requirements.length > 0 && this.deps.inventory.source !== "kubernetes") {
       throw new UnsupportedError(
         "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with --kubeconfig or in a cluster)",
+        "labelSelector",
       );
     }
     if (ns !== null && info.namespaced) {

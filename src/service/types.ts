@@ -33,11 +33,15 @@ export interface RequestScope {
   /** The request's "now": every default `at` in one request is this moment. */
   readonly now: Date;
 
+  /** "kubernetes": a cluster says what exists; "backend": only traffic witnesses a resource. */
+  readonly inventorySource: "backend" | "kubernetes";
+
   /**
    * Parses and checks a window and an evaluation time from user input; defaults
-   * are the configured window and `now`. Throws InvalidInputError.
+   * are the configured window and `now`. A Window a transport parsed itself is
+   * still checked against the scrape interval. Throws InvalidInputError.
    */
-  metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields?: { window?: string; at?: string }): MetricsQuery;
+  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields?: { window?: string; at?: string }): MetricsQuery;
 
   /** null when the inventory does not know it. Throws InvalidInputError for bad names. */
   getResource(kind: ResourceKind, namespace: string | null | undefined, name: string): Promise<ResourceView | null>;

@@ -4,6 +4,7 @@
 
 import { NotFoundError } from "../domain/errors.ts";
 import type { KindInfo } from "../domain/kinds.ts";
+import { resourceRef } from "../domain/resource.ts";
 import type { RequestScope } from "../service/types.ts";
 import { apiGroup, apiGroupList, apiResourceList } from "./discovery.ts";
 import type { SmiParams } from "./params.ts";
@@ -48,10 +49,14 @@ export async function executeSmi(route: SmiRoute, params: SmiParams, scope: Requ
     }
     case "edges": {
       const view = await scope.getResource(route.kind.kind, route.namespace, route.name);
-      if (!view) throw notFound(route.kind, route.namespace, route.name);
-      const edges = await scope.edges(view.ref, q, null);
+      // Without a cluster, "unknown" only means no traffic lately: its edges are a list,
+      // empty unless the window says otherwise, as the reference answered (topology
+      // walkers rely on it). A cluster's "no such resource" stays a 404.
+      if (!view && scope.inventorySource === "kubernetes") throw notFound(route.kind, route.namespace, route.name);
+      const ref = view?.ref ?? resourceRef(route.kind.kind, route.namespace, route.name);
+      const edges = await scope.edges(ref, q, null);
       const items = [...edges].sort(compareEdges).map((e) => edgeTrafficMetrics(e, scope.now));
-      return edgeList(view.ref, items);
+      return edgeList(ref, items);
     }
     default:
       throw new Error(`unhandled SMI route ${route.op}`);

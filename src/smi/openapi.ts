@@ -42,8 +42,8 @@ interface Operation {
 
 const NAME: Param = { name: "name", in: "path", description: "name of the resource" };
 const NAMESPACE: Param = { name: "namespace", in: "path", description: "object name and auth scope, such as for teams and projects" };
-const WINDOW: Param = { name: "window", in: "query", description: 'width of the metrics window as a duration ("30s", "5m", "1h30m"); default from the server configuration' };
-const T: Param = { name: "t", in: "query", description: "alias of window, as the SMI reference server named it" };
+const WINDOW: Param = { name: "window", in: "query", description: 'width of the metrics window in Go\'s duration syntax ("30s", "1.5m", "90000ms", "1h0m0s"), whole seconds; default from the server configuration' };
+const T: Param = { name: "t", in: "query", description: "alias of window, as the SMI reference server named it; empty means the default" };
 const AT: Param = { name: "at", in: "query", description: "end of the window, RFC 3339 or unix seconds; default now" };
 const SELECTOR: Param = { name: "labelSelector", in: "query", description: "kubectl label selector; filters which items appear, not the metrics (needs a cluster connection)" };
 
@@ -107,11 +107,11 @@ function schemas(ref: (name: string) => string): Record<string, JsonObject> {
       properties: {
         name: { type: "string", enum: ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"] },
         unit: { type: "string", enum: ["ms"], description: "set on latencies only" },
-        value: { type: "string", description: "Kubernetes Quantity in canonical form; its suffix multiplies the unit (\"9m\" with unit ms is 0.009 ms)" },
+        value: { type: "string", description: "Kubernetes Quantity in canonical form, cut to milli units; its suffix multiplies the unit (\"9m\" with unit ms is 0.009 ms)" },
       },
     },
     [DEF.metrics]: {
-      description: "golden metrics of one resource, or of one edge of it, over a window. Latency entries are left out when there was no traffic.",
+      description: "golden metrics of one resource, or of one edge of it, over a window. All five metrics, always, in the order p99, p90, p50, success_count, failure_count; with no traffic a latency is \"0\" and success_count + failure_count = 0 says there was no data.",
       type: "object",
       required: ["kind", "apiVersion", "metadata", "timestamp", "window", "resource", "edge", "metrics"],
       properties: {
@@ -119,7 +119,7 @@ function schemas(ref: (name: string) => string): Record<string, JsonObject> {
         apiVersion: str(GROUP_VERSION),
         metadata: { $ref: ref(DEF.meta) },
         timestamp: { type: "string", format: "date-time", description: "end of the window" },
-        window: str('width of the window as a Go duration, e.g. "30s", "5m0s"'),
+        window: str('width of the window as Go prints a duration, e.g. "30s", "1m30s", "1h0m0s"'),
         resource: { $ref: ref(DEF.ref) },
         edge: { $ref: ref(DEF.edge) },
         metrics: { type: "array", items: { $ref: ref(DEF.metric) } },

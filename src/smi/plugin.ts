@@ -6,14 +6,14 @@
 // slashes are accepted, and percent-encoded segments reach the service's
 // name validation intact.
 
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { RequestScope } from "../service/types.ts";
 import { GROUP } from "./api.ts";
 import { executeSmi, staticDocument } from "./handlers.ts";
 import { goJson } from "./json.ts";
 import { openApiDocs, OPENAPI_V3_GV_PATH } from "./openapi.ts";
 import { parseSmiParams } from "./params.ts";
-import { routeSmi, type SmiRoute } from "./router.ts";
+import { badPathMessage, routeSmi, type SmiRoute } from "./router.ts";
 import { badRequestStatus, clientErrorStatus, failure, notFoundStatus, statusForError, type Status, type StatusTarget } from "./status.ts";
 
 export interface SmiDeps {
@@ -45,6 +45,32 @@ function targetOf(route: SmiRoute): StatusTarget | undefined {
 
 const methodNotAllowed = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
   sendStatus(reply, failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource: ${GROUP} is read-only (get, list)`));
+
+/** Paths this module answers, so their errors are Statuses (the aggregator sends it only these). */
+function isSmiPath(url: string): boolean {
+  return url === "/apis" || url.startsWith("/apis/") || url.startsWith("/apis?") || url.startsWith("/openapi/");
+}
+
+/**
+ * For fastify's `frameworkErrors` server option: errors fastify raises before
+ * any route or hook runs, such as a path that does not percent-decode (`%ZZ`,
+ * a lone `%`, truncated UTF-8). Under the SMI's paths they answer a Status;
+ * elsewhere fastify's own error body, as without the option.
+ */
+export function smiFrameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const code = error.statusCode ?? 500;
+  if (!isSmiPath(request.url)) {
+    void reply.code(code).send(error);
+    return;
+  }
+  const status =
+    error.code === "FST_ERR_BAD_URL"
+      ? badRequestStatus(badPathMessage(splitUrl(request.url).path))
+      : code >= 400 && code < 500
+        ? clientErrorStatus(code)
+        : statusForError(error);
+  void sendStatus(reply, status);
+}
 
 export function registerSmi(app: FastifyInstance, deps: SmiDeps): void {
   const docs = openApiDocs();

@@ -42,11 +42,16 @@ export function pathSegments(path: string): string[] | "empty" | "undecodable" {
   return out;
 }
 
+/** Why a path that does not percent-decode is refused (first 200 characters shown). */
+export function badPathMessage(path: string): string {
+  return `the path ${JSON.stringify(path.slice(0, 200))} is not a valid request path: it does not percent-decode to UTF-8`;
+}
+
 /** Routes a path such as "/apis/metrics.smi-spec.io/v1alpha1/namespaces/x/deployments". */
 export function routeSmi(path: string): RouteResult {
   const segs = pathSegments(path);
   if (segs === "empty") return notFound();
-  if (segs === "undecodable") return { ok: false, reason: "badPath", message: `the path ${JSON.stringify(path.slice(0, 200))} is not a valid request path` };
+  if (segs === "undecodable") return { ok: false, reason: "badPath", message: badPathMessage(path) };
   if (segs[0] !== "apis") return notFound();
   if (segs.length === 1) return { ok: true, route: { op: "groupList" } };
   if (segs[1] !== GROUP) return notFound();

@@ -12,19 +12,20 @@
 //   of a list's resource unless the list is the edges of one resource.
 // - A resource's own metrics carry edge {direction: "from", resource: null}:
 //   all traffic it received.
-// - Latency percentiles are LEFT OUT when there was no traffic. The reference
-//   server reported NaN cast to garbage there; 0 would pose as data. Counts
-//   are always present ("0" when idle). Values are canonical Quantity strings
-//   with unit "ms" for latencies: {"unit":"ms","value":"9m"} is 0.009 ms.
+// - metrics: always all five, in the SDK's order p99, p90, p50, success_count,
+//   failure_count (clients read them by name or by position). Values are cut to
+//   milli units as the SDK's Metric.Set cuts them. With no traffic a latency is
+//   "0", the SDK's default and the SMI wire convention; success_count +
+//   failure_count = 0 is what says "no data". GraphQL keeps null there.
 // - items is [] for an empty list (the reference marshalled a nil slice as
 //   null; the Kubernetes API server and every client accept []).
 
 import type { EdgeView } from "../service/types.ts";
 import type { GoldenMetrics } from "../domain/metrics.ts";
 import { KIND_INFO } from "../domain/kinds.ts";
-import { formatQuantity } from "../domain/quantity.ts";
+import { formatMilliQuantity } from "../domain/quantity.ts";
 import type { ResourceRef } from "../domain/resource.ts";
-import { formatGoDuration } from "../domain/window.ts";
+import { formatWindowAsGo } from "../domain/go-duration.ts";
 import { BASE_PATH, GROUP_VERSION, TRAFFIC_METRICS, TRAFFIC_METRICS_LIST } from "./api.ts";
 import { kubeTime } from "./json.ts";
 
@@ -81,20 +82,20 @@ export function listSelfLink(plural: string, namespace: string | null): string {
   return namespace === null ? `${BASE_PATH}/${plural}` : `${BASE_PATH}/namespaces/${namespace}/${plural}`;
 }
 
-/** The five SMI metrics, latencies only where there was traffic. */
+/** The five SMI metrics, in the SDK's order; a latency without traffic is "0". */
 export function smiMetrics(m: GoldenMetrics): SmiMetric[] {
-  const out: SmiMetric[] = [];
-  const latency: Array<[string, number | null]> = [
-    ["p99_response_latency", m.latency.p99],
-    ["p90_response_latency", m.latency.p90],
-    ["p50_response_latency", m.latency.p50],
+  const latency = (name: string, value: number | null): SmiMetric => ({
+    name,
+    unit: "ms",
+    value: value !== null && Number.isFinite(value) ? formatMilliQuantity(value) : "0",
+  });
+  return [
+    latency("p99_response_latency", m.latency.p99),
+    latency("p90_response_latency", m.latency.p90),
+    latency("p50_response_latency", m.latency.p50),
+    { name: "success_count", value: formatMilliQuantity(m.successCount) },
+    { name: "failure_count", value: formatMilliQuantity(m.failureCount) },
   ];
-  for (const [name, value] of latency) {
-    if (value !== null && Number.isFinite(value)) out.push({ name, unit: "ms", value: formatQuantity(value) });
-  }
-  out.push({ name: "success_count", value: formatQuantity(m.successCount) });
-  out.push({ name: "failure_count", value: formatQuantity(m.failureCount) });
-  return out;
 }
 
 function metadata(ref: ResourceRef, link: string, now: Date): TrafficMetrics["metadata"] {
@@ -114,7 +115,7 @@ export function resourceTrafficMetrics(ref: ResourceRef, m: GoldenMetrics, now: 
     apiVersion: GROUP_VERSION,
     metadata: metadata(ref, selfLink(ref), now),
     timestamp: kubeTime(m.timestamp),
-    window: formatGoDuration(m.window),
+    window: formatWindowAsGo(m.window),
     resource: objectReference(ref),
     edge: { direction: "from", resource: null },
     metrics: smiMetrics(m),
@@ -128,7 +129,7 @@ export function edgeTrafficMetrics(e: EdgeView, now: Date): TrafficMetrics {
     apiVersion: GROUP_VERSION,
     metadata: metadata(e.resource, `${selfLink(e.resource)}/edges`, now),
     timestamp: kubeTime(e.metrics.timestamp),
-    window: formatGoDuration(e.metrics.window),
+    window: formatWindowAsGo(e.metrics.window),
     resource: objectReference(e.resource),
     edge: { direction: e.direction === "FROM" ? "from" : "to", resource: objectReference(e.peer) },
     metrics: smiMetrics(e.metrics),

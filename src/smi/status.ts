@@ -79,12 +79,8 @@ export function clientErrorStatus(code: number): Status {
   return badRequestStatus("the request is not valid");
 }
 
-const STATUS: Readonly<Record<Exclude<FailureKind, "bad_input" | "not_found">, { code: number; reason: StatusReason }>> = {
+const STATUS: Readonly<Record<Exclude<FailureKind, "bad_input" | "not_found" | "unsupported">, { code: number; reason: StatusReason }>> = {
   forbidden: { code: 403, reason: "Forbidden" },
-  // A feature this deployment lacks (labelSelector without a cluster): the request
-  // cannot be served as asked, as the API server answers 400 for an unsupported
-  // field selector. 501 has no Status reason that clients know.
-  unsupported: { code: 400, reason: "BadRequest" },
   backend_unavailable: { code: 503, reason: "ServiceUnavailable" },
   unavailable: { code: 503, reason: "ServiceUnavailable" },
   internal: { code: 500, reason: "InternalError" },
@@ -93,7 +89,9 @@ const STATUS: Readonly<Record<Exclude<FailureKind, "bad_input" | "not_found">, {
 /** Maps any failure to a Status; what it says is what classifyFailure allows to be said. */
 export function statusForError(error: unknown, target?: StatusTarget): Status {
   const f = classifyFailure(error);
-  if (f.kind === "bad_input") return badRequestStatus(f.message, f.field, target);
+  // A feature this deployment lacks (labelSelector without a cluster) is a 400 as the
+  // API server answers for an unsupported field selector; 501 has no Status reason clients know.
+  if (f.kind === "bad_input" || f.kind === "unsupported") return badRequestStatus(f.message, f.field, target);
   if (f.kind === "not_found") return notFoundStatus(f.message, target);
   const { code, reason } = STATUS[f.kind];
   const retry = code === 503 ? { retryAfterSeconds: 1 } : {};

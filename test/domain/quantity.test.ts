@@ -4,6 +4,7 @@ import {
   compareDecimals,
   decimalFromNumber,
   formatDecimalQuantity,
+  formatMilliQuantity,
   formatQuantity,
   parseQuantity,
 } from "../../src/domain/quantity.ts";
@@ -139,5 +140,30 @@ describe("round trip", () => {
     for (const s of ["0", "9m", "1500m", "294", "296875m", "2k", "73492m", "1n", "1E", "150E", "1e21", "-1n", "-1500m", "999999999n", "1001k"]) {
       assert.equal(formatDecimalQuantity(parseQuantity(s)), s);
     }
+  });
+});
+
+describe("formatMilliQuantity (smi-sdk-go's NewMilliQuantity(int64(v*1000)))", () => {
+  const table: Array<[number, string]> = [
+    [56.395488361, "56395m"],
+    [1.3846153846, "1384m"],
+    [0, "0"],
+    [240, "240"],
+    [2000, "2k"],
+    [1.5, "1500m"],
+    [0.0009, "0"],
+    [0.0019, "1m"],
+    [98.387096775, "98387m"],
+    [28.235294118, "28235m"],
+    // The float product is truncated, as Go truncates it: 1.005 * 1000 is 1004.9999999999999.
+    [1.005, "1004m"],
+    [-1.3846, "-1384m"],
+    [1e16, "10P"],
+  ];
+  for (const [value, text] of table) {
+    it(`${value} → ${text}`, () => assert.equal(formatMilliQuantity(value), text));
+  }
+  it("refuses NaN and infinities", () => {
+    for (const v of [Number.NaN, Infinity, -Infinity]) assert.throws(() => formatMilliQuantity(v), RangeError);
   });
 });

@@ -209,11 +209,18 @@ describe("in a cluster", () => {
     assert.equal(list.status, 200);
     const idle = (list.json.items as Array<{ resource: { name: string }; metrics: Array<{ name: string; value: string }> }>).find((i) => i.resource.name === "legacy-admin");
     assert.deepEqual(idle?.metrics, [
+      { name: "p99_response_latency", unit: "ms", value: "0" },
+      { name: "p90_response_latency", unit: "ms", value: "0" },
+      { name: "p50_response_latency", unit: "ms", value: "0" },
       { name: "success_count", value: "0" },
       { name: "failure_count", value: "0" },
-    ], "an idle deployment: zero counts and no latency entries");
+    ], "an idle deployment: zero counts, and latency \"0\" as the SMI wire convention");
     const unknown = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent");
     assert.equal(unknown.status, 404);
+    // The cluster says it does not exist: its edges are a 404 too (without a cluster, an empty list).
+    const unknownEdges = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent/edges");
+    assert.equal(unknownEdges.status, 404);
+    assert.equal(unknownEdges.json.reason, "NotFound");
   });
 
   it("lets a user who may list but not get a kind read the list's metrics, one review per namespace", async () => {

@@ -18,6 +18,8 @@ export interface FakeData {
   readonly stats: Map<string, RawStats>;
   readonly edges: Map<string, Array<{ direction: EdgeDirection; peer: ResourceRef; stats: RawStats }>>;
   readonly fail?: unknown;
+  /** Default "kubernetes": a cluster says what exists. */
+  readonly inventorySource?: "backend" | "kubernetes";
 }
 
 export const view = (ref: ResourceRef): ResourceView => ({ ref, labels: null, pods: null, inCluster: null });
@@ -25,11 +27,16 @@ export const view = (ref: ResourceRef): ResourceView => ({ ref, labels: null, po
 export class FakeScope implements RequestScope {
   readonly now = NOW;
   readonly calls: string[] = [];
-  constructor(private readonly data: FakeData) {}
+  readonly inventorySource: "backend" | "kubernetes";
+  constructor(private readonly data: FakeData) {
+    this.inventorySource = data.inventorySource ?? "kubernetes";
+  }
 
-  metricsQuery(input: { window?: string | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
-    this.calls.push(`metricsQuery ${input.window ?? "-"} ${String(input.at ?? "-")}`);
-    const window: Window = input.window == null ? { seconds: 30 } : parseWindow(input.window, fields.window ?? "window");
+  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
+    const shown = typeof input.window === "object" && input.window !== null ? `${input.window.seconds}s` : (input.window ?? "-");
+    this.calls.push(`metricsQuery ${shown} ${String(input.at ?? "-")}`);
+    const window: Window =
+      input.window == null ? { seconds: 30 } : typeof input.window === "string" ? parseWindow(input.window, fields.window ?? "window") : input.window;
     const at = input.at == null ? this.now : typeof input.at === "string" ? parseAt(input.at, this.now, fields.at ?? "at") : input.at;
     return { window, at };
   }

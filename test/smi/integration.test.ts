@@ -1,6 +1,7 @@
 // The SMI REST API end to end: the real gateway (service, Linkerd adapter,
 // Prometheus client) against a real Prometheus backfilled with the topology's
-// deterministic traffic. Golden documents live in test/golden/smi/; run with
+// deterministic traffic. Golden documents live in test/golden/smi/, byte for
+// byte as served (compact, one line; `jq . file` to read one); run with
 // UPDATE_GOLDEN=1 to rewrite them (then review the diff by hand).
 // No cluster: the inventory is the backend's, as in the demo.
 
@@ -43,17 +44,16 @@ async function gatewayFor(prom: PrometheusInstance): Promise<Gateway> {
   return gw;
 }
 
-/** Compares a whole document with its golden file (pretty, key order kept). */
+/** Compares the exact bytes of an answer with its golden file. */
 function golden(name: string, raw: string): void {
   const file = join(GOLDEN, `${name}.json`);
-  const pretty = `${JSON.stringify(JSON.parse(raw), null, 2)}\n`;
   if (UPDATE || !existsSync(file)) {
     if (!UPDATE) assert.fail(`golden ${file} is missing: run with UPDATE_GOLDEN=1 and review it`);
     mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(file, pretty);
+    writeFileSync(file, raw);
     return;
   }
-  assert.equal(pretty, readFileSync(file, "utf8"), `${name} differs from ${file}`);
+  assert.equal(raw, readFileSync(file, "utf8"), `${name} differs from ${file}`);
 }
 
 describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
@@ -76,12 +76,17 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     return { code: r.statusCode, raw: r.body, body: JSON.parse(r.body) };
   };
 
+  // Every path shape (discovery, get, list, edges, namespaces, all namespaces),
+  // idle and unseen resources, Go-syntax windows, and the Statuses of bad input.
   const shapes: Array<[string, string]> = [
     ["resource-list", `${B}/`],
     ["deployment", `${B}/namespaces/shop/deployments/frontend`],
     ["deployment-5m", `${B}/namespaces/shop/deployments/catalog?window=5m`],
     ["deployment-at", `${B}/namespaces/shop/deployments/catalog?t=5m&at=${T0 - 600}`],
     ["deployment-idle", `${B}/namespaces/shop/deployments/legacy-admin`],
+    ["deployment-unseen-edges", `${B}/namespaces/shop/deployments/legacy-admin/edges`],
+    ["deployment-go-window", `${B}/namespaces/shop/deployments/frontend?t=1.5m`],
+    ["daemonset-no-inbound", `${B}/namespaces/shop/daemonsets/node-agent`],
     ["deployments-shop", `${B}/namespaces/shop/deployments`],
     ["deployments-all", `${B}/deployments`],
     ["deployment-edges", `${B}/namespaces/shop/deployments/catalog/edges`],
@@ -96,6 +101,8 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     ["namespaces", `${B}/namespaces`],
     ["not-found", `${B}/namespaces/shop/deployments/nope`],
     ["bad-window", `${B}/namespaces/shop/deployments/frontend?t=soon`],
+    ["selector-without-cluster", `${B}/namespaces/shop/deployments?labelSelector=app%3Dweb`],
+    ["bad-url", `${B}/namespaces/shop/deployments/%ZZ`],
   ];
   for (const [name, url] of shapes) {
     it(`golden ${name}: ${url}`, async () => {
@@ -123,6 +130,63 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     assert.equal(r.body.reason, "NotFound");
   });
 
+  it("without a cluster, the edges of a valid name nobody has seen are an empty list, as the reference answered", async () => {
+    for (const url of [`${B}/namespaces/shop/deployments/legacy-admin/edges`, `${B}/namespaces/nowhere/statefulsets/ghost/edges`, `${B}/namespaces/ghost-ns/edges`]) {
+      const r = await get(url);
+      assert.equal(r.code, 200, `${url}: ${r.raw}`);
+      assert.equal(r.body.kind, "TrafficMetricsList");
+      assert.deepEqual(r.body.items, []);
+    }
+  });
+
+  it("t and window in Go's syntax: the same window answers the same bytes, printed as Go prints it", async () => {
+    const base = (await get(`${B}/namespaces/shop/deployments/catalog?window=90s`)).raw;
+    for (const q of ["t=1.5m", "t=90000ms", "window=1m30s", "t=0h1m30s", "window=90s&t=1.5m"]) {
+      const r = await get(`${B}/namespaces/shop/deployments/catalog?${q}`);
+      assert.equal(r.code, 200, `${q}: ${r.raw}`);
+      assert.equal(r.raw, base, q);
+      assert.equal(r.body.window, "1m30s");
+    }
+    assert.equal((await get(`${B}/namespaces/shop/deployments/catalog?t=1h0m0s`)).body.window, "1h0m0s");
+    // An empty t is the default window (the gateway's 1m here).
+    assert.equal((await get(`${B}/namespaces/shop/deployments/catalog?t=`)).raw, (await get(`${B}/namespaces/shop/deployments/catalog`)).raw);
+  });
+
+  it("every metric entry is always there, in the SDK's order, cut to milli units", async () => {
+    const r = await get(`${B}/namespaces/shop/daemonsets/node-agent`);
+    assert.equal(r.code, 200, r.raw);
+    assert.deepEqual(r.body.metrics, [
+      { name: "p99_response_latency", unit: "ms", value: "0" },
+      { name: "p90_response_latency", unit: "ms", value: "0" },
+      { name: "p50_response_latency", unit: "ms", value: "0" },
+      { name: "success_count", value: "0" },
+      { name: "failure_count", value: "0" },
+    ]);
+    for (const doc of [(await get(`${B}/deployments`)).body, (await get(`${B}/namespaces/shop/deployments/catalog/edges`)).body]) {
+      for (const item of doc.items) {
+        assert.deepEqual(item.metrics.map((m: { name: string }) => m.name), ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"]);
+        for (const m of item.metrics) assert.match(m.value, /^-?\d+(m|k|M|G)?$/, `${m.name} ${m.value} is not in milli units`);
+      }
+    }
+  });
+
+  for (const path of [`${B}/namespaces/shop/deployments/%ZZ`, `${B}/namespaces/shop/deployments/a%`, `${B}/namespaces/shop/deployments/caf%C3`, `${B}/namespaces/%E2%82/deployments`, "/apis/%ZZ", "/openapi/v3/%ZZ"]) {
+    it(`undecodable path ${path} → 400 Status, not fastify's body`, async () => {
+      const r = await get(path);
+      assert.equal(r.code, 400, r.raw);
+      assert.deepEqual(Object.keys(r.body), ["kind", "apiVersion", "metadata", "status", "message", "reason", "code"]);
+      assert.equal(r.body.kind, "Status");
+      assert.equal(r.body.reason, "BadRequest");
+      assert.doesNotMatch(r.raw, /FST_ERR/);
+    });
+  }
+
+  it("an undecodable path outside the SMI API keeps fastify's own answer", async () => {
+    const r = await app.inject({ method: "GET", url: "/healthz/%ZZ" });
+    assert.equal(r.statusCode, 400);
+    assert.equal(JSON.parse(r.body).code, "FST_ERR_BAD_URL");
+  });
+
   const bad: Array<[string, string]> = [
     ["quote", `${B}/namespaces/shop/deployments/a%22b`],
     ["backslash quote", `${B}/namespaces/shop/deployments/a%5C%22%7D`],
@@ -135,7 +199,11 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     ["negative window", `${B}/namespaces/shop/deployments?window=-5m`],
     ["window below scrape", `${B}/namespaces/shop/deployments?window=5s`],
     ["huge window", `${B}/namespaces/shop/deployments?window=99999d`],
-    ["bad t", `${B}/namespaces/shop/deployments/frontend/edges?t=1.5m`],
+    ["bad t", `${B}/namespaces/shop/deployments/frontend/edges?t=1.5x`],
+    ["fractional seconds", `${B}/namespaces/shop/deployments/frontend/edges?t=90.5s`],
+    ["t below scrape in ms", `${B}/namespaces/shop/deployments/frontend?t=19000ms`],
+    ["t above 30 days", `${B}/namespaces/shop/deployments/frontend?t=720h1s`],
+    ["zero t", `${B}/namespaces/shop/deployments/frontend?t=0`],
     ["bad at", `${B}/namespaces/shop/deployments?at=now`],
     ["bad selector", `${B}/namespaces/shop/deployments?labelSelector=app%20in%20(a`],
     ["selector needs a cluster", `${B}/namespaces/shop/deployments?labelSelector=app%3Dweb`],
@@ -147,6 +215,7 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
       assert.equal(r.code, 400, r.raw);
       assert.equal(r.body.kind, "Status");
       assert.equal(r.body.reason, "BadRequest");
+      assert.ok(r.body.details?.causes?.[0]?.field, `no details.causes[0].field: ${r.raw}`);
       // The query log is written asynchronously; give it a moment.
       await new Promise((res) => setTimeout(res, 300));
       assert.deepEqual(prom.queries(), []);

@@ -8,7 +8,7 @@ import { ForbiddenError } from "../../src/domain/errors.ts";
 import { NO_LATENCY } from "../../src/domain/metrics.ts";
 import { refKey } from "../../src/domain/resource.ts";
 import { BackendError } from "../../src/prometheus/errors.ts";
-import { registerSmi } from "../../src/smi/index.ts";
+import { registerSmi, smiFrameworkErrors } from "../../src/smi/index.ts";
 import { FakeScope, view, type FakeData } from "./fake-scope.ts";
 
 const B = "/apis/metrics.smi-spec.io/v1alpha1";
@@ -36,7 +36,7 @@ function data(extra: Partial<FakeData> = {}): FakeData {
 
 async function app(d: FakeData = data()): Promise<{ app: FastifyInstance; scopes: FakeScope[] }> {
   const scopes: FakeScope[] = [];
-  const a = Fastify({ logger: false });
+  const a = Fastify({ logger: false, frameworkErrors: smiFrameworkErrors });
   registerSmi(a, {
     scopeFor: () => {
       const s = new FakeScope(d);
@@ -65,7 +65,7 @@ describe("SMI routes", () => {
     const { app: a } = await app();
     const one = await get(a, `${B}/namespaces/shop/deployments/frontend`);
     assert.equal(one.code, 200);
-    assert.match(one.type, /^application\/json/);
+    assert.equal(one.type, "application/json; charset=utf-8");
     assert.equal(one.body.kind, "TrafficMetrics");
     assert.deepEqual(one.body.resource, { kind: "Deployment", namespace: "shop", name: "frontend" });
     assert.equal((await get(a, `${B}/namespaces/shop/deployments/frontend/`)).raw, one.raw);
@@ -80,8 +80,14 @@ describe("SMI routes", () => {
 
     const edges = await get(a, `${B}/namespaces/shop/deployments/frontend/edges`);
     assert.deepEqual(edges.body.items.map((i: any) => [i.edge.direction, i.edge.resource.name]), [["from", "db"], ["to", "catalog"]]);
-    // No traffic-derived latency for an edge without latency data.
-    assert.deepEqual(edges.body.items[1].metrics.map((m: any) => m.name), ["success_count", "failure_count"]);
+    // An edge without latency data still has all five entries, latency "0" (the SDK's default).
+    assert.deepEqual(edges.body.items[1].metrics, [
+      { name: "p99_response_latency", unit: "ms", value: "0" },
+      { name: "p90_response_latency", unit: "ms", value: "0" },
+      { name: "p50_response_latency", unit: "ms", value: "0" },
+      { name: "success_count", value: "5" },
+      { name: "failure_count", value: "0" },
+    ]);
 
     const ns = await get(a, `${B}/namespaces/shop`);
     assert.deepEqual(ns.body.resource, { kind: "Namespace", name: "shop" });
@@ -90,11 +96,18 @@ describe("SMI routes", () => {
     await a.close();
   });
 
-  it("window and t: Go duration in the answer, alias t, disagreement is a 400", async () => {
+  it("window and t: Go's syntax in, Go's Duration.String() out, alias t, disagreement is a 400", async () => {
     const { app: a } = await app();
-    assert.equal((await get(a, `${B}/namespaces/shop/deployments/frontend?window=5m`)).body.window, "5m0s");
-    assert.equal((await get(a, `${B}/namespaces/shop/deployments/frontend?t=1h30m`)).body.window, "1h30m0s");
-    assert.equal((await get(a, `${B}/namespaces/shop/deployments/frontend`)).body.window, "30s");
+    const windowOf = async (q: string) => (await get(a, `${B}/namespaces/shop/deployments/frontend?${q}`)).body.window;
+    assert.equal(await windowOf("window=5m"), "5m0s");
+    assert.equal(await windowOf("t=1h30m"), "1h30m0s");
+    assert.equal(await windowOf("t=1.5m"), "1m30s");
+    assert.equal(await windowOf("t=90000ms"), "1m30s");
+    assert.equal(await windowOf("t=1h0m0s"), "1h0m0s");
+    assert.equal(await windowOf("window=90s&t=1.5m"), "1m30s", "the same duration, written twice, is no disagreement");
+    assert.equal(await windowOf("window=5m&t="), "5m0s", "an empty t is no t");
+    assert.equal(await windowOf(""), "30s");
+    assert.equal(await windowOf("t="), "30s", "an empty t is the default window");
     const both = await get(a, `${B}/namespaces/shop/deployments/frontend?window=1m&t=2m`);
     assert.equal(both.code, 400);
     const twice = await get(a, `${B}/namespaces/shop/deployments/frontend?window=1m&window=1m`);
@@ -105,6 +118,9 @@ describe("SMI routes", () => {
   for (const [what, url, field] of [
     ["bad window", `${B}/namespaces/shop/deployments/frontend?window=banana`, "window"],
     ["bad t", `${B}/namespaces/shop/deployments/frontend?t=30`, "t"],
+    ["t in fractional seconds", `${B}/namespaces/shop/deployments/frontend?t=1.5s`, "t"],
+    ["t of 30 days and a second", `${B}/namespaces/shop/deployments/frontend?t=720h1s`, "t"],
+    ["negative t", `${B}/namespaces/shop/deployments/frontend?t=-5m`, "t"],
     ["empty window", `${B}/namespaces/shop/deployments?window=`, "window"],
     ["bad at", `${B}/namespaces/shop/deployments?at=yesterday`, "at"],
     ["future at", `${B}/namespaces/shop/deployments?at=2099-01-01T00:00:00Z`, "at"],
@@ -151,6 +167,38 @@ describe("SMI routes", () => {
       assert.equal(r.code, 404, r.raw);
       assert.equal(r.body.kind, "Status");
       assert.equal(r.body.reason, "NotFound");
+      await a.close();
+    });
+  }
+
+  it("edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does not exist", async () => {
+    const url = `${B}/namespaces/shop/deployments/ghost/edges`;
+    const { app: noCluster } = await app(data({ inventorySource: "backend" }));
+    const r = await get(noCluster, url);
+    assert.equal(r.code, 200, r.raw);
+    assert.equal(
+      r.raw,
+      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
+    );
+    // A get of the same unseen resource stays 404 (the reference answered 500), and a bad name stays 400.
+    assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/ghost`)).code, 404);
+    assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/Gh.ost/edges`)).code, 400);
+    await noCluster.close();
+    const { app: cluster } = await app(data({ inventorySource: "kubernetes" }));
+    assert.equal((await get(cluster, url)).code, 404);
+    await cluster.close();
+  });
+
+  for (const url of [`${B}/namespaces/shop/deployments/%ZZ`, `${B}/namespaces/shop/deployments/%`, `${B}/namespaces/shop/deployments/caf%C3`, `${B}/namespaces/%E2%82%/pods`]) {
+    it(`undecodable path ${url} → 400 Status`, async () => {
+      const { app: a, scopes } = await app();
+      const r = await get(a, url);
+      assert.equal(r.code, 400, r.raw);
+      assert.match(r.type, /^application\/json/);
+      assert.deepEqual(Object.keys(r.body), ["kind", "apiVersion", "metadata", "status", "message", "reason", "code"]);
+      assert.equal(r.body.reason, "BadRequest");
+      assert.match(r.body.message, /not a valid request path/);
+      assert.equal(scopes.length, 0);
       await a.close();
     });
   }

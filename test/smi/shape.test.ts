@@ -28,13 +28,28 @@ describe("SMI shapes", () => {
     );
   });
 
-  it("leaves latency out when there was no traffic, never NaN or 0", () => {
+  it("always all five entries in the SDK's order; latency \"0\" without traffic, never NaN", () => {
+    const zero = (name: string) => ({ name, unit: "ms", value: "0" });
     assert.deepEqual(smiMetrics(idle), [
+      zero("p99_response_latency"),
+      zero("p90_response_latency"),
+      zero("p50_response_latency"),
       { name: "success_count", value: "0" },
       { name: "failure_count", value: "0" },
     ]);
     const nan = { ...busy, latency: { ...NO_LATENCY, p99: Number.NaN, p50: 5 } };
-    assert.deepEqual(smiMetrics(nan).map((m) => m.name), ["p50_response_latency", "success_count", "failure_count"]);
+    assert.deepEqual(smiMetrics(nan), [
+      zero("p99_response_latency"),
+      zero("p90_response_latency"),
+      { name: "p50_response_latency", unit: "ms", value: "5" },
+      { name: "success_count", value: "294" },
+      { name: "failure_count", value: "6" },
+    ]);
+  });
+
+  it("values are cut to milli units as the SDK's NewMilliQuantity(int64(v*1000)) cuts them", () => {
+    const m = goldenMetrics({ success: 240.4999, failure: 1.3846153846, latency: { p50: 56.395488361, p90: 0.0009, p95: 1, p99: 1.005 } }, { seconds: 60 }, at);
+    assert.deepEqual(smiMetrics(m).map((x) => x.value), ["1004m", "0", "56395m", "240499m", "1384m"]);
   });
 
   it("namespaces have no namespace in metadata or resource", () => {
@@ -62,6 +77,10 @@ describe("SMI shapes", () => {
 
   it("Go's HTML-safe escaping and metav1.Time", () => {
     assert.equal(goJson({ m: "<a&b>\u2028" }), '{"m":"\\u003ca\\u0026b\\u003e\\u2028"}');
+    // Backspace and form feed as the reference's Go wrote them (Go 1.22 moved to \b and \f);
+    // an escaped backslash before a b stays what it is; a lone surrogate is Go's \ufffd.
+    assert.equal(goJson({ m: "a\bb\fc\\b\\f\n\t\u0001" }), '{"m":"a\\u0008b\\u000cc\\\\b\\\\f\\n\\t\\u0001"}');
+    assert.equal(goJson(["\ud800x", "\ud83d\ude00"]), '["\\ufffdx","\ud83d\ude00"]');
     assert.equal(kubeTime(new Date("2019-04-08T22:25:55.999Z")), "2019-04-08T22:25:55Z");
   });
 });
