@@ -12,6 +12,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -125,13 +126,21 @@ async function stopPrometheus(p: PrometheusInstance) {
 const OVERVIEW = print(NamespaceOverviewDocument);
 const overviewBody = (window = "1m") => JSON.stringify({ query: OVERVIEW, variables: { namespace: SCALE_NAMESPACE, window } });
 
-/** One document; throws on GraphQL errors unless `tolerate` (then counted by the caller). */
+/** One document; throws on GraphQL errors unless `tolerate` (then counted by the caller). No client-side timeout. */
 async function graphql(url: string, body: string, tolerate = false): Promise<{ status: number; bytes: number; failed: boolean }> {
-  const response = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  const text = await response.text();
-  const failed = response.status !== 200 || text.includes('"errors":');
-  if (failed && !tolerate) throw new Error(`GraphQL errors (${response.status}): ${text.slice(0, 300)}`);
-  return { status: response.status, bytes: text.length, failed };
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+  const failed = status !== 200 || text.includes('"errors":');
+  if (failed && !tolerate) throw new Error(`GraphQL errors (${status}): ${text.slice(0, 300)}`);
+  return { status, bytes: text.length, failed };
 }
 
 async function timed<T>(f: () => Promise<T>): Promise<number> {
