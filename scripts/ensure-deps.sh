@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what meshql's demo and tests need, only when it is missing:
-# node modules (npm ci), Debian's prometheus (with promtool), kubectl and
-# chromium (the browser tests drive it; never a downloaded browser), and Node 24
-# (the npm registry's `node` package, in .tmp/node24) for the smoke tests.
-# Usage: scripts/ensure-deps.sh [prometheus] [kubectl] [chromium] [node24]
+# node modules (npm ci), Debian's prometheus (with promtool), victoria-metrics,
+# kubectl and chromium (the browser tests drive it; never a downloaded browser),
+# and Node 24 (the npm registry's `node` package, in .tmp/node24) for the smoke tests.
+# Usage: scripts/ensure-deps.sh [prometheus] [victoria-metrics] [kubectl] [chromium] [node24]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,7 @@ apt_packages=()
 for need in "$@"; do
   case "$need" in
     prometheus) command -v prometheus >/dev/null && command -v promtool >/dev/null || apt_packages+=(prometheus) ;;
+    victoria-metrics) command -v victoria-metrics >/dev/null || apt_packages+=(victoria-metrics) ;;
     kubectl) command -v kubectl >/dev/null || apt_packages+=(kubernetes-client) ;;
     chromium) command -v chromium >/dev/null || apt_packages+=(chromium) ;;
   esac

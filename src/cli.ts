@@ -4,7 +4,7 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { CliError, EXIT } from "./cli/errors.ts";
-import { KUBE_FLAGS, SERVE_FLAGS, UsageError, type FlagValues } from "./cli/options.ts";
+import { type FlagSpec, KUBE_FLAGS, SERVE_FLAGS, UsageError, type FlagValues } from "./cli/options.ts";
 import type { EdgesFlags } from "./cli/edges.ts";
 import type { StatFlags } from "./cli/stat.ts";
 import type { TopFlags } from "./cli/top.ts";
@@ -29,7 +29,12 @@ function clientFlags(cmd: Command): Command {
 
 /** serve's flags: SERVE_FLAGS and KUBE_FLAGS as data, so new entries there show up here. */
 function serveFlags(cmd: Command): Command {
-  for (const [name, f] of Object.entries(SERVE_FLAGS)) cmd.addOption(new Option(`--${name} <value>`, `${f.help} (env ${f.env}, default ${f.default})`));
+  for (const [name, f] of Object.entries(SERVE_FLAGS) as Array<[string, FlagSpec]>) {
+    const option = new Option(`--${name} <value>`, `${f.help} (env ${f.env}, default ${f.default || "none"})`);
+    // A repeated flag arrives as its environment variable holds it: one value per line.
+    if (f.repeatable) option.argParser((value: string, previous: string | undefined) => (previous === undefined ? value : `${previous}\n${value}`));
+    cmd.addOption(option);
+  }
   const kube = "Kubernetes options (as an extension API server; kube-apiserver's names):";
   for (const [name, help] of Object.entries(KUBE_FLAGS)) cmd.addOption(new Option(`--${name} <value>`, help).helpGroup(kube));
   return cmd;

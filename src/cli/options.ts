@@ -23,6 +23,10 @@ export interface ServeOptions {
   readonly seenLookback: Window;
   readonly queryTimeoutMs: number;
   readonly cacheTtlMs: number;
+  /** Sent with every backend query (tenancy, auth), e.g. X-Scope-OrgID. */
+  readonly prometheusHeaders: Readonly<Record<string, string>>;
+  /** Most documents executing at once; 0: no limit. */
+  readonly maxConcurrentDocuments: number;
   readonly kube: KubeFlags;
   /** HTTPS serving; null serves plain HTTP. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
@@ -48,10 +52,12 @@ export interface KubeFlags {
   readonly authorizationKubeconfig: string | null;
 }
 
-interface FlagSpec {
+export interface FlagSpec {
   readonly env: string;
   readonly default: string;
   readonly help: string;
+  /** Given several times; its environment variable holds one value per line. */
+  readonly repeatable?: true;
 }
 
 export const SERVE_FLAGS = {
@@ -62,7 +68,7 @@ export const SERVE_FLAGS = {
   "scrape-interval": { env: "MESHQL_SCRAPE_INTERVAL", default: "10s", help: "the backend's scrape interval; windows shorter than twice it are refused" },
   "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
-  "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend answers are reused (0: never)" },
+  "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend and GraphQL answers are reused (0: never)" },
   "max-query-depth": { env: "MESHQL_MAX_QUERY_DEPTH", default: "10", help: "deepest field nesting of a GraphQL document" },
   "max-query-cost": { env: "MESHQL_MAX_QUERY_COST", default: "10000", help: "highest estimated cost of a GraphQL document (a field costs 1; a list multiplies what is under it by 10)" },
   "max-at-age": { env: "MESHQL_MAX_AT_AGE", default: "15d", help: "how far back `at` may reach (set it to the backend's retention, e.g. 400d)" },
@@ -81,6 +87,17 @@ export const SERVE_FLAGS = {
     env: "MESHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION",
     default: "100",
     help: "operations at once on one WebSocket connection; more get TOO_MANY_SUBSCRIPTIONS",
+  },
+  "prometheus-header": {
+    env: "MESHQL_PROMETHEUS_HEADERS",
+    default: "",
+    help: "`Name: value` sent with every backend query, e.g. `X-Scope-OrgID: team-a` (repeatable; env: one per line)",
+    repeatable: true,
+  },
+  "max-concurrent-documents": {
+    env: "MESHQL_MAX_CONCURRENT_DOCUMENTS",
+    default: "16",
+    help: "documents (GraphQL, SMI metrics) executing at once; past it 503 with Retry-After (0: no limit)",
   },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -126,6 +143,11 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     if (n === null || n < 1) throw new UsageError(`--${name} must be a size such as 64MiB, 512KiB or 1000000, not ${JSON.stringify(get(name))}`);
     return n;
   };
+  const repeated = (name: FlagName): string[] => get(name).split("\n").filter((line) => line.trim() !== "");
+  const maxConcurrentDocuments = Number(get("max-concurrent-documents"));
+  if (!/^\d+$/.test(get("max-concurrent-documents")) || !Number.isSafeInteger(maxConcurrentDocuments)) {
+    throw new UsageError(`--max-concurrent-documents must be a whole number >= 0, not ${JSON.stringify(get("max-concurrent-documents"))}`);
+  }
 
   const mesh = get("mesh");
   if (mesh !== "auto" && !(MESH_NAMES as readonly string[]).includes(mesh)) {
@@ -161,6 +183,8 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     seenLookback: window("seen-lookback"),
     queryTimeoutMs: window("query-timeout").seconds * 1000,
     cacheTtlMs: /^0[smhd]?$/.test(get("cache-ttl")) ? 0 : window("cache-ttl").seconds * 1000,
+    prometheusHeaders: parseHeaders(repeated("prometheus-header")),
+    maxConcurrentDocuments,
     kube: {
       kubeconfig: kubeFlag("kubeconfig"),
       requestheaderClientCAFile: kubeFlag("requestheader-client-ca-file"),
@@ -193,6 +217,19 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
 function oneOf<T extends string>(flag: FlagName, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
   return value as T;
+}
+
+/** `Name: value` lines as a header record; a malformed or repeated name is a usage error. */
+export function parseHeaders(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*?)\s*$/.exec(line);
+    if (!match || /[\r\n\0]/.test(match[2]!)) throw new UsageError(`--prometheus-header must be "Name: value", not ${JSON.stringify(line)}`);
+    const name = match[1]!.toLowerCase();
+    if (name in out) throw new UsageError(`--prometheus-header ${match[1]} is given twice`);
+    out[name] = match[2]!;
+  }
+  return out;
 }
 
 export function parseListen(text: string): { host: string; port: number } {

@@ -16,8 +16,8 @@ export class MissingPrometheusError extends Error {
 }
 
 /** A binary from an env override (PROMETHEUS, PROMTOOL), /usr/bin or PATH; throws how to install it. */
-export function findBinary(name: "prometheus" | "promtool"): string {
-  const override = process.env[name.toUpperCase()];
+export function findBinary(name: "prometheus" | "promtool" | "victoria-metrics"): string {
+  const override = process.env[name.toUpperCase().replace("-", "_")];
   const candidates = override ? [override] : [join("/usr/bin", name), ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name))];
   for (const path of candidates) {
     try {
@@ -28,7 +28,7 @@ export function findBinary(name: "prometheus" | "promtool"): string {
     }
   }
   throw new MissingPrometheusError(
-    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus (npm run demo and npm test do this themselves when run as root)`,
+    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
   );
 }
 
@@ -66,6 +66,8 @@ export interface PrometheusServerOptions {
   /** prometheus.yml contents. */
   readonly config: string;
   readonly readyTimeoutMs?: number;
+  /** Longest a query may evaluate (Prometheus' --query.timeout); default 2m. */
+  readonly queryTimeout?: string;
 }
 
 export interface PrometheusServer {
@@ -116,7 +118,7 @@ export async function startPrometheusServer(options: PrometheusServerOptions): P
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await launch(binary, options, configFile, port);
+      return await launch(binary, prometheusArgs(options, configFile, port), port, "/-/ready", options);
     } catch (e) {
       lastError = e;
       if (!String((e as Error).message).includes("address already in use")) break;
@@ -130,17 +132,40 @@ interface Child {
   readonly pid: number;
 }
 
-async function launch(binary: string, options: PrometheusServerOptions, configFile: string, port: number): Promise<PrometheusServer> {
-  installExitHook();
-  const logFile = join(options.home, `prometheus-${port}.log`);
-  const args = [
+function prometheusArgs(options: PrometheusServerOptions, configFile: string, port: number): string[] {
+  return [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${options.dataDir}`,
     // Retention counts back from the newest block; keep old backfilled blocks whatever their age.
     "--storage.tsdb.retention.time=100y",
     `--web.listen-address=127.0.0.1:${port}`,
     "--log.level=warn",
+    ...(options.queryTimeout ? [`--query.timeout=${options.queryTimeout}`] : []),
   ];
+}
+
+/**
+ * Starts Debian's single-node victoria-metrics on a free loopback port: the
+ * second Prometheus-compatible backend the tests run against.
+ */
+export async function startVictoriaMetricsServer(options: Omit<PrometheusServerOptions, "config">): Promise<PrometheusServer> {
+  const binary = findBinary("victoria-metrics");
+  const port = await freePort();
+  const args = [
+    `-storageDataPath=${options.dataDir}`,
+    `-httpListenAddr=127.0.0.1:${port}`,
+    // Backfilled history is weeks old: keep it whatever its age.
+    "-retentionPeriod=100y",
+    // Answers must reflect all imported data, never a cached partial one.
+    "-search.disableCache",
+    "-loggerLevel=WARN",
+  ];
+  return launch(binary, args, port, "/health", options);
+}
+
+async function launch(binary: string, args: readonly string[], port: number, readyPath: string, options: { home: string; readyTimeoutMs?: number }): Promise<PrometheusServer> {
+  installExitHook();
+  const logFile = join(options.home, `${binary.split("/").pop()}-${port}.log`);
   const child = spawn("/bin/sh", ["-c", WRAPPER, "sh", logFile, binary, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const pid = await new Promise<number>((resolve, reject) => {
     let out = "";
@@ -164,10 +189,10 @@ async function launch(binary: string, options: PrometheusServerOptions, configFi
   while (Date.now() < deadline) {
     if (child.exitCode !== null || !alive(pid)) {
       await terminate(proc);
-      throw new Error(`prometheus exited during startup: ${logTail()}`);
+      throw new Error(`${binary} exited during startup: ${logTail()}`);
     }
     try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${url}${readyPath}`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) {
         let stopped: Promise<void> | null = null;
         return { url, logTail, stop: () => (stopped ??= terminate(proc)) };
@@ -178,7 +203,7 @@ async function launch(binary: string, options: PrometheusServerOptions, configFi
     await new Promise((r) => setTimeout(r, 100));
   }
   await terminate(proc);
-  throw new Error(`prometheus was not ready within ${options.readyTimeoutMs ?? 30_000} ms: ${logTail()}`);
+  throw new Error(`${binary} was not ready within ${options.readyTimeoutMs ?? 30_000} ms: ${logTail()}`);
 }
 
 function alive(pid: number): boolean {

@@ -11,12 +11,14 @@ import type { GraphQLContext } from "../graphql/context.ts";
 import { DEFAULT_DOCUMENT_LIMITS, documentLimitsPlugin, type DocumentLimits } from "../graphql/cost.ts";
 import { formatGraphQLError, logMaskedErrors } from "../graphql/errors.ts";
 import { buildMeshqlSchema } from "../graphql/schema.ts";
+import { type AnswerSharing, registerSharedExecution } from "../graphql/shared-execution.ts";
 import { ANONYMOUS, type UserInfo } from "../service/access.ts";
 import type { MeshqlService } from "../service/service.ts";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import { registerSmi, smiFrameworkErrors } from "../smi/index.ts";
 import { failure } from "../smi/status.ts";
 import { isConsoleShell, registerConsole } from "./console.ts";
+import { type AdmissionOptions, registerAdmission } from "./admission.ts";
 import { registerHealth, type ReadinessCheck } from "./health.ts";
 import { applyServerLimits, DEFAULT_SERVER_LIMITS, fastifyLimitOptions, nodeServerLimitOptions, type ServerLimits } from "./limits.ts";
 import { SILENT_LOGGER, type Logger } from "./log.ts";
@@ -29,6 +31,10 @@ export interface AppOptions {
   readonly readiness: readonly ReadinessCheck[];
   /** Who sent the request; throws to refuse it. Default: everyone is anonymous (the demo). */
   readonly authenticate?: (request: FastifyRequest) => Promise<UserInfo>;
+  /** Identical GraphQL documents share one execution and, within its TTL, one answer. Absent: each runs alone. */
+  readonly sharing?: AnswerSharing;
+  /** A limit on documents executing at once, refused with 503 past it. Absent: no limit. */
+  readonly admission?: AdmissionOptions;
   /** HTTPS serving options (certificate, key, client certificate requests); absent: plain HTTP. */
   readonly https?: HttpsOptions;
   /** Depth and cost limits of GraphQL documents (default DEFAULT_DOCUMENT_LIMITS). */
@@ -84,6 +90,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     options.metrics.httpRequests.observe({ route, method: request.method, code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  if (options.sharing) {
+    registerSharedExecution(app, {
+      path: "/graphql",
+      sharing: options.sharing,
+      moment: () => options.service.moment().getTime(),
+      user: (request) => request.meshqlUser ?? ANONYMOUS,
+      observe: (execution) => options.metrics.graphqlDocuments.inc({ execution }),
+    });
+  }
+  if (options.admission) registerAdmission(app, options.admission);
   registerHealth(app, options.readiness);
   await registerConsole(app, { graphqlIde: options.graphqlIde ?? true });
   registerSmi(app, {

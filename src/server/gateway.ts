@@ -21,6 +21,7 @@ import { ALLOW_ALL } from "../service/access.ts";
 import { BackendInventory } from "../service/backend-inventory.ts";
 import type { Inventory } from "../service/inventory.ts";
 import { MeshqlService } from "../service/service.ts";
+import { AnswerSharing } from "../graphql/shared-execution.ts";
 import { buildApp } from "./app.ts";
 import type { ServerLimits } from "./limits.ts";
 import { meshReadiness, meshWarning } from "./mesh-check.ts";
@@ -36,6 +37,8 @@ export interface GatewayConfig {
   readonly scrapeInterval: Window;
   readonly seenLookback: Window;
   readonly queryTimeoutMs: number;
+  /** Sent with every backend query (tenancy headers of Thanos, Mimir, Cortex). */
+  readonly prometheusHeaders?: Readonly<Record<string, string>>;
   /** How long identical backend answers are reused; 0 shares only concurrent ones. */
   readonly cacheTtlMs: number;
   readonly clock?: () => Date;
@@ -45,6 +48,12 @@ export interface GatewayConfig {
    * at all, everyone is anonymous and may see everything (the demo, tests).
    */
   readonly kube?: KubeFlags & { readonly allowAnonymous: boolean | "without-cluster" };
+  /** Most bytes of whole GraphQL answers kept for cacheTtlMs (default 64 MiB). */
+  readonly answerCacheBytes?: number;
+  /** Identical concurrent GraphQL documents share one execution (default true; off only to measure it). */
+  readonly shareExecutions?: boolean;
+  /** Most documents (GraphQL, SMI metrics) executing at once, 503 past it; 0: no limit (default 16). */
+  readonly maxConcurrentDocuments?: number;
   /** Most adapter calls one request may cause (default 64). */
   readonly maxBatchesPerRequest?: number;
   /** HTTPS serving, reloaded when the files change. */
@@ -91,6 +100,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     },
     ...(config.maxBackendResponseBytes ? { maxResponseBytes: config.maxBackendResponseBytes } : {}),
     inFlight: new ByteBudget(config.maxBackendInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
+    ...(config.prometheusHeaders ? { headers: config.prometheusHeaders } : {}),
   });
   const backend = new CoalescingQuerier(client, { ttlMs: config.cacheTtlMs, maxEntries: 2000 });
   const clock = config.clock ?? (() => new Date());
@@ -133,6 +143,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       ...(config.serverLimits ? { serverLimits: config.serverLimits } : {}),
       logger,
       graphqlIde: config.graphqlIde ?? true,
+      ...(config.shareExecutions === false
+        ? {}
+        : { sharing: new AnswerSharing({ ttlMs: config.cacheTtlMs, maxBytes: config.answerCacheBytes ?? 64 * 1024 * 1024 }) }),
+      admission: { maxConcurrent: config.maxConcurrentDocuments ?? 16, retryAfterSeconds: 1 },
       ...(kube ? { authenticate: (request) => kube.authenticateRequest(request.raw) } : {}),
       subscriptions: { limits: config.subscriptions ?? {}, ...(kube ? { authenticate: kube.authenticateRequest } : {}) },
       ...(tls ? { https: kube ? kube.tlsOptions(tls) : tls } : {}),

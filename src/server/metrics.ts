@@ -54,6 +54,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly graphqlDocuments = new Counter({
+    name: "meshql_graphql_documents_total",
+    help: "GraphQL documents answered, by how: executed, shared with an identical one in flight, or cached.",
+    labelNames: ["execution"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "meshql_" });
   }

@@ -60,12 +60,18 @@ export class MeshqlService {
     return this.deps.authorizer.allowed(user, checks);
   }
 
+  /**
+   * "Now" for a request: the last scrape boundary. Nothing newer exists, and
+   * requests within one scrape interval ask identical questions, which the caches share.
+   */
+  moment(): Date {
+    const step = this.config.scrapeInterval.seconds * 1000;
+    return new Date(Math.floor(this.clock().getTime() / step) * step);
+  }
+
   /** A fresh scope per request: its own clock reading and loaders; `record` sees every access decision it takes. */
   scope(user: UserInfo, record?: AccessRecorder): RequestScope {
-    // "Now" is the last scrape boundary: nothing newer exists, and requests within
-    // one scrape interval ask identical questions, which the backend cache shares.
-    const step = this.config.scrapeInterval.seconds * 1000;
-    const now = new Date(Math.floor(this.clock().getTime() / step) * step);
+    const now = this.moment();
     const loaders = createLoaders(this.deps.adapter, {
       lookback: this.config.seenLookback,
       now,

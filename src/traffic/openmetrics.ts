@@ -1,7 +1,8 @@
 // Deterministic history as OpenMetrics text for
 // `promtool tsdb create-blocks-from openmetrics`: family by family (promtool
 // rejects interleaved families), series by series, timestamps ascending,
-// streamed to a file in large chunks.
+// streamed to a file in large chunks; optionally split into several files that
+// promtool backfills in parallel.
 
 import { open } from "node:fs/promises";
 import { allFamilies, formatBound, formatValue, renderLabels, type MeshFormat, type MetricFamily } from "./format.ts";
@@ -42,6 +43,53 @@ export async function writeOpenMetrics(
   return writeFamilies(path, allFamilies(model, formats), timestamps(range));
 }
 
+/**
+ * The same history split into files of at most `seriesPerFile` series, each a
+ * valid OpenMetrics file holding a contiguous slice of the series, so several
+ * promtool processes can backfill them at once. `onFile` is awaited after each
+ * file is complete (e.g. to start promtool on it while the next one is written).
+ */
+export async function writeOpenMetricsShards(
+  pathOf: (index: number) => string,
+  seriesPerFile: number,
+  model: TrafficModel,
+  formats: readonly MeshFormat[],
+  range: HistoryRange,
+  onFile: (path: string, stats: WriteStats) => Promise<void>,
+): Promise<WriteStats> {
+  const families = allFamilies(model, formats);
+  const ts = timestamps(range);
+  const total = families.reduce((n, f) => n + f.series.length, 0);
+  const per = Math.max(1, seriesPerFile);
+  let bytes = 0;
+  let samples = 0;
+  let series = 0;
+  for (let i = 0, from = 0; from < total; i++, from += per) {
+    const shard = sliceSeries(families, from, from + per);
+    const path = pathOf(i);
+    const written = await writeFamilies(path, shard, ts);
+    bytes += written.bytes;
+    samples += written.samples;
+    series += written.series;
+    await onFile(path, written);
+  }
+  return { bytes, samples, series, families: families.length };
+}
+
+/** Series [from, to) of the families taken in order, families without any left dropped. */
+function sliceSeries(families: readonly MetricFamily[], from: number, to: number): MetricFamily[] {
+  const out: MetricFamily[] = [];
+  let offset = 0;
+  for (const f of families) {
+    const start = Math.max(0, from - offset);
+    const end = Math.min(f.series.length, to - offset);
+    offset += f.series.length;
+    if (start >= end) continue;
+    // The spread keeps the family's own kind; TypeScript cannot see that through the union.
+    out.push({ ...f, series: f.series.slice(start, end) } as MetricFamily);
+  }
+  return out;
+}
 const CHUNK = 4 * 1024 * 1024;
 
 async function writeFamilies(path: string, families: readonly MetricFamily[], ts: readonly number[]): Promise<WriteStats> {

@@ -677,6 +677,11 @@ describe("plain manifests agree with values.yaml", () => {
     assert.equal(cm.data.MESHQL_GRAPHQL_IDE, String(values.graphqlIde));
   });
 
+  test("backend headers and the concurrent-document limit", () => {
+    assert.equal(cm.data.MESHQL_PROMETHEUS_HEADERS, (values.prometheus.headers as string[]).join("\n"));
+    assert.equal(cm.data.MESHQL_MAX_CONCURRENT_DOCUMENTS, String(values.maxConcurrentDocuments));
+  });
+
   test("ports", () => {
     assert.equal((c.ports as Obj[]).find((p) => p.name === "https")?.containerPort, values.containerPort);
     const svc = find("Service", RELEASE.name, RELEASE.namespace);

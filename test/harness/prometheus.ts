@@ -1,15 +1,22 @@
 // A real Prometheus 2.42 for tests: backfilled with deterministic history
 // (cached, see tsdb.ts), started on a free loopback port, with a query log so
 // tests can count the PromQL that actually reached it.
+// With MESHQL_TEST_BACKEND=victoriametrics the same tests run against Debian's
+// single-node VictoriaMetrics instead; a loopback proxy in front of it keeps
+// the query log, which VictoriaMetrics does not write.
 
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startPrometheusServer, type PrometheusServer } from "../../src/demo/prometheus.ts";
+import { startPrometheusServer, startVictoriaMetricsServer, type PrometheusServer } from "../../src/demo/prometheus.ts";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import type { TrafficModel } from "../../src/traffic/model.ts";
-import { backfill, type BackfillSource, type BackfillStats } from "./tsdb.ts";
+import { backfill, type BackendKind, type BackfillSource, type BackfillStats } from "./tsdb.ts";
+import { queryLoggingProxy } from "./query-proxy.ts";
+
+/** The backend the tests run against: MESHQL_TEST_BACKEND, default prometheus. */
+export const TEST_BACKEND: BackendKind = process.env.MESHQL_TEST_BACKEND === "victoriametrics" ? "victoriametrics" : "prometheus";
 
 export interface StartPrometheusOptions {
   /** Deterministic history from a model, written by these formats over [start, end] every step seconds. */
@@ -25,6 +32,8 @@ export interface StartPrometheusOptions {
   /** Scrape interval for scrapeTargets; default "1s". */
   readonly scrapeInterval?: string;
   readonly readyTimeoutMs?: number;
+  /** Prometheus' --query.timeout (default 2m), for benches over large histories on slow machines. */
+  readonly queryTimeout?: string;
 }
 
 export interface PrometheusInstance {
@@ -48,6 +57,7 @@ process.on("exit", () => {
 });
 
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusInstance> {
+  if (TEST_BACKEND === "victoriametrics") return startVictoriaMetrics(options);
   const source = sourceOf(options);
   const filled = source ? await backfill(source) : null;
 
@@ -61,8 +71,39 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const queryLog = join(home, "query.log");
 
   try {
-    const server = await startPrometheusServer({ home, dataDir: data, config: config(queryLog, options), readyTimeoutMs: options.readyTimeoutMs ?? 30_000 });
+    const server = await startPrometheusServer({ home, dataDir: data, config: config(queryLog, options),
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      ...(options.queryTimeout ? { queryTimeout: options.queryTimeout } : {}),
+    });
     return instance(server, home, queryLog, filled);
+  } catch (e) {
+    homes.delete(home);
+    await rm(home, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startVictoriaMetrics(options: StartPrometheusOptions): Promise<PrometheusInstance> {
+  if (options.scrapeTargets?.length) throw new Error("startPrometheus: live scrape targets need Prometheus (MESHQL_TEST_BACKEND=victoriametrics has none)");
+  const source = sourceOf(options);
+  const filled = source ? await backfill(source, "victoriametrics") : null;
+  const home = await mkdtemp(join(tmpdir(), "meshql-victoria-"));
+  if (!process.env.MESHQL_KEEP_PROMETHEUS) homes.add(home);
+  const data = join(home, "data");
+  if (filled) await cp(filled.dir, data, { recursive: true, filter: (src) => !src.endsWith("backfill.json") });
+  const queryLog = join(home, "query.log");
+  try {
+    const server = await startVictoriaMetricsServer({ home, dataDir: data, readyTimeoutMs: options.readyTimeoutMs ?? 30_000 });
+    const proxy = await queryLoggingProxy(server.url, queryLog);
+    const proxied: PrometheusServer = {
+      url: proxy.url,
+      logTail: server.logTail,
+      stop: async () => {
+        await proxy.close();
+        await server.stop();
+      },
+    };
+    return instance(proxied, home, queryLog, filled);
   } catch (e) {
     homes.delete(home);
     await rm(home, { recursive: true, force: true });

@@ -1,19 +1,21 @@
-// Backfilled TSDBs, built once with promtool and cached under .tmp/tsdb by a
+// Backfilled TSDBs, built once with promtool (or imported into VictoriaMetrics)
+// and cached under .tmp/tsdb by a
 // hash of everything that determines their content (the topology, formats,
 // range, and the generator's own source), so repeated test runs are fast.
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { MeshFormat } from "../../src/traffic/format.ts";
 import type { TrafficModel } from "../../src/traffic/model.ts";
-import { writeOpenMetrics, type HistoryRange } from "../../src/traffic/openmetrics.ts";
-import { createBlocks } from "../../src/demo/prometheus.ts";
+import { writeOpenMetricsShards, type HistoryRange } from "../../src/traffic/openmetrics.ts";
+import { createBlocks, startVictoriaMetricsServer } from "../../src/demo/prometheus.ts";
 
 const run = promisify(execFile);
 
@@ -23,7 +25,9 @@ const TRAFFIC_SRC = join(REPO_ROOT, "src", "traffic");
 /** The generator's mesh-independent modules. */
 const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts", "series.ts"];
 /** Bump when the cache layout or the backfill procedure changes. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 3;
+/** Series per OpenMetrics file: large models (1,000 Deployments and more) become several files, backfilled in parallel; test topologies stay one block. */
+const SERIES_PER_FILE = 50_000;
 const META_FILE = "backfill.json";
 const STALE_LOCK_MS = 10 * 60 * 1000;
 
@@ -36,7 +40,9 @@ export interface BackfillStats {
   readonly openMetricsBytes: number;
   readonly samples: number | null;
   readonly series: number | null;
+  /** Generating the OpenMetrics text. */
   readonly writeSeconds: number;
+  /** promtool time left after the last file was written (promtool runs alongside the writer). */
   readonly promtoolSeconds: number;
   /** Size of the resulting TSDB blocks. */
   readonly tsdbBytes: number;
@@ -67,10 +73,13 @@ export function cacheKey(source: BackfillSource): string {
   return h.digest("hex").slice(0, 24);
 }
 
+/** Which server the stored data is for: Prometheus TSDB blocks, or a VictoriaMetrics storage directory. */
+export type BackendKind = "prometheus" | "victoriametrics";
+
 /** The TSDB for a source, from the cache or freshly backfilled. Safe across concurrent test processes. */
-export async function backfill(source: BackfillSource): Promise<Backfill> {
+export async function backfill(source: BackfillSource, backend: BackendKind = "prometheus"): Promise<Backfill> {
   const key = cacheKey(source);
-  const dir = join(CACHE_ROOT, key);
+  const dir = join(CACHE_ROOT, backend === "prometheus" ? key : `vm-${key}`);
   await mkdir(CACHE_ROOT, { recursive: true });
   const lock = `${dir}.lock`;
   for (;;) {
@@ -90,7 +99,7 @@ export async function backfill(source: BackfillSource): Promise<Backfill> {
   try {
     const hit = await readMeta(dir);
     if (hit) return { dir, cached: true, stats: hit };
-    const stats = await build(source, dir);
+    const stats = await build(source, dir, backend);
     return { dir, cached: false, stats };
   } finally {
     await rm(lock, { recursive: true, force: true });
@@ -105,30 +114,56 @@ async function readMeta(dir: string): Promise<BackfillStats | null> {
   }
 }
 
-async function build(source: BackfillSource, dir: string): Promise<BackfillStats> {
+async function build(source: BackfillSource, dir: string, backend: BackendKind): Promise<BackfillStats> {
   const work = await mkdtemp(join(tmpdir(), "meshql-backfill-"));
   const out = join(work, "tsdb");
+  const victoria = backend === "victoriametrics" ? await startVictoriaMetricsServer({ home: work, dataDir: out }) : null;
   try {
-    let files: readonly string[];
     let openMetricsBytes = 0;
     let samples: number | null = null;
     let series: number | null = null;
-    const writeStarted = performance.now();
+    const started = performance.now();
+    // promtool runs on each finished file while the next one is written, at most one per CPU;
+    // each writes its own directory, whose blocks then join the others (Prometheus merges overlapping blocks).
+    const pool = new Pool(availableParallelism());
+    const parts: string[] = [];
+    const backfillFile = (file: string, remove: boolean) =>
+      pool.run(async () => {
+        if (victoria) {
+          await importOpenMetrics(victoria.url, file);
+        } else {
+          const part = join(work, `part-${parts.length}`);
+          parts.push(part);
+          await createBlocks(file, part);
+        }
+        if (remove) await rm(file, { force: true });
+      });
     if ("openMetricsFiles" in source) {
-      files = source.openMetricsFiles;
-      for (const f of files) openMetricsBytes += (await stat(f)).size;
+      for (const f of source.openMetricsFiles) {
+        openMetricsBytes += (await stat(f)).size;
+        await backfillFile(f, false);
+      }
     } else {
-      const file = join(work, "history.om");
-      const written = await writeOpenMetrics(file, source.model, source.formats, source.range);
-      files = [file];
+      const written = await writeOpenMetricsShards((i) => join(work, `history-${i}.om`), SERIES_PER_FILE, source.model, source.formats, source.range, (file) =>
+        backfillFile(file, true),
+      );
       openMetricsBytes = written.bytes;
       samples = written.samples;
       series = written.series;
     }
-    const writeSeconds = (performance.now() - writeStarted) / 1000;
-    const promtoolStarted = performance.now();
-    for (const file of files) await createBlocks(file, out);
-    const promtoolSeconds = (performance.now() - promtoolStarted) / 1000;
+    const writeSeconds = (performance.now() - started) / 1000;
+    await pool.drain();
+    const promtoolSeconds = (performance.now() - started) / 1000 - writeSeconds;
+    if (victoria) {
+      // Make everything imported visible to searches and durable on disk before the copy.
+      const flushed = await fetch(`${victoria.url}/internal/force_flush`);
+      if (!flushed.ok) throw new Error(`victoria-metrics force_flush: ${flushed.status}`);
+      await victoria.stop();
+    }
+    await mkdir(out, { recursive: true });
+    for (const part of parts) {
+      for (const block of await readdir(part)) await rename(join(part, block), join(out, block));
+    }
     const stats: BackfillStats = {
       openMetricsBytes,
       samples,
@@ -146,8 +181,37 @@ async function build(source: BackfillSource, dir: string): Promise<BackfillStats
     });
     return stats;
   } finally {
+    await victoria?.stop();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Most bytes per import request. */
+const IMPORT_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Feeds an OpenMetrics history file to VictoriaMetrics' Prometheus text import.
+ * That format takes timestamps in milliseconds, OpenMetrics in seconds: the
+ * generator writes whole seconds, so "000" appended converts them.
+ */
+async function importOpenMetrics(url: string, file: string): Promise<void> {
+  let chunk: string[] = [];
+  let size = 0;
+  const send = async () => {
+    if (chunk.length === 0) return;
+    const body = chunk.join("");
+    chunk = [];
+    size = 0;
+    const r = await fetch(`${url}/api/v1/import/prometheus`, { method: "POST", body });
+    if (!r.ok) throw new Error(`victoria-metrics import: ${r.status} ${(await r.text()).slice(0, 500)}`);
+  };
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line === "" || line.startsWith("#")) continue;
+    chunk.push(`${line}000\n`);
+    size += line.length + 4;
+    if (size >= IMPORT_CHUNK) await send();
+  }
+  await send();
 }
 
 async function dirSize(dir: string): Promise<number> {
@@ -157,6 +221,37 @@ async function dirSize(dir: string): Promise<number> {
     total += entry.isDirectory() ? await dirSize(path) : (await stat(path)).size;
   }
   return total;
+}
+
+/** Runs tasks with at most `limit` at once; run() resolves once the task has started. */
+class Pool {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    const p = task()
+      .catch((e: unknown) => {
+        this.failure ??= e;
+      })
+      .finally(() => {
+        this.active--;
+        this.running.delete(p);
+        this.waiting.shift()?.();
+      });
+    this.running.add(p);
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+    if (this.failure) throw this.failure;
+  }
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;
