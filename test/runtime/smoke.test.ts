@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,7 +19,9 @@ import { HISTORY, topologyModel } from "../fixtures/topology.ts";
 import { freePort, startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const DIST = join(ROOT, ".tmp/smoke-dist");
+// Laid out as the image lays it out: package.json beside dist/ (the version is read from it).
+const BUILD = join(ROOT, ".tmp/smoke");
+const DIST = join(BUILD, "dist");
 const NODE24 = join(ROOT, ".tmp/node24/node_modules/.bin/node");
 const home = mkdtempSync(join(tmpdir(), "meshql-smoke-home-"));
 
@@ -32,6 +34,7 @@ let proxyUrl: string;
 before(async () => {
   // Inside the repository, so that the built files find node_modules.
   await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", DIST, "--incremental", "--tsBuildInfoFile", `${DIST}.tsbuildinfo`], { cwd: ROOT });
+  copyFileSync(join(ROOT, "package.json"), join(BUILD, "package.json"));
   prometheus = await startPrometheus({ model: topologyModel(), formats: [linkerd], ...HISTORY });
   slowProxy = createServer((req, res) => {
     const chunks: Buffer[] = [];

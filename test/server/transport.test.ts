@@ -126,7 +126,7 @@ describe("transport flags", () => {
   it("documents every limit in the README's table, with its default (test/cli.test.ts checks --help)", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     const limits = Object.entries(SERVE_FLAGS).filter(([name]) => /^(max-|request-timeout|idle-timeout)/.test(name));
-    assert.equal(limits.length, 10);
+    assert.equal(limits.length, 13);
     for (const [name, spec] of limits) {
       assert.ok(readme.includes(`| \`--${name}\` | \`${spec.default}\` |`), `README row for --${name} with default ${spec.default}`);
     }
