@@ -10,7 +10,7 @@ import { EMPTY_STATS, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import type { SeriesSteps } from "../domain/series.ts";
 import type { TrafficPair } from "../domain/traffic.ts";
-import type { MeshAdapter } from "../mesh/adapter.ts";
+import type { MeshAdapter, StatsBatch } from "../mesh/adapter.ts";
 
 /** An adapter whose instant questions at the steps of `steps` are answered by range queries. */
 export type SeriesAdapterFactory = (steps: SeriesSteps) => MeshAdapter;
@@ -101,34 +101,29 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
     return adapter;
   };
 
-  const stats = new DataLoader<SeriesKey, SeriesPoint<RawStats>[], string>(
-    (keys) =>
-      perGroup(
-        keys,
-        spend,
-        async (g) => {
-          const adapter = adapterFor(g.steps);
-          const points = await perStep(adapter, g.steps, (at) => adapter.resourceStats({ kind: g.kind, refs: g.refs, window: g.steps.window, at }));
-          return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: p.value.get(refKey(r)) ?? EMPTY_STATS }))]));
-        },
-        [],
-      ),
-    { cacheKeyFn: seriesKey, batchScheduleFn: schedule },
+  /** A loader of per-resource series: one adapter question per step of each group, its answer picked apart per ref. */
+  const perResource = <A, V>(ask: (adapter: MeshAdapter, batch: StatsBatch) => Promise<A>, pick: (answer: A, ref: ResourceRef) => V) =>
+    new DataLoader<SeriesKey, SeriesPoint<V>[], string>(
+      (keys) =>
+        perGroup(
+          keys,
+          spend,
+          async (g) => {
+            const adapter = adapterFor(g.steps);
+            const points = await perStep(adapter, g.steps, (at) => ask(adapter, { kind: g.kind, refs: g.refs, window: g.steps.window, at }));
+            return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: pick(p.value, r) }))]));
+          },
+          [],
+        ),
+      { cacheKeyFn: seriesKey, batchScheduleFn: schedule },
+    );
+  const stats = perResource(
+    (adapter, batch) => adapter.resourceStats(batch),
+    (answer, ref): RawStats => answer.get(refKey(ref)) ?? EMPTY_STATS,
   );
-
-  const edges = new DataLoader<SeriesKey, SeriesPoint<EdgeStats[]>[], string>(
-    (keys) =>
-      perGroup(
-        keys,
-        spend,
-        async (g) => {
-          const adapter = adapterFor(g.steps);
-          const points = await perStep(adapter, g.steps, (at) => adapter.edges({ kind: g.kind, refs: g.refs, window: g.steps.window, at }));
-          return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: p.value.filter((e) => refKey(e.resource) === refKey(r)) }))]));
-        },
-        [],
-      ),
-    { cacheKeyFn: seriesKey, batchScheduleFn: schedule },
+  const edges = perResource(
+    (adapter, batch) => adapter.edges(batch),
+    (answer, ref) => answer.filter((e) => refKey(e.resource) === refKey(ref)),
   );
 
   const traffic = new DataLoader<TrafficSeriesKey, SeriesPoint<TrafficPair[]>[], string>(
