@@ -1,9 +1,8 @@
 // The console's only way to the data: the gateway's public GraphQL API.
 // fetchGraph answers in the shape of issue 9's `graph` query (nodes with
-// type WORKLOAD / UNKNOWN / HIDDEN, edges with mtls and metrics); until that
-// query exists it is assembled from `resources { metrics edges }`, so the
-// switch is this one function. fetchSeries says "no time series" until
-// `series` exists.
+// type WORKLOAD / UNKNOWN / HIDDEN, edges with mtls and metrics). It is still
+// assembled from `resources { metrics edges }`; moving it to the `graph` query
+// is this one function. fetchSeries does not read `series` yet, and says so.
 
 import { buildGraph, type Graph, type Metrics, type ResourceAnswer } from "./graph.ts";
 import { NAMESPACE_GRAPH_QUERY, NAMESPACES_QUERY } from "./queries.ts";
@@ -71,7 +70,7 @@ export async function fetchGraph(q: GraphQuery): Promise<Graph> {
 
 export type Series = { readonly available: false; readonly reason: string } | { readonly available: true; readonly points: readonly Metrics[] };
 
-/** The last hour of a node's metrics; `series` is not in the API yet, and this says so. */
+/** The last hour of a node's metrics: the console does not read the API's `series` yet, and says so. */
 export async function fetchSeries(): Promise<Series> {
-  return { available: false, reason: "no time series: the API has no `series` field yet" };
+  return { available: false, reason: "no time series: the console does not draw the API's series yet" };
 }
