@@ -5,12 +5,12 @@
 // and a soak. Every gateway runs in a child process (bench/support/gateway-process.ts)
 // so its RSS and profile are its own.
 //
-//   node --import tsx bench/scale.ts [--sizes 10,100,1000,5000] [--parts floor,identical,memory,cached,soak]
-//        [--iterations N] [--soak-seconds S] [--cannon-seconds S]
+//   node --import tsx bench/scale.ts [--sizes 10,100,1000,5000] [--parts floor,profile,identical,memory,cached,soak]
+//        [--iterations N] [--soak-seconds S] [--cannon-seconds S] [--before REV | --no-before]
 //
 // Medians and ratios from this one run, interleaved; see bench/README.md.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -25,15 +25,20 @@ import { buildModel } from "../src/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument, ResourceMetricsDocument } from "../test/generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
+import { type Build, buildGateway } from "./support/build.ts";
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "10,100,1000,5000" },
-    parts: { type: "string", default: "floor,identical,memory,cached,soak" },
+    parts: { type: "string", default: "floor,profile,identical,memory,cached,soak" },
     iterations: { type: "string", default: "5" },
     "soak-seconds": { type: "string", default: "600" },
     "cannon-seconds": { type: "string", default: "5" },
     "large-size": { type: "string", default: "1000" },
+    /** The revision the "before" gateway is built from; default: where this branch left main. */
+    before: { type: "string" },
+    /** Skip the "before" build: measure this checkout only. */
+    "no-before": { type: "boolean", default: false },
   },
 });
 const SIZES = args.sizes!.split(",").map(Number);
@@ -70,8 +75,13 @@ interface Child {
 const children = new Set<Child>();
 const prometheuses = new Set<PrometheusInstance>();
 
-async function child(flags: string[], nodeFlags: string[] = []): Promise<Child> {
-  const p = spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(ROOT, "bench/support/gateway-process.ts"), ...flags], {
+/** The compiled gateways: "after" is this checkout, "before" the revision it is compared with. */
+const builds: Build[] = [];
+const buildFacts: string[] = [];
+const after = (): Build => builds.find((b) => b.name === "after")!;
+
+async function child(flags: string[], nodeFlags: string[] = [], build: Build = after()): Promise<Child> {
+  const p = spawn(process.execPath, [...nodeFlags, build.script, ...flags], {
     stdio: ["ignore", "pipe", "inherit"],
     cwd: ROOT,
   });
@@ -177,28 +187,29 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Self time per function, top `count`, as shares of all sampled time. */
-function topFunctions(dir: string, count: number): string[] {
+/** Self time per function, top `count`, as shares of the busy (not idle) time; busyMs: that time in ms. */
+function topFunctions(dir: string, count: number): { busyMs: number; rows: string[] } {
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) return ["(no profile written)"];
+  if (!file) return { busyMs: Number.NaN, rows: ["| (no profile written) | |"] };
   const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
-  let total = 0;
+  let busy = 0;
   profile.samples.forEach((id, i) => {
     const node = byId.get(id)!;
     const dt = profile.timeDeltas[i] ?? 0;
     const f = node.callFrame;
+    if (f.functionName === "(idle)") return;
     const where = f.url ? `${f.url.replace(/^.*\/(node_modules\/|src\/)/, "$1")}:${f.lineNumber + 1}` : "";
     const key = `${f.functionName || "(anonymous)"} ${where}`.trim();
     self.set(key, (self.get(key) ?? 0) + dt);
-    total += dt;
+    busy += dt;
   });
-  return [...self.entries()]
-    .filter(([k]) => k !== "(idle)")
+  const rows = [...self.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .map(([k, v]) => `| ${k.replace(/\|/g, "\\|")} | ${((100 * v) / total).toFixed(1)}% |`);
+    .map(([k, v]) => `| ${k.replace(/\|/g, "\\|")} | ${((100 * v) / busy).toFixed(1)}% |`);
+  return { busyMs: busy / 1000, rows };
 }
 
 // ---------------------------------------------------------------- parts
@@ -210,45 +221,68 @@ const out = (line = "") => {
 };
 
 async function floorPart(): Promise<void> {
-  out(`## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up`);
+  const names = builds.map((b) => b.name);
+  out(`## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up; builds: ${names.join(", ")}`);
   out();
-  out("| Deployments | meshql median | floor median | meshql / floor | backend queries | answer bytes | peak RSS (gateway) |");
-  out("|---:|---:|---:|---:|---:|---:|---:|");
-  const profiles: string[] = [];
+  out(`| Deployments | ${names.map((b) => `meshql ${b} median`).join(" | ")} | floor median | ${names.map((b) => `${b} / floor`).join(" | ")} | backend queries | answer bytes | ${names.map((b) => `peak RSS ${b}`).join(" | ")} |`);
+  out(`|---:|${names.map(() => "---:|").join("")}---:|${names.map(() => "---:|").join("")}---:|---:|${names.map(() => "---:|").join("")}`);
   for (const n of SIZES) {
     const prometheus = await prometheusFor(n);
-    const gateway = await child(["--prometheus", prometheus.url]);
+    const gateways = new Map<string, Child>();
+    for (const b of builds) gateways.set(b.name, await child(["--prometheus", prometheus.url], [], b));
     prometheus.resetQueries();
-    const { bytes } = await graphql(gateway.url, overviewBody());
+    const { bytes } = await graphql(gateways.get("after")!.url, overviewBody());
     const queries = prometheus.queries();
+    for (const b of builds) if (b.name !== "after") await graphql(gateways.get(b.name)!.url, overviewBody());
     await floor(prometheus.url, queries);
-    const times = { meshql: [] as number[], floor: [] as number[] };
+    const contenders = [...names, "floor"];
+    const times = new Map(contenders.map((c) => [c, [] as number[]]));
     for (let i = 0; i < ITERATIONS; i++) {
-      const order = i % 2 ? (["floor", "meshql"] as const) : (["meshql", "floor"] as const);
-      for (const who of order) {
-        times[who].push(await timed<unknown>(() => (who === "meshql" ? graphql(gateway.url, overviewBody()) : floor(prometheus.url, queries))));
+      for (let j = 0; j < contenders.length; j++) {
+        const who = contenders[(i + j) % contenders.length]!;
+        const gateway = gateways.get(who);
+        times.get(who)!.push(await timed<unknown>(() => (gateway ? graphql(gateway.url, overviewBody()) : floor(prometheus.url, queries))));
       }
     }
-    const peak = gateway.memory().peak;
-    await gateway.stop();
-    const m = median(times.meshql);
-    const f = median(times.floor);
-    out(`| ${n} | ${ms(m)} | ${ms(f)} | ${ratio(m / f)} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${mib(peak)} |`);
-    progress(`n=${n}: meshql ${ms(m)}, floor ${ms(f)}`);
-    if (n >= 1000) profiles.push(...(await profileAt(n, prometheus)));
+    const peaks = names.map((b) => gateways.get(b)!.memory().peak);
+    for (const g of gateways.values()) await g.stop();
+    const m = names.map((b) => median(times.get(b)!));
+    const f = median(times.get("floor")!);
+    out(`| ${n} | ${m.map(ms).join(" | ")} | ${ms(f)} | ${m.map((x) => ratio(x / f)).join(" | ")} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${peaks.map(mib).join(" | ")} |`);
+    progress(`n=${n}: ${names.map((b, i) => `${b} ${ms(m[i]!)}`).join(", ")}, floor ${ms(f)}`);
     await stopPrometheus(prometheus);
   }
   out();
-  for (const line of profiles) out(line);
 }
 
-async function profileAt(n: number, prometheus: PrometheusInstance): Promise<string[]> {
+/** CPU profiles of each build at the sizes of 1,000 and more. */
+async function profilePart(): Promise<void> {
+  for (const n of SIZES.filter((n) => n >= 1000)) {
+    const prometheus = await prometheusFor(n);
+    for (const b of builds) for (const line of await profileAt(n, prometheus, b)) out(line);
+    await stopPrometheus(prometheus);
+  }
+}
+
+async function profileAt(n: number, prometheus: PrometheusInstance, build: Build): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "meshql-prof-"));
   try {
-    const gateway = await child(["--prometheus", prometheus.url], ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    const gateway = await child(["--prometheus", prometheus.url, "--profile-dir", dir], [], build);
+    // Start-up (module loading) is not the document's: warm up, then profile only the timed documents.
+    await graphql(gateway.url, overviewBody());
+    gateway.process.kill("SIGUSR2");
+    await new Promise((r) => setTimeout(r, 200));
     for (let i = 0; i < ITERATIONS; i++) await graphql(gateway.url, overviewBody());
     await gateway.stop();
-    return [`### CPU profile of the gateway at ${n} Deployments (${ITERATIONS} documents, self time, top 12)`, "", "| function | self |", "|---|---:|", ...topFunctions(dir, 12), ""];
+    const { busyMs, rows } = topFunctions(dir, 15);
+    return [
+      `### CPU profile of the ${build.name} gateway at ${n} Deployments (${ITERATIONS} documents after 1 warm-up; ${(busyMs / ITERATIONS).toFixed(0)} ms of gateway CPU per document; self time, share of the busy time, top 15)`,
+      "",
+      "| function | self |",
+      "|---|---:|",
+      ...rows,
+      "",
+    ];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -395,7 +429,17 @@ async function soakPart(prometheus: PrometheusInstance, n: number): Promise<void
 async function main() {
   const load0 = loadavg();
   const began = performance.now();
+  if ((PARTS.has("floor") || PARTS.has("profile")) && !args["no-before"]) {
+    const base = args.before ?? execFileSync("git", ["merge-base", "HEAD", "main"], { cwd: ROOT, encoding: "utf8" }).trim();
+    progress(`building "before" from ${base}`);
+    builds.push(buildGateway("before", base));
+    buildFacts.push(`before = ${base.slice(0, 10)} (tsc of its src/ and test/support)`);
+  }
+  progress("building \"after\" from the working tree");
+  builds.push(buildGateway("after", null));
+  buildFacts.push(`after = the working tree at ${execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim()}`);
   if (PARTS.has("floor")) await floorPart();
+  if (PARTS.has("profile")) await profilePart();
   if (["identical", "memory", "cached", "soak"].some((p) => PARTS.has(p))) {
     const prometheus = await prometheusFor(LARGE);
     if (PARTS.has("identical")) await identicalPart(prometheus);
@@ -408,6 +452,7 @@ async function main() {
   out();
   out(`- ${availableParallelism()} CPUs, node ${process.version}; shared with other work`);
   out(`- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ${loadavg().map((x) => x.toFixed(2)).join(" / ")}`);
+  out(`- gateways compiled with tsc, run as plain JS: ${buildFacts.join("; ")}`);
   out(`- total ${((performance.now() - began) / 1000).toFixed(0)} s`);
 }
 
