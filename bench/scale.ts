@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     "soak-seconds": { type: "string", default: "600" },
     "cannon-seconds": { type: "string", default: "5" },
     "large-size": { type: "string", default: "1000" },
+    "profile-sizes": { type: "string", default: "1000" },
     /** The revision the "before" gateway is built from; default: where this branch left main. */
     before: { type: "string" },
     /** Skip the "before" build: measure this checkout only. */
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
   },
 });
 const SIZES = args.sizes!.split(",").map(Number);
+const PROFILE_SIZES = args["profile-sizes"]!.split(",").map(Number);
 const PARTS = new Set(args.parts!.split(","));
 const ITERATIONS = Number(args.iterations);
 const SOAK_SECONDS = Number(args["soak-seconds"]);
@@ -70,6 +72,8 @@ interface Child {
   readonly process: ChildProcess;
   /** VmHWM / VmRSS in KiB. */
   memory(): { peak: number; rss: number };
+  /** User + system CPU time so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 const children = new Set<Child>();
@@ -81,9 +85,11 @@ const buildFacts: string[] = [];
 const after = (): Build => builds.find((b) => b.name === "after")!;
 
 async function child(flags: string[], nodeFlags: string[] = [], build: Build = after()): Promise<Child> {
+  // NODE_ENV=production as the image and the chart run it (graphql-js skips its development checks).
   const p = spawn(process.execPath, [...nodeFlags, build.script, ...flags], {
     stdio: ["ignore", "pipe", "inherit"],
     cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production" },
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: p.stdout! }).once("line", resolve);
@@ -96,6 +102,11 @@ async function child(flags: string[], nodeFlags: string[] = [], build: Build = a
       const status = readFileSync(`/proc/${p.pid}/status`, "utf8");
       const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
       return { peak: kb("VmHWM"), rss: kb("VmRSS") };
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/PID/stat (after the parenthesized command): utime, stime in clock ticks (100/s).
+      const fields = readFileSync(`/proc/${p.pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     async stop() {
       children.delete(c);
@@ -187,10 +198,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Self time per function, top `count`, as shares of the busy (not idle) time; busyMs: that time in ms. */
-function topFunctions(dir: string, count: number): { busyMs: number; rows: string[] } {
+/** Self time per function, top `count`, as shares of the busy (not idle) samples. */
+function topFunctions(dir: string, count: number): { rows: string[] } {
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) return { busyMs: Number.NaN, rows: ["| (no profile written) | |"] };
+  if (!file) return { rows: ["| (no profile written) | |"] };
   const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -209,7 +220,7 @@ function topFunctions(dir: string, count: number): { busyMs: number; rows: strin
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
     .map(([k, v]) => `| ${k.replace(/\|/g, "\\|")} | ${((100 * v) / busy).toFixed(1)}% |`);
-  return { busyMs: busy / 1000, rows };
+  return { rows };
 }
 
 // ---------------------------------------------------------------- parts
@@ -224,8 +235,10 @@ async function floorPart(): Promise<void> {
   const names = builds.map((b) => b.name);
   out(`## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up; builds: ${names.join(", ")}`);
   out();
-  out(`| Deployments | ${names.map((b) => `meshql ${b} median`).join(" | ")} | floor median | ${names.map((b) => `${b} / floor`).join(" | ")} | backend queries | answer bytes | ${names.map((b) => `peak RSS ${b}`).join(" | ")} |`);
-  out(`|---:|${names.map(() => "---:|").join("")}---:|${names.map(() => "---:|").join("")}---:|---:|${names.map(() => "---:|").join("")}`);
+  const each = (f: (b: string) => string) => names.map(f).join(" | ");
+  const right = names.map(() => "---:|").join("");
+  out(`| Deployments | ${each((b) => `meshql ${b} median`)} | floor median | ${each((b) => `${b} / floor`)} | ${each((b) => `gateway CPU / document, ${b}`)} | backend queries | answer bytes | ${each((b) => `peak RSS ${b}`)} |`);
+  out(`|---:|${right}---:|${right}${right}---:|---:|${right}`);
   for (const n of SIZES) {
     const prometheus = await prometheusFor(n);
     const gateways = new Map<string, Child>();
@@ -237,6 +250,7 @@ async function floorPart(): Promise<void> {
     await floor(prometheus.url, queries);
     const contenders = [...names, "floor"];
     const times = new Map(contenders.map((c) => [c, [] as number[]]));
+    const cpu0 = names.map((b) => gateways.get(b)!.cpuMs());
     for (let i = 0; i < ITERATIONS; i++) {
       for (let j = 0; j < contenders.length; j++) {
         const who = contenders[(i + j) % contenders.length]!;
@@ -245,19 +259,22 @@ async function floorPart(): Promise<void> {
       }
     }
     const peaks = names.map((b) => gateways.get(b)!.memory().peak);
+    const cpu = names.map((b, i) => (gateways.get(b)!.cpuMs() - cpu0[i]!) / ITERATIONS);
     for (const g of gateways.values()) await g.stop();
     const m = names.map((b) => median(times.get(b)!));
     const f = median(times.get("floor")!);
-    out(`| ${n} | ${m.map(ms).join(" | ")} | ${ms(f)} | ${m.map((x) => ratio(x / f)).join(" | ")} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${peaks.map(mib).join(" | ")} |`);
+    out(
+      `| ${n} | ${m.map(ms).join(" | ")} | ${ms(f)} | ${m.map((x) => ratio(x / f)).join(" | ")} | ${cpu.map(ms).join(" | ")} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${peaks.map(mib).join(" | ")} |`,
+    );
     progress(`n=${n}: ${names.map((b, i) => `${b} ${ms(m[i]!)}`).join(", ")}, floor ${ms(f)}`);
     await stopPrometheus(prometheus);
   }
   out();
 }
 
-/** CPU profiles of each build at the sizes of 1,000 and more. */
+/** CPU profiles of each build at --profile-sizes (default 1,000). */
 async function profilePart(): Promise<void> {
-  for (const n of SIZES.filter((n) => n >= 1000)) {
+  for (const n of PROFILE_SIZES) {
     const prometheus = await prometheusFor(n);
     for (const b of builds) for (const line of await profileAt(n, prometheus, b)) out(line);
     await stopPrometheus(prometheus);
@@ -272,11 +289,13 @@ async function profileAt(n: number, prometheus: PrometheusInstance, build: Build
     await graphql(gateway.url, overviewBody());
     gateway.process.kill("SIGUSR2");
     await new Promise((r) => setTimeout(r, 200));
+    const cpu0 = gateway.cpuMs();
     for (let i = 0; i < ITERATIONS; i++) await graphql(gateway.url, overviewBody());
+    const cpu = (gateway.cpuMs() - cpu0) / ITERATIONS;
     await gateway.stop();
-    const { busyMs, rows } = topFunctions(dir, 15);
+    const { rows } = topFunctions(dir, 15);
     return [
-      `### CPU profile of the ${build.name} gateway at ${n} Deployments (${ITERATIONS} documents after 1 warm-up; ${(busyMs / ITERATIONS).toFixed(0)} ms of gateway CPU per document; self time, share of the busy time, top 15)`,
+      `### CPU profile of the ${build.name} gateway at ${n} Deployments (${ITERATIONS} documents after 1 warm-up; ${ms(cpu)} of gateway CPU per document (user + system, /proc); self time as a share of the profile's busy samples, top 15)`,
       "",
       "| function | self |",
       "|---|---:|",

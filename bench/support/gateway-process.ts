@@ -61,12 +61,12 @@ process.on("SIGUSR2", () => {
   profiler.connect();
   void profiler.post("Profiler.enable").then(() => profiler.post("Profiler.start"));
 });
-// What the RSS is made of at its largest: sampled every 50 ms, reported on stderr at exit.
+// What the RSS is made of at its largest: sampled every 250 ms, reported on stderr at exit.
 const largest = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 setInterval(() => {
   const m = process.memoryUsage();
   for (const k of Object.keys(largest) as (keyof typeof largest)[]) largest[k] = Math.max(largest[k], m[k]);
-}, 50).unref();
+}, 250).unref();
 process.once("SIGTERM", () => {
   const mib = (x: number) => Math.round(x / 1048576);
   process.stderr.write(`${JSON.stringify({ memoryMiB: Object.fromEntries(Object.entries(largest).map(([k, v]) => [k, mib(v)])) })}\n`);
