@@ -25,7 +25,7 @@ import { buildModel } from "../src/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument, ResourceMetricsDocument } from "../test/generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
-import { type Build, buildGateway } from "./support/build.ts";
+import { BUILD_DIR, type Build, buildGateway } from "./support/build.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -124,6 +124,7 @@ async function cleanup(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop().catch(() => {})));
   await Promise.all([...prometheuses].map((p) => p.stop().catch(() => {})));
   prometheuses.clear();
+  await rm(BUILD_DIR, { recursive: true, force: true });
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 

@@ -10,6 +10,8 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+/** Per bench process, so that two benches can run at once. */
+export const BUILD_DIR = join(ROOT, ".tmp", "bench-build", String(process.pid));
 const GATEWAY_PROCESS = "bench/support/gateway-process.ts";
 
 export interface Build {
@@ -24,10 +26,10 @@ export interface Build {
  * null, from the working tree.
  */
 export function buildGateway(name: string, revision: string | null): Build {
-  const out = join(ROOT, ".tmp", "bench-build", name);
+  const out = join(BUILD_DIR, name);
   let source = ROOT;
   if (revision !== null) {
-    source = join(ROOT, ".tmp", "bench-build", `${name}-source`);
+    source = join(BUILD_DIR, `${name}-source`);
     rmSync(source, { recursive: true, force: true });
     mkdirSync(source, { recursive: true });
     const archive = execFileSync("git", ["archive", "--format=tar", revision, "src", "test/support", "test/fixtures", "package.json"], { cwd: ROOT, maxBuffer: 1 << 30 });
