@@ -20,12 +20,11 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { print } from "graphql";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
-import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
+import { SCALE_NAMESPACE, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument, ResourceMetricsDocument } from "../test/generated/graphql.ts";
-import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
+import type { PrometheusInstance } from "../test/harness/prometheus.ts";
 import { BUILD_DIR, type Build, buildGateway } from "./support/build.ts";
+import { startScalePrometheus } from "./support/scale-prometheus.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -48,8 +47,6 @@ const PARTS = new Set(args.parts!.split(","));
 const ITERATIONS = Number(args.iterations);
 const SOAK_SECONDS = Number(args["soak-seconds"]);
 const CANNON_SECONDS = Number(args["cannon-seconds"]);
-/** Short, coarse history: a 1m window at T0 needs only the last minutes (backfills 5,000 Deployments in minutes). */
-export const BENCH_HISTORY = { start: T0 - 120, end: T0, step: 15 } as const;
 /** Size of the concurrency, cached-path and soak parts. */
 const LARGE = Number(args["large-size"]);
 const CONCURRENT = 64;
@@ -130,7 +127,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => 
 
 async function prometheusFor(n: number): Promise<PrometheusInstance> {
   const started = performance.now();
-  const p = await startPrometheus({ model: buildModel(scaleTopology(n)), formats: [linkerd], ...BENCH_HISTORY, readyTimeoutMs: 300_000, queryTimeout: "10m" });
+  const p = await startScalePrometheus(n);
   prometheuses.add(p);
   const b = p.backfill!;
   progress(
