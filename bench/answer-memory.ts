@@ -51,7 +51,9 @@ try {
   });
   await gateway.app.close();
   const queries = prometheus.queries();
-  console.log(`## Answers of the NamespaceOverview document at ${n} Deployments (GraphQL answer ${mib(answer.payload.length)}; median of ${runs})`);
+  console.log(
+    `## Answers of the NamespaceOverview document at ${n} Deployments (GraphQL answer ${mib(answer.payload.length)}; median of ${runs})`,
+  );
   console.log();
   console.log("| query | samples | answer text | JSON.parse: retained | JSON.parse: time | compact: retained | compact: time |");
   console.log("|---|---:|---:|---:|---:|---:|---:|");

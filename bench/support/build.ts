@@ -32,7 +32,10 @@ export function buildGateway(name: string, revision: string | null): Build {
     source = join(BUILD_DIR, `${name}-source`);
     rmSync(source, { recursive: true, force: true });
     mkdirSync(source, { recursive: true });
-    const archive = execFileSync("git", ["archive", "--format=tar", revision, "src", "test/support", "test/fixtures", "package.json"], { cwd: ROOT, maxBuffer: 1 << 30 });
+    const archive = execFileSync("git", ["archive", "--format=tar", revision, "src", "test/support", "test/fixtures", "package.json"], {
+      cwd: ROOT,
+      maxBuffer: 1 << 30,
+    });
     execFileSync("tar", ["-x", "-C", source], { input: archive });
     mkdirSync(join(source, "bench", "support"), { recursive: true });
     cpSync(join(ROOT, GATEWAY_PROCESS), join(source, GATEWAY_PROCESS));

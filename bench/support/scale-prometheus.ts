@@ -11,5 +11,11 @@ import { startPrometheus, type PrometheusInstance } from "../../test/harness/pro
 export const BENCH_HISTORY = { start: T0 - 120, end: T0, step: 15 } as const;
 
 export function startScalePrometheus(n: number): Promise<PrometheusInstance> {
-  return startPrometheus({ model: buildModel(scaleTopology(n)), formats: [linkerd], ...BENCH_HISTORY, readyTimeoutMs: 300_000, queryTimeout: "10m" });
+  return startPrometheus({
+    model: buildModel(scaleTopology(n)),
+    formats: [linkerd],
+    ...BENCH_HISTORY,
+    readyTimeoutMs: 300_000,
+    queryTimeout: "10m",
+  });
 }

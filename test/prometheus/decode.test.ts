@@ -87,7 +87,9 @@ describe("decodeVector", () => {
     const expected = [{ labels: { job: "a" }, value: Infinity }];
     assert.deepEqual(decodeVector(`{"status":"success","data":{"resultType":"vector","result":[${sample}]},"warnings":["w"]}`), expected);
     assert.deepEqual(
-      decodeVector(`{"status":"success","isPartial":false,"data":{"resultType":"vector","result":[${sample}]},"stats":{"seriesFetched":"1"}}`),
+      decodeVector(
+        `{"status":"success","isPartial":false,"data":{"resultType":"vector","result":[${sample}]},"stats":{"seriesFetched":"1"}}`,
+      ),
       expected,
     );
     assert.equal(decodeVector(`{"status":"success","data":{"resultType":"vector","result":[${sample}]},"warnings":[}`), null);
