@@ -5,7 +5,8 @@
 // dropped label merge into one and their counters interleave: increase() sees
 // a reset at nearly every sample and the counts explode. The same history is
 // imported into two single-node VictoriaMetrics: the default, and the limit
-// the test harness (and docs/backends.md) uses. Runs with
+// the test harness (and docs/backends.md) uses; `meshql check` names the
+// labels the default dropped. Runs with
 // MESHQL_TEST_BACKEND=victoriametrics (npm run test:victoriametrics).
 
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type PrometheusServer, startVictoriaMetricsServer, VICTORIA_MAX_LABELS } from "../../src/demo/prometheus.ts";
+import { missingLabels } from "../../src/mesh/inspect.ts";
 import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { istio } from "../../src/traffic/istio.ts";
@@ -77,6 +79,15 @@ describe("VictoriaMetrics keeps Istio's labels only with -maxLabelsPerTimeseries
     assert.equal(wrong.failure, 0, "no 5xx without response_code");
     assert.ok(wrong.success > 1000 * want.total, `success ${wrong.success}: interleaved counters read as resets`);
     assert.equal(wrong.latency.p50, null, "no buckets without le");
+  });
+
+  it("meshql check's label findings name what the default limit dropped", async () => {
+    const client = (limit: number) => new PrometheusClient({ baseUrl: servers.get(limit)!.url });
+    const missing = await missingLabels(client(DEFAULT_LIMIT), "istio", { seconds: 600 }, new Date(T0 * 1000));
+    const of = (metric: string) => missing.find((m) => m.metric === metric)?.labels;
+    assert.ok(of("istio_requests_total")?.includes("response_code"), JSON.stringify(missing));
+    assert.ok(of("istio_request_duration_milliseconds_bucket")?.includes("le"), JSON.stringify(missing));
+    assert.deepEqual(await missingLabels(client(VICTORIA_MAX_LABELS), "istio", { seconds: 600 }, new Date(T0 * 1000)), []);
   });
 
   it(`at -maxLabelsPerTimeseries=${VICTORIA_MAX_LABELS}, the counts are the model's`, async () => {
