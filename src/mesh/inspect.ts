@@ -43,7 +43,10 @@ export async function missingLabels(backend: InstantQuerier, mesh: MeshName, loo
   const out: MissingLabels[] = [];
   for (const { metric, labels } of meshSeries(mesh)) {
     const counts = await Promise.all(
-      labels.map(async (label) => (await backend.query(`count(last_over_time(${selector(metric, [neq(label, "")])}[${promRange(lookback)}]))`, at))[0]?.value ?? 0),
+      labels.map(
+        async (label) =>
+          (await backend.query(`count(last_over_time(${selector(metric, [neq(label, "")])}[${promRange(lookback)}]))`, at))[0]?.value ?? 0,
+      ),
     );
     const absent = labels.filter((_, i) => !(counts[i]! > 0));
     if (absent.length > 0) out.push({ metric, labels: absent, noSeries: absent.length === labels.length });

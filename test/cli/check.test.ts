@@ -104,20 +104,24 @@ describe("meshql check: the backend", () => {
       const tenant = req.headers["x-scope-orgid"] as string | undefined;
       tenants.push(tenant);
       if (!tenant) return void res.writeHead(401, { "content-type": "text/plain" }).end("no org id\n");
-      const upstream = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => frontend.listen(0, "127.0.0.1", resolve));
     try {
       const url = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
-      const refused = await meshql(["check", "--prometheus-url", url, "--mesh", "linkerd", "--scrape-interval", `${STEP}s`], env);
+      const args = ["check", "--prometheus-url", url, "--mesh", "linkerd", "--scrape-interval", `${STEP}s`];
+      const refused = await meshql(args, env);
       assert.equal(refused.status, 1);
       assert.match(refused.stdout, /✖ the backend speaks the Prometheus HTTP API/);
       tenants.length = 0;
-      const r = await meshql(["check", "--prometheus-url", url, "--mesh", "linkerd", "--scrape-interval", `${STEP}s`, "--prometheus-header", "X-Scope-OrgID: team-a"], env);
+      const r = await meshql([...args, "--prometheus-header", "X-Scope-OrgID: team-a"], env);
       assert.equal(r.status, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /✔ linkerd: the labels meshql needs are present/);
       assert.ok(tenants.length > 3, `${tenants.length} queries`);

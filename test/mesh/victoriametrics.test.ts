@@ -30,7 +30,9 @@ const DEFAULT_LIMIT = 30;
 const WINDOW = 60;
 const NAMESPACE = ref("NAMESPACE", null, DATA);
 
-describe("VictoriaMetrics keeps Istio's labels only with -maxLabelsPerTimeseries raised", { skip: TEST_BACKEND !== "victoriametrics" && "MESHQL_TEST_BACKEND is not victoriametrics" }, () => {
+describe("VictoriaMetrics keeps Istio's labels only with -maxLabelsPerTimeseries raised", {
+  skip: TEST_BACKEND !== "victoriametrics" && "MESHQL_TEST_BACKEND is not victoriametrics",
+}, () => {
   let home: string;
   const servers = new Map<number, PrometheusServer>();
 
@@ -64,7 +66,10 @@ describe("VictoriaMetrics keeps Istio's labels only with -maxLabelsPerTimeseries
     });
 
   it("Istio's request series have more labels than the default keeps", async () => {
-    const [one] = await new PrometheusClient({ baseUrl: servers.get(VICTORIA_MAX_LABELS)!.url }).query('topk(1, istio_requests_total{reporter="destination"})', new Date(T0 * 1000));
+    const [one] = await new PrometheusClient({ baseUrl: servers.get(VICTORIA_MAX_LABELS)!.url }).query(
+      'topk(1, istio_requests_total{reporter="destination"})',
+      new Date(T0 * 1000),
+    );
     assert.ok(one, "an Istio series");
     // The answer leaves out __name__, the 31st.
     assert.ok(Object.keys(one.labels).length >= DEFAULT_LIMIT, `${Object.keys(one.labels).length} labels besides __name__`);
@@ -72,7 +77,10 @@ describe("VictoriaMetrics keeps Istio's labels only with -maxLabelsPerTimeseries
 
   it("at the default limit, response_code and le are gone and the counts are wrong", async () => {
     assert.equal(await query(DEFAULT_LIMIT, 'count(istio_requests_total{reporter="destination",response_code!=""})'), Number.NaN);
-    assert.equal(await query(DEFAULT_LIMIT, 'count(istio_request_duration_milliseconds_bucket{reporter="destination",le!=""})'), Number.NaN);
+    assert.equal(
+      await query(DEFAULT_LIMIT, 'count(istio_request_duration_milliseconds_bucket{reporter="destination",le!=""})'),
+      Number.NaN,
+    );
     const wrong = (await stats(DEFAULT_LIMIT)).get("NAMESPACE//data")?.golden;
     const want = expectedInbound(model, NAMESPACE, T0 - WINDOW, T0);
     assert.ok(wrong, "stats for data");
