@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { windowOfSeconds } from "../src/domain/window.ts";
 import type { Gateway } from "../src/server/gateway.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
 import { HISTORY, T0, topologyModel } from "../test/fixtures/topology.ts";
 import { freePort, startPrometheus } from "../test/harness/prometheus.ts";
 import { testGateway } from "../test/support/gateway.ts";

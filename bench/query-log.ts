@@ -1,9 +1,9 @@
 // The PromQL each adapter sends for one NamespaceOverview document (from the real
 // Prometheus query log), and the query count at 3 and at 300 Deployments.
-import { consul } from "../src/traffic/consul.ts";
-import { istio } from "../src/traffic/istio.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
+import { consul } from "../src/demo/traffic/consul.ts";
+import { istio } from "../src/demo/traffic/istio.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_HISTORY, scaleTopology } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument } from "../test/generated/graphql.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";

@@ -10,11 +10,11 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { UsageError, parseListen } from "../cli/options.ts";
 import { windowOfSeconds } from "../domain/window.ts";
 import type { MeshName } from "../mesh/adapter.ts";
-import { demoTopology } from "../traffic/demo-topology.ts";
-import { demoFormat, demoFormats } from "../traffic/formats.ts";
-import { startLive } from "../traffic/live.ts";
-import { buildModel } from "../traffic/model.ts";
-import { writeOpenMetrics } from "../traffic/openmetrics.ts";
+import { demoTopology } from "./traffic/demo-topology.ts";
+import { demoFormat, demoFormats } from "./traffic/formats.ts";
+import { startLive } from "./traffic/live.ts";
+import { buildModel } from "./traffic/model.ts";
+import { writeOpenMetrics } from "./traffic/openmetrics.ts";
 import { createBlocks, findBinary, startPrometheusServer } from "./prometheus.ts";
 
 const SCRAPE_SECONDS = 5;

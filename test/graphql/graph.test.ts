@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { expectedInbound, expectedTraffic, expectedEdgeCounts } from "../fixtures/expected.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { ResourceSeriesDocument, WorkloadGraphDocument, WorkloadGraphSeriesDocument } from "../generated/graphql.ts";

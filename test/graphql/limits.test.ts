@@ -7,7 +7,7 @@ import { getIntrospectionQuery } from "graphql";
 import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { ResourceMetricsDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

@@ -24,7 +24,7 @@ import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
 import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import { LinkerdAdapter } from "../../src/mesh/linkerd/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { consul, consulFormat, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
+import { consul, consulFormat, ENVOY_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/consul.ts";
 import {
   type ExpectedTcp,
   expectedBuckets,
@@ -38,11 +38,11 @@ import {
   inboundConnectionsOf,
   inboundOf,
 } from "../fixtures/expected.ts";
-import type { MeshFormat } from "../../src/traffic/format.ts";
-import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
+import type { MeshFormat } from "../../src/demo/traffic/format.ts";
+import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/istio.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
-import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/traffic/linkerd.ts";
-import { resourcesOf, workloadRef } from "../../src/traffic/model.ts";
+import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/linkerd.ts";
+import { resourcesOf, workloadRef } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { edgeFlows, expectedSeen, isStandaloneReplicaSet, modelResolver, percentileBound, trueQuantile } from "./support.ts";

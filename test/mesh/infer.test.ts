@@ -8,7 +8,7 @@ import {
   workloadAsKind,
   workloadNamesFor,
 } from "../../src/mesh/infer.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { topologyModel } from "../fixtures/topology.ts";
 
 describe("pod-name inference", () => {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { ByteBudget } from "../../src/prometheus/body.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { BackendError } from "../../src/prometheus/errors.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, SHOP, topologyModel } from "../fixtures/topology.ts";
 import { ResourceMetricsDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

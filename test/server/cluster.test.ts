@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import { createGateway, type Gateway } from "../../src/server/gateway.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { makeTestPki, type Pem, type TestPki } from "../fakes/certs.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { namespace } from "../fakes/kube-objects.ts";

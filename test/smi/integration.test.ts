@@ -18,8 +18,8 @@ import type { FastifyInstance } from "fastify";
 import { decimalToNumber, parseQuantity } from "../../src/domain/quantity.ts";
 import { createGateway, type Gateway } from "../../src/server/gateway.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { HISTORY, REFS, SCALE_HISTORY, scaleTopology, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { freePort, startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 

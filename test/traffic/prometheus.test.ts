@@ -11,8 +11,8 @@ import type { ResourceRef } from "../../src/domain/resource.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { expectedEdgeCounts, expectedInbound, expectedInboundBuckets, type ExpectedCounts } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
-import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
-import { workloadOf } from "../../src/traffic/model.ts";
+import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { workloadOf } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, ref, topologyModel } from "../fixtures/topology.ts";
 

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { expectedEdgeCounts, expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel, resourcesOf } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel, resourcesOf } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, T0, scaleTopology } from "../fixtures/topology.ts";
 
