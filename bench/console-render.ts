@@ -79,7 +79,8 @@ try {
     const layout = await measure("meshql:layout");
     const nodes = Number(await page.getAttribute("body", "data-rendered"));
     if (run > 0) results.push({ total, graph, draw, layout, nodes });
-    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes`);
+    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of ` +
+`which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes`);
     if (run === RUNS) await page.screenshot({ path: ".tmp/console-1000.png" });
     await page.close();
   }

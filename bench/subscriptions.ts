@@ -93,9 +93,11 @@ async function main(rounds: number, intervals: number): Promise<void> {
 
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const base = median(samples.get(1)!.map((s) => s.cpuMs));
-  console.log(`# Live subscriptions: LiveResources (one namespace view with metrics) on ${WORKLOADS} Deployments, every 1s, ${intervals} intervals x ${rounds} rounds (medians)\n`);
+  console.log(`# Live subscriptions: LiveResources (one namespace view with metrics) on ${WORKLOADS} Deployments, every 1s, ${intervals} ` +
+`intervals x ${rounds} rounds (medians)\n`);
   console.log(`CPUs: ${cpus().length} x ${cpus()[0]?.model ?? "?"}; node ${process.version}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n`);
-  console.log("| subscribers | events / interval | executions / interval | backend queries / interval | gateway CPU ms / interval | CPU vs 1 | CPU ms / event |");
+  console.log("| subscribers | events / interval | executions / interval | backend queries / interval | gateway CPU ms / interval | CPU vs " +
+"1 | CPU ms / event |");
   console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const n of sizes) {
     const s = samples.get(n)!;

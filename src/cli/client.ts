@@ -51,7 +51,8 @@ export async function connect(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
       const { status, body } = await post(endpoint, JSON.stringify({ query, variables }), credentials.headers, tls).catch((e: unknown) => {
         const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
         throw new CliError(
-          `cannot reach the gateway at ${shown} (${code}): start one with "meshql serve" or "meshql demo", or point --server or MESHQL_SERVER at it`,
+          `cannot reach the gateway at ${shown} (${code}): start one with "meshql serve" or "meshql demo", or point --server or ` +
+"MESHQL_SERVER at it",
           EXIT.backend,
         );
       });

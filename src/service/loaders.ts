@@ -102,7 +102,8 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
     if (spent > maxBatches) {
       throw new InvalidInputError(
         "document",
-        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each nesting level, is one): ask for fewer windows or times, or split the document`,
+        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each ` +
+"nesting level, is one): ask for fewer windows or times, or split the document",
       );
     }
   };

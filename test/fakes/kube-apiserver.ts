@@ -374,7 +374,8 @@ current-context: fake
   private writeBookmark(w: OpenWatch): void {
     if ((w as { bookmarks?: boolean }).bookmarks === false) return;
     const info = COLLECTIONS[w.collection];
-    w.res.write(`${JSON.stringify({ type: "BOOKMARK", object: { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(this.rv) } } })}\n`);
+    const object = { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(this.rv) } };
+    w.res.write(`${JSON.stringify({ type: "BOOKMARK", object })}\n`);
   }
 
   private closeWatch(w: OpenWatch, how: "cut" | "timeout" | "closed"): void {

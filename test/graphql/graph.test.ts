@@ -32,7 +32,7 @@ const iso = (t: number): string => new Date(t * 1000).toISOString();
 
 describe("graph", () => {
   for (const namespaces of [[SHOP], [DATA], [SHOP, DATA]]) {
-    it(`of ${namespaces.join(" and ")}: every workload of any kind, peers outside, unknown callers; numbers equal the model's`, async () => {
+    it(`of ${namespaces.join(" and ")}: every workload of any kind, peers outside, unknown callers; numbers as in the model`, async () => {
       const got = (await data(gateway, WorkloadGraphDocument, { namespaces, window: "5m", at: iso(T0) })).graph;
       const pairs = expectedTraffic(model, namespaces, T0 - 300, T0);
       assert.ok(pairs.length > 0);

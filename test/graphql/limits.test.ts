@@ -82,7 +82,8 @@ describe("document limits", () => {
 
   it("answers the documents people send: the console's overview, two levels of edges, and a full introspection", async () => {
     const overview = await post(
-      `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestsPerSecond successRate latency { p50 p99 } } edges(window: "1m") { direction peer { name } metrics { requestCount } } } }`,
+      `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestsPerSecond successRate latency { ` +
+`p50 p99 } } edges(window: "1m") { direction peer { name } metrics { requestCount } } } }`,
     );
     assert.equal(overview.status, 200, JSON.stringify(overview.body.errors));
     assert.ok(((overview.body.data as { resources: unknown[] }).resources.length ?? 0) > 0);

@@ -26,7 +26,10 @@ const TRAFFIC_SRC = join(REPO_ROOT, "src", "demo", "traffic");
 const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts", "series.ts"];
 /** Bump when the cache layout or the backfill procedure changes. */
 const CACHE_VERSION = 3;
-/** Series per OpenMetrics file: large models (1,000 Deployments and more) become several files, backfilled in parallel; test topologies stay one block. */
+/**
+ * Series per OpenMetrics file: large models (1,000 Deployments and more) become several files,
+ * backfilled in parallel; test topologies stay one block.
+ */
 const SERIES_PER_FILE = 50_000;
 const META_FILE = "backfill.json";
 const STALE_LOCK_MS = 10 * 60 * 1000;

@@ -357,7 +357,8 @@ describe("without a resolver: kinds from pod names alone", () => {
     ["istio", (q: PrometheusClient) => new IstioAdapter(q)],
     ["consul", (q: PrometheusClient) => new ConsulAdapter(q)],
   ] as const) {
-    it(`${name}: Deployments, StatefulSets and Deployment ReplicaSets as with a cluster; Jobs and standalone ReplicaSets read as DaemonSets`, async () => {
+    it(`${name}: Deployments, StatefulSets and Deployment ReplicaSets as with a cluster; Jobs and standalone ReplicaSets read as ` +
+"DaemonSets", async () => {
       const a = make(new PrometheusClient({ baseUrl: proms.get(name)!.url }));
       const seen = async (kind: ResourceKind) =>
         (await a.seenResources({ kind, namespace: null, at: at(T0), lookback: { seconds: 300 } })).map(refKey).sort();

@@ -201,7 +201,10 @@ describe("the wrong mesh", () => {
       assert.ok(
         log
           .lines()
-          .some((l) => l.level === LEVEL.warn && /warning: the backend has no istio series in the last 10 minutes; it has linkerd series \(start with --mesh linkerd or --mesh auto\)/.test(l.msg)),
+          .some((l) => l.level === LEVEL.warn && l.msg.includes(
+              "warning: the backend has no istio series in the last 10 minutes; " +
+                "it has linkerd series (start with --mesh linkerd or --mesh auto)",
+            )),
         log.text(),
       );
       const ready = await gateway.app.inject({ url: "/readyz?verbose" });

@@ -147,7 +147,8 @@ interface GqlResource {
 
 describe("in a cluster", () => {
   it("lists what exists joined with what has traffic, per user: an idle deployment appears with zeros", async () => {
-    const query = `{ resources(kind: DEPLOYMENT) { namespace name inCluster pods { meshed total } metrics(window: "1m") { requestCount successRate latency { p99 } } } }`;
+    const query = "{ resources(kind: DEPLOYMENT) { namespace name inCluster pods { meshed total } metrics(window: \"1m\") { requestCount " +
+"successRate latency { p99 } } } }";
     const alice = await graphql(asUser("alice"), query);
     assert.equal(alice.status, 200, JSON.stringify(alice.json));
     const resources = (alice.json.data as { resources: GqlResource[] }).resources;
@@ -186,7 +187,8 @@ describe("in a cluster", () => {
   });
 
   it("hides edge peers the user may not see, in GraphQL and REST alike", async () => {
-    const query = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m", direction: FROM) { peer { namespace name } } } }`;
+    const query = "{ resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { edges(window: \"1m\", direction: FROM) { peer { namespace " +
+"name } } } }";
     const peers = async (caller: Caller) =>
       ((await graphql(caller, query)).json.data as { resource: { edges: Array<{ peer: { namespace: string; name: string } }> } }).resource.edges
         .map((e) => `${e.peer.namespace}/${e.peer.name}`)
@@ -207,7 +209,8 @@ describe("in a cluster", () => {
   });
 
   it("resolves edge peers and the edge's own resource from the inventory, like any other resource", async () => {
-    const query = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m") { resource { name inCluster labels { key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }`;
+    const query = "{ resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { edges(window: \"1m\") { resource { name inCluster labels { " +
+"key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }";
     const result = await graphql(asUser("alice"), query);
     assert.equal(result.status, 200, JSON.stringify(result.json));
     const edges = (result.json.data as { resource: { edges: Array<Record<string, { name: string; inCluster: boolean | null; labels: unknown[] | null; pods: unknown }>> } }).resource.edges;
@@ -308,7 +311,8 @@ describe("in a cluster", () => {
     try {
       let found: GqlResource | undefined;
       for (let i = 0; i < 50 && found?.inCluster !== false; i++) {
-        const r = await graphql(asUser("alice"), `{ resources(kind: DEPLOYMENT, namespace: "shop") { namespace name inCluster pods { meshed total } metrics { requestCount successRate latency { p99 } } } }`);
+        const r = await graphql(asUser("alice"), "{ resources(kind: DEPLOYMENT, namespace: \"shop\") { namespace name inCluster pods { meshed total } metrics { " +
+"requestCount successRate latency { p99 } } } }");
         found = (r.json.data as { resources: GqlResource[] }).resources.find((x) => x.name === "cart");
         if (found?.inCluster !== false) await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -381,7 +385,8 @@ describe("subscriptions in a cluster", () => {
     clients.push(c);
     return c;
   };
-  const catalog = `subscription { resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { name metrics(window: "1m") { requestCount } } }`;
+  const catalog = "subscription { resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { name metrics(window: \"1m\") { requestCount } } " +
+"}";
   type Catalog = { resource: { name: string; metrics: { requestCount: number } } | null };
 
   it("authenticates the upgrade request by front-proxy certificate and headers", async () => {

@@ -171,14 +171,17 @@ describe("SMI routes", () => {
     });
   }
 
-  it("edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does not exist", async () => {
+  it("edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does " +
+"not exist", async () => {
     const url = `${B}/namespaces/shop/deployments/ghost/edges`;
     const { app: noCluster } = await app(data({ inventorySource: "backend" }));
     const r = await get(noCluster, url);
     assert.equal(r.code, 200, r.raw);
     assert.equal(
       r.raw,
-      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
+      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
+'"metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},' +
+'"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
     );
     // A get of the same unseen resource stays 404 (the reference answered 500), and a bad name stays 400.
     assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/ghost`)).code, 404);
@@ -247,7 +250,9 @@ describe("discovery", () => {
     const group = await get(a, "/apis/metrics.smi-spec.io");
     assert.equal(
       group.raw,
-      '{"kind":"APIGroup","apiVersion":"v1","name":"metrics.smi-spec.io","versions":[{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}],"preferredVersion":{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}}',
+      '{"kind":"APIGroup","apiVersion":"v1","name":"metrics.smi-spec.io",' +
+'"versions":[{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}],' +
+'"preferredVersion":{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}}',
     );
     const groups = await get(a, "/apis");
     assert.equal(groups.body.kind, "APIGroupList");

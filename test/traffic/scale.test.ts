@@ -22,7 +22,8 @@ before(async () => {
   const b = prom.backfill!;
   console.log(
     `# scale(300) prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)}s (${b.cached ? "cached" : "fresh"}: ` +
-      `${(b.stats.openMetricsBytes / 1e6).toFixed(0)} MB, ${b.stats.samples} samples, write ${b.stats.writeSeconds}s, promtool ${b.stats.promtoolSeconds}s)`,
+      `${(b.stats.openMetricsBytes / 1e6).toFixed(0)} MB, ${b.stats.samples} samples, write ${b.stats.writeSeconds}s, promtool ` +
+`${b.stats.promtoolSeconds}s)`,
   );
   client = new PrometheusClient({ baseUrl: prom.url });
 });

@@ -49,14 +49,17 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
     try {
       apiService = await main.json<ApiService>("GET", APISERVICE_PATH);
       const available = apiService.status?.conditions?.find((c) => c.type === "Available");
+      const detail = available?.message ? `: ${available.message}` : "";
+      const reason = available?.reason ? ` (${available.reason}${detail})` : "";
       results.push(ok(`the APIService ${APISERVICE} exists`, `at ${server}`));
       results.push(
         available?.status === "True"
           ? ok(`the APIService ${APISERVICE} is Available`)
           : fail(
               `the APIService ${APISERVICE} is Available`,
-              `Available is ${available?.status ?? "unset"}${available?.reason ? ` (${available.reason}${available.message ? `: ${available.message}` : ""})` : ""}`,
-              `check that the Service ${apiService.spec?.service?.namespace ?? "?"}/${apiService.spec?.service?.name ?? "?"} has ready endpoints and that meshql serves HTTPS there`,
+              `Available is ${available?.status ?? "unset"}${reason}`,
+              `check that the Service ${apiService.spec?.service?.namespace ?? "?"}/${apiService.spec?.service?.name ?? "?"} has ` +
+"ready endpoints and that meshql serves HTTPS there",
             ),
       );
     } catch (e) {
