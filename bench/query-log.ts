@@ -18,7 +18,7 @@ for (const mesh of ["linkerd", "istio", "consul"] as const) {
     const q = p.queries();
     console.log(`## ${mesh} n=${n}: ${q.length} queries, ${d.resources.length} resources, ` +
 `${d.resources.reduce((a, r) => a + (r.edges?.length ?? 0), 0)} edges`);
-    if (n === 3) for (const x of q) console.log("    " + x);
+    if (n === 3) for (const x of q) console.log(`    ${x}`);
     await gw.close(); await p.stop();
   }
 }

@@ -107,7 +107,10 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
       );
     }
   };
-  const spend = <T>(groups: T[]): T[] => (charge(groups.length), groups);
+  const spend = <T>(groups: T[]): T[] => {
+    charge(groups.length);
+    return groups;
+  };
 
   const stats = new DataLoader<StatsKey, RawStats, string>(
     async (keys) =>

@@ -134,7 +134,7 @@ function config(queryLog: string, o: StartPrometheusOptions): string {
       `      - targets: ${JSON.stringify(o.scrapeTargets)}`,
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function instance(

@@ -123,7 +123,7 @@ describe("backend misconfiguration versus outage", () => {
   for (const [what, handler, pattern] of misconfigured) {
     it(`answers BACKEND_MISCONFIGURED naming the URL (not its credentials) and status for ${what}`, async () => {
       await withBackend(handler, async (url) => {
-        const withCredentials = url.replace("http://", "http://meshql:s3cret@") + "/prom?token=t0ken";
+        const withCredentials = `${url.replace("http://", "http://meshql:s3cret@")}/prom?token=t0ken`;
         const gateway = await testGateway(withCredentials, "linkerd");
         try {
           const r = await execute(gateway, ResourceMetricsDocument, vars);

@@ -4,6 +4,7 @@
 
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { LoadedKubeConfig } from "../../kube/config.ts";
 import type { KubeFlags } from "../options.ts";
 import { fail, ok, warn, type CheckResult } from "./report.ts";
 
@@ -30,7 +31,7 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
   const { loadKubeConfig } = await import("../../kube/config.ts");
   const { KubeClient, isKubeApiError } = await import("../../kube/client.ts");
   const { delegationClient, loadRequestHeaderSettings } = await import("../../kube/authn-config.ts");
-  let loaded;
+  let loaded: LoadedKubeConfig | null;
   try {
     loaded = loadKubeConfig({ kubeconfigPath: o.kube.kubeconfig, env: o.env });
   } catch (e) {
