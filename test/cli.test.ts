@@ -46,8 +46,9 @@ describe("meshql command", () => {
       if (r.url.includes("/node_modules/")) process.stderr.write("loaded " + r.url + "\\n");
       return r;
     }`;
-    const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-    const r = spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, BIN, "--help"], {
+    const dataUrl = (source: string): string => `data:text/javascript,${encodeURIComponent(source)}`;
+    const register = `import { register } from "node:module"; register(${JSON.stringify(dataUrl(hook))});`;
+    const r = spawnSync(process.execPath, ["--import", dataUrl(register), BIN, "--help"], {
       env,
       encoding: "utf8",
       timeout: 30_000,

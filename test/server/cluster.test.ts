@@ -5,7 +5,7 @@
 // real-shaped objects built from the same traffic model as the metrics.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { namespace } from "../fakes/kube-objects.ts";
 import { objectsOf } from "../fakes/model-cluster.ts";
 import { DATA, HISTORY, SHOP, STEP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
+import { fakeClusterFlags } from "../harness/kube.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { captureLog, type CapturedLog } from "../support/log-capture.ts";
 import { liveClient, record, type LiveClient } from "../support/live.ts";
@@ -49,18 +50,6 @@ before(async () => {
   fake.sarRules.push({ user: "alice", namespace: SHOP, allowed: true }, { user: "bob", namespace: DATA, allowed: true }, { group: "shop-team", namespace: SHOP, allowed: true });
 
   dir = mkdtempSync(join(tmpdir(), "meshql-cluster-test-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]
-users: [{name: meshql, user: {token: meshql-sa}}]
-contexts: [{name: fake, context: {cluster: fake, user: meshql}}]
-current-context: fake
-`,
-  );
-
   prometheus = await startPrometheus({ model, formats: [linkerd], ...HISTORY });
   log = captureLog("debug");
   gateway = await createGateway({
@@ -73,17 +62,7 @@ current-context: fake
     cacheTtlMs: 0,
     clock: () => T0_DATE,
     processMetrics: false,
-    kube: {
-      kubeconfig,
-      requestheaderClientCAFile: null,
-      requestheaderAllowedNames: null,
-      requestheaderUsernameHeaders: null,
-      requestheaderGroupHeaders: null,
-      requestheaderExtraHeadersPrefix: null,
-      authenticationKubeconfig: null,
-      authorizationKubeconfig: null,
-      allowAnonymous: "without-cluster",
-    },
+    kube: fakeClusterFlags(fake, dir, "without-cluster"),
     tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
     logger: log.logger,
     subscriptions: { reauthorizeMs: 300 },

@@ -20,6 +20,7 @@ import { namespace } from "../fakes/kube-objects.ts";
 import { objectsOf } from "../fakes/model-cluster.ts";
 import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web/src/format.ts";
 import { T0, STEP } from "../fixtures/topology.ts";
+import { fakeClusterFlags } from "../harness/kube.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { REPO_ROOT } from "../harness/tsdb.ts";
 import { isLoopback, launchChromium, type LaunchedChromium } from "../support/chromium.ts";
@@ -53,21 +54,9 @@ describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
     fake.users.set("vera-token", { username: "vera", groups: [] });
     fake.sarRules.push({ user: "system:anonymous", allowed: true }, { user: "vera", namespace: "storefront", allowed: true });
     dir = mkdtempSync(join(tmpdir(), "meshql-browser-test-"));
-    const kubeconfig = join(dir, "kubeconfig");
-    fake.writeKubeconfig(kubeconfig);
     prom = await startPrometheus({ model, formats: [linkerd], start: T0 - 15 * 60, end: T0, step: STEP });
     gateway = await testGateway(prom.url, "linkerd", {
-      kube: {
-        kubeconfig,
-        requestheaderClientCAFile: null,
-        requestheaderAllowedNames: null,
-        requestheaderUsernameHeaders: null,
-        requestheaderGroupHeaders: null,
-        requestheaderExtraHeadersPrefix: null,
-        authenticationKubeconfig: null,
-        authorizationKubeconfig: null,
-        allowAnonymous: true,
-      },
+      kube: fakeClusterFlags(fake, dir, true),
     });
     await gateway.app.listen({ host: "127.0.0.1", port: 0 });
     base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
