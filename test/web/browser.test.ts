@@ -11,15 +11,16 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AddressInfo } from "node:net";
 import type { Page, Request } from "playwright-core";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { demoTopology } from "../../src/traffic/demo-topology.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { demoTopology } from "../../src/demo/traffic/demo-topology.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { namespace } from "../fakes/kube-objects.ts";
 import { objectsOf } from "../fakes/model-cluster.ts";
 import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web/src/format.ts";
 import { T0, STEP } from "../fixtures/topology.ts";
+import { fakeClusterFlags } from "../harness/kube.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { REPO_ROOT } from "../harness/tsdb.ts";
 import { isLoopback, launchChromium, type LaunchedChromium } from "../support/chromium.ts";
@@ -53,21 +54,9 @@ describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
     fake.users.set("vera-token", { username: "vera", groups: [] });
     fake.sarRules.push({ user: "system:anonymous", allowed: true }, { user: "vera", namespace: "storefront", allowed: true });
     dir = mkdtempSync(join(tmpdir(), "meshql-browser-test-"));
-    const kubeconfig = join(dir, "kubeconfig");
-    fake.writeKubeconfig(kubeconfig);
     prom = await startPrometheus({ model, formats: [linkerd], start: T0 - 15 * 60, end: T0, step: STEP });
     gateway = await testGateway(prom.url, "linkerd", {
-      kube: {
-        kubeconfig,
-        requestheaderClientCAFile: null,
-        requestheaderAllowedNames: null,
-        requestheaderUsernameHeaders: null,
-        requestheaderGroupHeaders: null,
-        requestheaderExtraHeadersPrefix: null,
-        authenticationKubeconfig: null,
-        authorizationKubeconfig: null,
-        allowAnonymous: true,
-      },
+      kube: fakeClusterFlags(fake, dir, true),
     });
     await gateway.app.listen({ host: "127.0.0.1", port: 0 });
     base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;

@@ -42,7 +42,8 @@ export function renderDetails(panel: HTMLElement, graph: Graph | null, selection
     const edge = graph.edges.find((e) => e.id === selection.id);
     if (!edge) return;
     panel.append(el("h2", {}, `${name(edge.source)} → ${name(edge.destination)}`));
-    panel.append(el("p", { class: "sub" }, `mTLS: ${formatBool(edge.mtls, "yes", "no")}${edge.derived ? " · computed: the destination's requests that no visible caller accounts for" : ""}`));
+    const derived = edge.derived ? " · computed: the destination's requests that no visible caller accounts for" : "";
+    panel.append(el("p", { class: "sub" }, `mTLS: ${formatBool(edge.mtls, "yes", "no")}${derived}`));
     panel.append(metricsTable(edge.metrics));
     void sparklines(panel, edge.metrics !== null);
   }
