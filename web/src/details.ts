@@ -108,7 +108,10 @@ const LINES: ReadonlyArray<{ field: string; label: string; pick: (p: SeriesPoint
 ];
 
 async function sparklines(panel: HTMLElement, graph: Graph, selection: NonNullable<Selection>, query: GraphQuery): Promise<void> {
-  const box = el("div", { class: "sparklines" }, el("h3", {}, "Last hour"));
+  // The hour ends at the graph's moment: steps before the backend's first data stay empty, not zero.
+  const end = Date.parse(graph.timestamp) / 1000;
+  const clock = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const box = el("div", { class: "sparklines" }, el("h3", {}, `Last hour · ${clock(end - 3600)} – ${clock(end)}`));
   panel.append(box);
   for (const u of drawn.values()) u.destroy();
   drawn.clear();
@@ -126,8 +129,6 @@ async function sparklines(panel: HTMLElement, graph: Graph, selection: NonNullab
     box.append(el("p", { class: "hint", "data-field": "series" }, `No time series: ${series.reason}.`));
     return;
   }
-  // The hour ends at the graph's moment: steps before the backend's first data stay empty, not zero.
-  const end = Date.parse(graph.timestamp) / 1000;
   const x = series.points.map((p) => Date.parse(p.timestamp) / 1000);
   for (const line of LINES) {
     const y = series.points.map(line.pick);
