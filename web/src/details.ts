@@ -96,8 +96,12 @@ function edgesTable(edges: readonly GraphEdge[], self: string, name: (id: string
   return table;
 }
 
-/** The series last fetched: a graph redrawn at the same moment (a live event without news) asks nothing again. */
-let cached: { key: string; series: Promise<Series> } | null = null;
+/**
+ * The selection's last hour. Live events come every scrape interval, but a
+ * point covers a minute: the series is asked again once a minute, and the
+ * lines already drawn stay up until the new ones come.
+ */
+let cached: { key: string; minute: number; series: Promise<Series>; shown: { series: Series; end: number } | null } | null = null;
 /** The sparklines on the page, for tests: what uPlot was given to draw. */
 const drawn = new Map<string, uPlot>();
 
@@ -108,27 +112,38 @@ const LINES: ReadonlyArray<{ field: string; label: string; pick: (p: SeriesPoint
 ];
 
 async function sparklines(panel: HTMLElement, graph: Graph, selection: NonNullable<Selection>, query: GraphQuery): Promise<void> {
-  // The hour ends at the graph's moment: steps before the backend's first data stay empty, not zero.
+  // The hour ends at the graph's moment.
   const end = Date.parse(graph.timestamp) / 1000;
-  const clock = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const box = el("div", { class: "sparklines" }, el("h3", {}, `Last hour · ${clock(end - 3600)} – ${clock(end)}`));
+  const box = el("div", { class: "sparklines" });
   panel.append(box);
-  for (const u of drawn.values()) u.destroy();
-  drawn.clear();
-  const key = JSON.stringify([selection, graph.timestamp, query]);
-  if (cached?.key !== key) cached = { key, series: fetchSeries(graph, selection, query) };
+  const key = JSON.stringify([selection, query]);
+  const minute = Math.floor(end / 60);
+  if (cached?.key !== key) cached = { key, minute, series: fetchSeries(graph, selection, query), shown: null };
+  else if (cached.minute !== minute) cached = { ...cached, minute, series: fetchSeries(graph, selection, query) };
+  const mine = cached;
+  if (mine.shown) drawSparklines(box, mine.shown.series, mine.shown.end);
+  else box.append(el("h3", {}, "Last hour"));
   let series: Series;
   try {
-    series = await cached.series;
+    series = await mine.series;
+    mine.shown = { series, end };
   } catch (e) {
-    cached = null;
+    if (cached === mine) cached = null;
     series = { available: false, reason: `the series could not be fetched: ${e instanceof Error ? e.message : String(e)}` };
   }
-  if (!box.isConnected) return;
+  if (box.isConnected) drawSparklines(box, series, end);
+}
+
+function drawSparklines(box: HTMLElement, series: Series, end: number): void {
+  for (const u of drawn.values()) u.destroy();
+  drawn.clear();
+  const clock = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  box.replaceChildren(el("h3", {}, `Last hour · ${clock(end - 3600)} – ${clock(end)}`));
   if (!series.available) {
     box.append(el("p", { class: "hint", "data-field": "series" }, `No time series: ${series.reason}.`));
     return;
   }
+  // Steps before the backend's first data are absent: the line starts late rather than at zero.
   const x = series.points.map((p) => Date.parse(p.timestamp) / 1000);
   for (const line of LINES) {
     const y = series.points.map(line.pick);

@@ -80,6 +80,12 @@ async function main(): Promise<void> {
     setStatus(`${what}: ${e instanceof Error ? e.message : String(e)}${code}`, true);
   };
 
+  const showSummary = (g: Graph) => {
+    const when = new Date(g.timestamp).toLocaleString();
+    const idle = g.nodes.filter((n) => n.idle).length;
+    setStatus(`${g.nodes.length} nodes (${idle} idle), ${g.edges.length} edges · window ${g.window} ending ${when} · ${updates()}`);
+  };
+
   /** Draws a graph unless a newer load began meanwhile; false when it was dropped. */
   const draw = async (next: Graph, mine: number): Promise<boolean> => {
     const fetched = performance.now();
@@ -89,9 +95,7 @@ async function main(): Promise<void> {
     performance.measure("meshql:draw", { start: fetched, end: performance.now() });
     if (state.search) view.search(state.search);
     showDetails();
-    const when = new Date(next.timestamp).toLocaleString();
-    const idle = next.nodes.filter((n) => n.idle).length;
-    setStatus(`${next.nodes.length} nodes (${idle} idle), ${next.edges.length} edges · window ${next.window} ending ${when} · ${updates()}`);
+    showSummary(next);
     document.body.dataset.rendered = String(next.nodes.length);
     return true;
   };
@@ -115,7 +119,10 @@ async function main(): Promise<void> {
         if (mine === loading) showError("Could not draw the live graph", e);
       }
       drawing = false;
-      if (mine === loading) document.body.dataset.liveEvents = String(liveEvents);
+      if (mine !== loading) return;
+      // An event without news is not drawn again, but it is counted.
+      if (graph && !status.classList.contains("error")) showSummary(graph);
+      document.body.dataset.liveEvents = String(liveEvents);
     };
     stopLive = subscribeGraph(query(), {
       next: (next, raw) => {
