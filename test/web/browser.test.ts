@@ -277,6 +277,21 @@ describe("console and IDE in Chromium", { timeout: 240_000 }, () => {
     await page.close();
   });
 
+  it("polls the graph query instead when the WebSocket fails", async () => {
+    const page = await chromium.context.newPage();
+    // A proxy that refuses WebSocket: the upgrade is answered with a close at once.
+    await page.routeWebSocket(/\/graphql$/, (ws) => ws.close({ code: 1011, reason: "refused by a proxy" }));
+    const before = requests.length;
+    await page.goto(`${base}/#ns=emojivoto,storefront&window=1m`);
+    await page.waitForSelector("body[data-rendered]", { timeout: 30_000 });
+    assert.match((await page.textContent("#status")) ?? "", /polling every 10s \(the live connection closed \(1011: refused by a proxy\)\)$/);
+    const posts = requests.slice(before).filter((r) => r.method() === "POST" && (r.postData() ?? "").includes("ConsoleGraph"));
+    assert.equal(posts.length, 1);
+    const api = (await graphql<GraphAnswer>(GRAPH, { namespaces: ["emojivoto", "storefront"] })).graph;
+    assert.deepEqual((await drawnOn(page)).nodes.sort(), api.nodes.map((n) => n.id).sort());
+    await page.close();
+  });
+
   it("runs an example operation in the GraphQL IDE", async () => {
     const page = await chromium.context.newPage();
     const before = requests.length;

@@ -126,7 +126,6 @@ function errorText(e: unknown): string {
 /** One point of a sparkline, as the series queries select it. */
 export interface SeriesPoint {
   readonly timestamp: string;
-  readonly requestCount: number;
   readonly requestsPerSecond: number;
   readonly successRate: number | null;
   readonly latency: { readonly p99: number | null };
@@ -156,7 +155,7 @@ export async function fetchSeries(graph: Graph, selection: NonNullable<Selection
     type Answer = { graph: { edges: Array<{ source: { id: string }; destination: { id: string }; series: SeriesPoint[] | null }> } };
     const data = await graphql<Answer>(EDGE_SERIES_QUERY, { namespaces: [...new Set(namespaces)], window: q.window, at: q.at });
     const found = data.graph.edges.find((e) => e.source.id === edge.source && e.destination.id === edge.destination);
-    if (!found) return { available: false, reason: "no traffic on this edge in the last hour's graph" };
+    if (!found) return { available: false, reason: "the edge has no traffic in the graph any more" };
     points = found.series;
   }
   if (points === null) return { available: false, reason: "the backend did not answer the series" };

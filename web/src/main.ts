@@ -1,7 +1,8 @@
 // The console page: controls (namespaces, window, time travel, auto-refresh,
 // search) kept in the URL's hash, the graph, and the details panel.
 // Auto-refresh follows the `graph` subscription; only when its WebSocket
-// fails does the page poll the `graph` query instead. Time travel is still.
+// fails does the page poll the `graph` query instead. Time travel shows one
+// moment, without live updates.
 
 import "./styles.css";
 import { ApiError, fetchGraph, fetchNamespaces, type GraphQuery, subscribeGraph } from "./api.ts";
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
 
   /** Draws a graph unless a newer load began meanwhile; false when it was dropped. */
   const draw = async (next: Graph, mine: number): Promise<boolean> => {
+    if (mine !== loading) return false;
     const fetched = performance.now();
     await view.show(next);
     if (mine !== loading) return false;

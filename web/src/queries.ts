@@ -3,7 +3,7 @@
 
 const METRICS = "timestamp window requestCount successCount failureCount requestsPerSecond successRate latency { p50 p95 p99 }";
 /** What a sparkline needs of each point. */
-const POINT = "timestamp requestCount requestsPerSecond successRate latency { p99 }";
+const POINT = "timestamp requestsPerSecond successRate latency { p99 }";
 
 /** One graph's nodes and edges, the same in the query and in the subscription. */
 const GRAPH_FIELDS = `timestamp window
