@@ -239,6 +239,7 @@ describe("console and IDE in Chromium", { timeout: 240_000 }, () => {
     await page.mouse.click(ads.x, ads.y);
     await page.waitForSelector("#details table.edges");
     assert.match((await page.textContent("#details table.edges")) ?? "", /not visible to you/);
+    await page.screenshot({ path: join(SHOTS, "console-hidden.png") });
     assert.doesNotMatch(await page.content(), /emojivoto/);
     assert.doesNotMatch((await page.textContent("#namespace-list")) ?? "", /emojivoto/);
     await page.close();
