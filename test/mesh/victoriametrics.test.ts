@@ -18,8 +18,8 @@ import { type PrometheusServer, startVictoriaMetricsServer, VICTORIA_MAX_LABELS 
 import { missingLabels } from "../../src/mesh/inspect.ts";
 import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { istio } from "../../src/traffic/istio.ts";
-import { writeOpenMetrics } from "../../src/traffic/openmetrics.ts";
+import { istio } from "../../src/demo/traffic/istio.ts";
+import { writeOpenMetrics } from "../../src/demo/traffic/openmetrics.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
 import { DATA, ref, STEP, T0, topologyModel } from "../fixtures/topology.ts";
 import { TEST_BACKEND } from "../harness/prometheus.ts";
