@@ -110,6 +110,42 @@ describe("meshql check: the backend", () => {
     assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
   });
 
+  it("sends --prometheus-header with every query, as a multi-tenant frontend (Mimir, Cortex) needs", async () => {
+    // A stand-in for a Mimir query frontend: 401 "no org id" without the tenant header, else the real Prometheus behind.
+    const target = new URL(full.url);
+    const tenants: (string | undefined)[] = [];
+    const frontend = http.createServer((req, res) => {
+      const tenant = req.headers["x-scope-orgid"] as string | undefined;
+      tenants.push(tenant);
+      if (!tenant) return void res.writeHead(401, { "content-type": "text/plain" }).end("no org id\n");
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => frontend.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
+      const args = ["check", "--prometheus-url", url, "--mesh", "linkerd", "--scrape-interval", `${STEP}s`];
+      const refused = await meshql(args, env);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stdout, /✖ the backend speaks the Prometheus HTTP API/);
+      tenants.length = 0;
+      const r = await meshql([...args, "--prometheus-header", "X-Scope-OrgID: team-a"], env);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✔ linkerd: the labels meshql needs are present/);
+      assert.ok(tenants.length > 3, `${tenants.length} queries`);
+      assert.deepEqual(new Set(tenants), new Set(["team-a"]));
+    } finally {
+      frontend.closeAllConnections();
+      frontend.close();
+    }
+  });
+
   it("fails a server that is not a Prometheus API", async () => {
     const server = http.createServer((_, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>hello</html>"));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

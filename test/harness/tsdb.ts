@@ -26,6 +26,8 @@ const TRAFFIC_SRC = join(REPO_ROOT, "src", "demo", "traffic");
 const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts", "series.ts"];
 /** Bump when the cache layout or the backfill procedure changes. */
 const CACHE_VERSION = 3;
+/** Bump when VictoriaMetrics' ingestion changes (its flags decide what it stores), leaving Prometheus' cache valid. */
+const VICTORIA_CACHE_VERSION = 2;
 /**
  * Series per OpenMetrics file: large models (1,000 Deployments and more) become several files,
  * backfilled in parallel; test topologies stay one block.
@@ -82,7 +84,7 @@ export type BackendKind = "prometheus" | "victoriametrics";
 /** The TSDB for a source, from the cache or freshly backfilled. Safe across concurrent test processes. */
 export async function backfill(source: BackfillSource, backend: BackendKind = "prometheus"): Promise<Backfill> {
   const key = cacheKey(source);
-  const dir = join(CACHE_ROOT, backend === "prometheus" ? key : `vm-${key}`);
+  const dir = join(CACHE_ROOT, backend === "prometheus" ? key : `vm${VICTORIA_CACHE_VERSION}-${key}`);
   await mkdir(CACHE_ROOT, { recursive: true });
   const lock = `${dir}.lock`;
   for (;;) {
@@ -197,7 +199,7 @@ const IMPORT_CHUNK = 8 * 1024 * 1024;
  * That format takes timestamps in milliseconds, OpenMetrics in seconds: the
  * generator writes whole seconds, so "000" appended converts them.
  */
-async function importOpenMetrics(url: string, file: string): Promise<void> {
+export async function importOpenMetrics(url: string, file: string): Promise<void> {
   let chunk: string[] = [];
   let size = 0;
   const send = async () => {
