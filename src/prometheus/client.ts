@@ -20,6 +20,12 @@ export interface PrometheusClientOptions {
   /** Per-query timeout, sent to the backend too so it stops working on our behalf. */
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Ask for gzip answers. Off: `Accept-Encoding: identity`, since compressing
+   * costs the backend CPU that a loopback or in-cluster link does not repay
+   * (bench/README.md). fetch asks for gzip unless told otherwise.
+   */
+  readonly compression?: boolean;
   readonly observer?: QueryObserver;
   /** Most bytes one answer may have; past it reading stops with a bad_response (default 64 MiB). */
   readonly maxResponseBytes?: number;
@@ -152,6 +158,7 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
         headers: {
           "content-type": "application/x-www-form-urlencoded",
           accept: "application/json",
+          ...(this.options.compression ? {} : { "accept-encoding": "identity" }),
           ...(this.basicAuth ? { authorization: this.basicAuth } : {}),
           ...this.options.headers,
         },
