@@ -44,6 +44,12 @@ export interface ListScope {
   readonly at: Date;
   /** How far back from `at` traffic counts as "seen". */
   readonly lookback: Window;
+  /**
+   * Only whether these resources (of the kind, in the namespace) were seen: a
+   * mesh that can may ask about them alone instead of listing the namespace.
+   * The answer may still hold others.
+   */
+  readonly only?: readonly ResourceRef[];
 }
 
 export interface MeshAdapter {

@@ -193,7 +193,7 @@ export class SpecAdapter<D> implements MeshAdapter {
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
-    const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace), scope.at);
+    const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace, scope.only), scope.at);
     return this.spec.seen.refs(scope.kind, samples, this.resolver);
   }
 

@@ -28,6 +28,8 @@ export interface StatsKey {
 export interface SeenKey {
   readonly kind: ResourceKind;
   readonly namespace: string | null;
+  /** Only whether this one resource was seen (its existence check); absent: the listing. */
+  readonly name?: string;
 }
 
 const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k.at.getTime()}|${k.direction ?? ""}`;
@@ -172,7 +174,8 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
     { cacheKeyFn: cacheKey, batchScheduleFn: schedule },
   );
 
-  // Listings of several namespaces in one batch become one all-namespace query.
+  // Listings of several namespaces in one batch become one all-namespace query;
+  // a batch of named resources only asks about them (the mesh may narrow its query to them).
   const seen = new DataLoader<SeenKey, ResourceRef[], string>(
     async (keys) => {
       const kinds = new Map<ResourceKind, SeenKey[]>();
@@ -182,12 +185,14 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
         [...kinds].map(async ([kind, ks]) => {
           const namespaces = new Set(ks.map((k) => k.namespace));
           const namespace = namespaces.size === 1 ? ks[0]!.namespace : null;
-          perKind.set(kind, await adapter.seenResources({ kind, namespace, at: now, lookback }));
+          const named = ks.every((k) => k.name !== undefined);
+          const only = named ? ks.map((k): ResourceRef => ({ kind, namespace: k.namespace, name: k.name! })) : undefined;
+          perKind.set(kind, await adapter.seenResources({ kind, namespace, at: now, lookback, ...(only ? { only } : {}) }));
         }),
       );
       return keys.map((k) => (perKind.get(k.kind) ?? []).filter((r) => k.namespace === null || r.namespace === k.namespace));
     },
-    { cacheKeyFn: (k) => `${k.kind}|${k.namespace ?? ""}`, batchScheduleFn: schedule },
+    { cacheKeyFn: (k) => `${k.kind}|${k.namespace ?? ""}|${k.name ?? ""}`, batchScheduleFn: schedule },
   );
 
   const traffic = new DataLoader<TrafficBatch, TrafficPair[], string>(

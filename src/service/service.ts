@@ -165,7 +165,7 @@ class Scope implements RequestScope {
     // A cluster inventory knows what exists without asking the backend.
     const known = this.deps.inventory.get(ref, []);
     if (known) return known;
-    return this.deps.inventory.get(ref, await this.loaders.seen.load({ kind, namespace: ref.namespace }));
+    return this.deps.inventory.get(ref, await this.loaders.seen.load({ kind, namespace: ref.namespace, name: ref.name }));
   }
 
   async listResources(kind: ResourceKind, namespace: string | null | undefined, labelSelector?: string | null): Promise<ResourceView[]> {

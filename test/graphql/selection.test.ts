@@ -1,7 +1,7 @@
 // Documents cost only what they select, counted in the real Prometheus' query
-// log: no bucket (latency) query without a latency field, and no reverse half
-// of the edge query with a `direction`. The answers stay those of the full
-// documents, field for field.
+// log: no bucket (latency) query without a latency field, no reverse half of
+// the edge query with a `direction`, and a single resource's existence check
+// over its own series only. The answers stay those of the full documents.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +13,7 @@ import {
   NamespaceCountsDocument,
   NamespaceOverviewDocument,
   ResourceEdgesDocument,
+  ResourceMetricsDocument,
   WorkloadGraphCountsDocument,
   WorkloadGraphDocument,
 } from "../generated/graphql.ts";
@@ -103,5 +104,28 @@ describe("selection-driven queries", () => {
       lean.answer.graph.nodes.map((n) => [n.id, counts(n.metrics)]),
       full.answer.graph.nodes.map((n) => [n.id, counts(n.metrics)]),
     );
+  });
+
+  it("checks one resource's existence over its own series, not the namespace's; unknown ones stay NotFound", async () => {
+    const smi = (path: string) => gateway.app.inject({ method: "GET", url: `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/deployments/${path}` });
+    const known = await run(() => smi("svc-001/edges"));
+    assert.equal(known.answer.statusCode, 200);
+    assert.equal((known.answer.json() as { items: unknown[] }).items.length, 2);
+    const listing = known.queries.filter((q) => q.includes("present_over_time"));
+    assert.deepEqual(listing, [`group by (namespace, deployment) (present_over_time(response_total{deployment!="",namespace="scale",deployment="svc-001"}[3600s]))`]);
+
+    const unknown = await run(() => smi("svc-404"));
+    assert.equal(unknown.answer.statusCode, 404);
+    assert.equal((unknown.answer.json() as { reason: string }).reason, "NotFound");
+    assert.equal(unknown.queries.length, 1, "nothing but the existence check");
+    // Without a cluster, an unknown resource's edges are an empty list, as the reference answers.
+    const edges = await smi("svc-404/edges");
+    assert.equal(edges.statusCode, 200);
+    assert.deepEqual((edges.json() as { items: unknown[] }).items, []);
+
+    const graphql = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: "svc-404", window: "1m", at });
+    assert.equal(graphql.resource, null);
+    const ns = await data(gateway, ResourceMetricsDocument, { kind: "NAMESPACE", name: SCALE_NAMESPACE, window: "1m", at });
+    assert.equal(ns.resource?.name, SCALE_NAMESPACE);
   });
 });
