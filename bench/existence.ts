@@ -10,7 +10,6 @@
 // DIR is a checkout with its own bench/support/gateway-process.ts and node_modules.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -19,6 +18,7 @@ import { linkerd } from "../src/traffic/linkerd.ts";
 import { buildModel } from "../src/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
+import { logSince, logSize, median } from "./support/query-log.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,27 +39,7 @@ const NAME = scaleTopology(SIZE).workloads[1]!.name;
 const PATH = `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/deployments/${NAME}/edges`;
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
-interface LogEntry {
-  readonly query: string;
-  readonly evalMs: number;
-}
-/** Query log entries written since `offset` bytes, with Prometheus' evaluation time of each. */
-function logSince(file: string, offset: number): LogEntry[] {
-  return readFileSync(file)
-    .subarray(offset)
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { params?: { query?: string }; stats?: { timings?: { evalTotalTime?: number } } })
-    .map((e) => ({ query: e.params?.query ?? "", evalMs: (e.stats?.timings?.evalTotalTime ?? 0) * 1000 }));
-}
-const logSize = (file: string): number => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
 
 interface Child {
   readonly url: string;

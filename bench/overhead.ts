@@ -11,7 +11,6 @@
 //
 // Every contender runs once per round, the order alternating, in this one run.
 
-import { readFileSync, statSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { disjoint } from "../src/mesh/engine.ts";
@@ -22,6 +21,7 @@ import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts
 import { NamespaceOverviewDocument } from "../test/generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
 import { data, testGateway } from "../test/support/gateway.ts";
+import { logSince, logSize, median } from "./support/query-log.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,23 +37,7 @@ const WARMUP = Number(args.warmup);
 const BENCH_HISTORY = { start: T0 - 120, end: T0, step: 15 } as const;
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
-/** Prometheus' evaluation time (ms) of the query log entries written since `offset` bytes. */
-function evalMsSince(file: string, offset: number): number {
-  return readFileSync(file)
-    .subarray(offset)
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { stats?: { timings?: { evalTotalTime?: number } } })
-    .reduce((a, e) => a + (e.stats?.timings?.evalTotalTime ?? 0) * 1000, 0);
-}
-const logSize = (file: string): number => statSync(file, { throwIfNoEntry: false })?.size ?? 0;
 
 /** One instant query at T0 as meshql's client sends it; the answer's text. */
 async function query(p: PrometheusInstance, promql: string, gzip: boolean): Promise<string> {
@@ -106,7 +90,7 @@ for (const n of SIZES) {
         for (const halves of (i % 2 ? ["overlapping", "disjoint"] : ["disjoint", "overlapping"]) as (keyof typeof evals)[]) {
           const offset = logSize(prometheus.queryLog);
           answers[halves] = canonical(await query(prometheus, edgeQuery(metric, n, halves), false));
-          if (i >= WARMUP) evals[halves].push(evalMsSince(prometheus.queryLog, offset));
+          if (i >= WARMUP) evals[halves].push(logSince(prometheus.queryLog, offset).reduce((a, e) => a + e.evalMs, 0));
         }
       }
       const [o, d] = [median(evals.overlapping), median(evals.disjoint)];
@@ -132,7 +116,7 @@ for (const n of SIZES) {
         floor[encoding].cpu.push((await cpuSeconds(prometheus)) - cpu);
       }
     }
-    const m = (xs: number[]) => median(xs);
+    const m = median;
     const ratio = (f: (x: typeof floor.gzip) => number[]) => (m(f(floor.identity)) / m(f(floor.gzip))).toFixed(2);
     compression.push(
       `| ${n} | ${promql.length} | ${m(floor.gzip.wall).toFixed(0)} ms | ${m(floor.identity.wall).toFixed(0)} ms | ${ratio((x) => x.wall)}× | ${m(floor.gzip.cpu).toFixed(2)} s | ${m(floor.identity.cpu).toFixed(2)} s | ${ratio((x) => x.cpu)}× |`,

@@ -99,7 +99,7 @@ export const SERVE_FLAGS = {
   "backend-compression": {
     env: "MESHQL_BACKEND_COMPRESSION",
     default: "false",
-    help: "true | false: ask the backend for gzip answers (pays across a slow network; on loopback or in-cluster it only costs the backend CPU)",
+    help: "true | false: ask the backend for gzip answers (worth it across a slow network; false asks for identity)",
   },
   "max-concurrent-documents": {
     env: "MESHQL_MAX_CONCURRENT_DOCUMENTS",

@@ -21,9 +21,8 @@ export interface PrometheusClientOptions {
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   /**
-   * Ask for gzip answers. Off: `Accept-Encoding: identity`, since compressing
-   * costs the backend CPU that a loopback or in-cluster link does not repay
-   * (bench/README.md). fetch asks for gzip unless told otherwise.
+   * Ask for gzip answers (for a slow link to the backend). Off:
+   * `Accept-Encoding: identity`, which fetch would otherwise not send.
    */
   readonly compression?: boolean;
   readonly observer?: QueryObserver;
