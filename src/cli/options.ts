@@ -7,7 +7,7 @@ import { parseWindow, type Window } from "../domain/window.ts";
 import type { DocumentLimits } from "../graphql/cost.ts";
 import { parseByteSize, type ServerLimits } from "../server/limits.ts";
 import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
-import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log-options.ts";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";

@@ -28,7 +28,8 @@ export function findBinary(name: "prometheus" | "promtool" | "victoria-metrics")
     }
   }
   throw new MissingPrometheusError(
-    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
+    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends ` +
+`${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
   );
 }
 

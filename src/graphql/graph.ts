@@ -16,7 +16,8 @@ import { Resource, TrafficMetrics } from "./types.ts";
 export const GraphNodeType = { WORKLOAD: "WORKLOAD", UNKNOWN: "UNKNOWN", HIDDEN: "HIDDEN" } as const satisfies Record<DomainNodeType, DomainNodeType>;
 registerEnumType(GraphNodeType, {
   name: "GraphNodeType",
-  description: "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a peer the user may not see.",
+  description: "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a " +
+"peer the user may not see.",
 });
 
 @ObjectType({ description: "A workload in the graph, or a stand-in for callers that cannot or may not be named." })
@@ -90,7 +91,8 @@ export class GraphNodeResolver {
   @FieldResolver(() => TrafficMetrics, {
     nullable: true,
     description:
-      "What the node received over the graph's window, as Resource.metrics. For UNKNOWN and HIDDEN nodes: the sum of this graph's edges into them, without latency. null when the backend failed.",
+      "What the node received over the graph's window, as Resource.metrics. For UNKNOWN and HIDDEN nodes: the sum of this " +
+"graph's edges into them, without latency. null when the backend failed.",
   })
   async metrics(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<TrafficMetrics> {
     if (node.view.received) return TrafficMetrics.of(node.view.received);

@@ -29,7 +29,8 @@ export class QueryResolver {
 
   @Query(() => [Resource], {
     description:
-      "Every resource of a kind: in one namespace, or in all of them when namespace is omitted. labelSelector uses kubectl's syntax and needs a cluster connection.",
+      "Every resource of a kind: in one namespace, or in all of them when namespace is omitted. labelSelector uses kubectl's " +
+"syntax and needs a cluster connection.",
   })
   async resources(
     @Ctx() { scope }: GraphQLContext,
@@ -59,7 +60,8 @@ const WINDOW_HELP = "How far back from `at` to look; null: the server's --defaul
 export class ResourceResolver {
   @FieldResolver(() => TrafficMetrics, {
     nullable: true,
-    description: "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), which then stays in this field.",
+    description: "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), " +
+"which then stays in this field.",
   })
   async metrics(
     @Root() resource: Resource,
@@ -75,7 +77,9 @@ export class ResourceResolver {
   @FieldResolver(() => [Edge], {
     nullable: true,
     description:
-      "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
+      "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own " +
+"kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). " +
+"FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
   })
   async edges(
     @Root() resource: Resource,

@@ -10,10 +10,14 @@ export interface Sample {
   readonly value: number;
 }
 
-export interface QueryObserver {
-  /** Called once per query that was sent to the backend; a failure brings its error and, if one came, the HTTP status. */
-  (event: { query: string; seconds: number; outcome: "ok" | BackendError["kind"]; error?: unknown; httpStatus?: number }): void;
-}
+/** Called once per query that was sent to the backend; a failure brings its error and, if one came, the HTTP status. */
+export type QueryObserver = (event: {
+  query: string;
+  seconds: number;
+  outcome: "ok" | BackendError["kind"];
+  error?: unknown;
+  httpStatus?: number;
+}) => void;
 
 export interface PrometheusClientOptions {
   readonly baseUrl: string;

@@ -113,7 +113,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const warning = await meshWarning(mesh, backend, clock());
   if (warning) logger.warn(warning);
   if (config.scrapeInterval.seconds * 2 > 30) {
-    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
+    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass ` +
+"a window (or null for --default-window)");
   }
   const kube = config.kube ? await startKube(config.kube, log) : null;
   try {

@@ -148,11 +148,15 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
     if (spent > maxBatches) {
       throw new InvalidInputError(
         "document",
-        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each nesting level, is one): ask for fewer windows or times, or split the document`,
+        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each ` +
+"nesting level, is one): ask for fewer windows or times, or split the document",
       );
     }
   };
-  const spend = <T>(groups: T[]): T[] => (charge(groups.length), groups);
+  const spend = <T>(groups: T[]): T[] => {
+    charge(groups.length);
+    return groups;
+  };
 
   const stats = new DataLoader<StatsKey, RawStats, string>(
     async (keys) =>

@@ -50,7 +50,8 @@ export class MeshqlService {
     readonly config: ServiceConfig,
   ) {
     if (config.defaultWindow.seconds < minWindow(config).seconds) {
-      throw new Error(`the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the scrape interval`);
+      throw new Error(`the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the ` +
+"scrape interval");
     }
     this.clock = config.clock ?? (() => new Date());
   }
@@ -107,7 +108,8 @@ class Scope implements RequestScope {
     if (window.seconds < min.seconds) {
       throw new InvalidInputError(
         windowField,
-        `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(min)}, twice the backend's scrape interval: rates need at least two samples`,
+        `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(min)}, twice the backend's scrape interval: rates ` +
+"need at least two samples",
       );
     }
     const atField = fields.at ?? "at";
@@ -174,7 +176,8 @@ class Scope implements RequestScope {
     const selector = labelSelector == null ? null : parseSelector(labelSelector);
     if (selector && selector.requirements.length > 0 && this.deps.inventory.source !== "kubernetes") {
       throw new UnsupportedError(
-        "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with --kubeconfig or in a cluster)",
+        "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with " +
+"--kubeconfig or in a cluster)",
         "labelSelector",
       );
     }

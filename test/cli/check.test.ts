@@ -11,9 +11,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { consul } from "../../src/traffic/consul.ts";
-import { istio } from "../../src/traffic/istio.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { consul } from "../../src/demo/traffic/consul.ts";
+import { istio } from "../../src/demo/traffic/istio.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { makeTestPki, type TestPki } from "../fakes/certs.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { topologyModel } from "../fixtures/topology.ts";
@@ -52,6 +52,9 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** A check's line and the lines indented under it, in order. */
+const checkLines = (...lines: RegExp[]): RegExp => new RegExp(lines.map((l) => l.source).join("\\n {4}"));
+
 const marks = (stdout: string, mark: "✔" | "✖" | "‼"): string[] =>
   stdout.split("\n").filter((l) => l.startsWith(mark)).map((l) => l.slice(2));
 
@@ -73,19 +76,30 @@ describe("meshql check: the backend", () => {
   it("fails a --scrape-interval that the samples contradict, and says which to pass", async () => {
     const r = await meshql(["check", "--prometheus-url", full.url, "--mesh", "linkerd", "--scrape-interval", "30s", "--default-window", "1m"], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ linkerd: the scrape interval matches --scrape-interval\n {4}response_total samples are 10s apart, but --scrape-interval is 30s\n {4}fix: pass --scrape-interval 10s/);
+    assert.match(r.stdout, checkLines(
+        /✖ linkerd: the scrape interval matches --scrape-interval/,
+        /response_total samples are 10s apart, but --scrape-interval is 30s/,
+        /fix: pass --scrape-interval 10s/,
+      ));
   });
 
   it("names the labels a relabelling dropped, and the series that are missing", async () => {
     const r = await meshql(["check", "--prometheus-url", stripped.url], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ linkerd: the labels meshql needs are present\n {4}missing: response_total without classification, tls; response_latency_ms_bucket \(no series\)/);
+    assert.match(r.stdout, checkLines(
+        /✖ linkerd: the labels meshql needs are present/,
+        /missing: response_total without classification, tls; response_latency_ms_bucket \(no series\)/,
+      ));
   });
 
   it("fails --mesh for a mesh whose series are not there, naming what was found", async () => {
     const r = await meshql(["check", "--prometheus-url", stripped.url, "--mesh", "istio"], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ --mesh istio has series in the backend\n {4}found series of linkerd only at http:\/\/127\.0\.0\.1:\d+\n {4}fix: pass --mesh linkerd or --mesh auto/);
+    assert.match(r.stdout, checkLines(
+        /✖ --mesh istio has series in the backend/,
+        /found series of linkerd only at http:\/\/127\.0\.0\.1:\d+/,
+        /fix: pass --mesh linkerd or --mesh auto/,
+      ));
   });
 
   it("fails an unreachable backend, naming the URL without its credentials", async () => {
@@ -202,7 +216,10 @@ describe("meshql check: the cluster, against the loopback fake API server", () =
     kube.apiServices.clear();
     const r = await meshql(args(pki.clients.expired), env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ the APIService v1alpha1\.metrics\.smi-spec\.io exists\n {4}tried GET http:\/\/127\.0\.0\.1:\d+\/apis\/apiregistration\.k8s\.io\/v1\/apiservices\/v1alpha1\.metrics\.smi-spec\.io: .*404/);
+    assert.match(r.stdout, checkLines(
+        /✖ the APIService v1alpha1\.metrics\.smi-spec\.io exists/,
+        /tried GET http:\/\/127\.0\.0\.1:\d+\/apis\/apiregistration\.k8s\.io\/v1\/apiservices\/v1alpha1\.metrics\.smi-spec\.io: .*404/,
+      ));
     assert.match(r.stdout, /✖ the serving certificate is valid\n {4}\S+ is valid from 2020-01-01/);
   });
 });

@@ -48,7 +48,7 @@ function openMetrics(): string {
     for (const [le, count] of c.buckets) lines.push(`${METRIC}{case="${c.name}",le="${le}"} ${count} ${AT}`);
   }
   lines.push("# EOF");
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const bucketsOf = (c: HistogramCase): Bucket[] =>

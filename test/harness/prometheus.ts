@@ -10,8 +10,8 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPrometheusServer, startVictoriaMetricsServer, type PrometheusServer } from "../../src/demo/prometheus.ts";
-import type { MeshFormat } from "../../src/traffic/format.ts";
-import type { TrafficModel } from "../../src/traffic/model.ts";
+import type { MeshFormat } from "../../src/demo/traffic/format.ts";
+import type { TrafficModel } from "../../src/demo/traffic/model.ts";
 import { backfill, type BackendKind, type BackfillSource, type BackfillStats } from "./tsdb.ts";
 import { queryLoggingProxy } from "./query-proxy.ts";
 
@@ -136,7 +136,7 @@ function config(queryLog: string, o: StartPrometheusOptions): string {
       `      - targets: ${JSON.stringify(o.scrapeTargets)}`,
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function instance(
