@@ -14,8 +14,8 @@ import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
 import { logSince, logSize, median } from "./support/query-log.ts";
@@ -40,17 +40,20 @@ const PATH = `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/d
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-
 interface Child {
   readonly url: string;
   readonly process: ChildProcess;
 }
 const children: ChildProcess[] = [];
 async function gateway(root: string, prometheusUrl: string): Promise<Child> {
-  const p = spawn(process.execPath, ["--import", "tsx", join(root, "bench/support/gateway-process.ts"), "--prometheus", prometheusUrl, "--cache-ttl", "0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-    cwd: root,
-  });
+  const p = spawn(
+    process.execPath,
+    ["--import", "tsx", join(root, "bench/support/gateway-process.ts"), "--prometheus", prometheusUrl, "--cache-ttl", "0"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      cwd: root,
+    },
+  );
   children.push(p);
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: p.stdout! }).once("line", resolve);
@@ -62,13 +65,20 @@ const stopChildren = () => {
   for (const p of children) if (p.exitCode === null) p.kill("SIGTERM");
 };
 
-const prometheus = await startPrometheus({ model: buildModel(scaleTopology(SIZE)), formats: [linkerd], ...BENCH_HISTORY, readyTimeoutMs: 600_000 });
+const prometheus = await startPrometheus({
+  model: buildModel(scaleTopology(SIZE)),
+  formats: [linkerd],
+  ...BENCH_HISTORY,
+  readyTimeoutMs: 600_000,
+});
 progress(`n=${SIZE}: Prometheus ready (${prometheus.backfill?.cached ? "cached" : "built"} TSDB)`);
 try {
   const contenders = { before: await gateway(args.before, prometheus.url), after: await gateway(AFTER, prometheus.url) };
   const names = Object.keys(contenders) as (keyof typeof contenders)[];
   const bodies = new Map<string, string>();
-  const samples = Object.fromEntries(names.map((n) => [n, { wall: [] as number[], evalSum: [] as number[], existence: [] as number[], queries: [] as number[] }]));
+  const samples = Object.fromEntries(
+    names.map((n) => [n, { wall: [] as number[], evalSum: [] as number[], existence: [] as number[], queries: [] as number[] }]),
+  );
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     for (let j = 0; j < names.length; j++) {
       const name = names[(i + j) % names.length]!;
@@ -95,8 +105,14 @@ try {
   const afterQueries = logSince(prometheus.queryLog, offset).map((e) => e.query);
 
   console.log(`\n${SIZE} Deployments, GET ${PATH} (${items} edges, identical bytes before and after)`);
-  console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved\n`);
-  console.log("| gateway | median wall | p90 wall | backend queries | Prometheus eval, sum per request (median) | of which the existence check (median) |");
+  console.log(
+    `machine: ${availableParallelism()} CPUs, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved\n`,
+  );
+  console.log(
+    "| gateway | median wall | p90 wall | backend queries | Prometheus eval, sum per request (median) | of which the existence check (median) |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|");
   const p90 = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.9 * xs.length) - 1]!;
   for (const name of names) {
@@ -106,7 +122,9 @@ try {
     );
   }
   const ratio = (f: (s: (typeof samples)[string]) => number[]) => (median(f(samples.after!)) / median(f(samples.before!))).toFixed(2);
-  console.log(`\nafter / before: wall ${ratio((s) => s.wall)}×, Prometheus eval ${ratio((s) => s.evalSum)}×, existence check ${ratio((s) => s.existence)}×`);
+  console.log(
+    `\nafter / before: wall ${ratio((s) => s.wall)}×, Prometheus eval ${ratio((s) => s.evalSum)}×, existence check ${ratio((s) => s.existence)}×`,
+  );
   console.log(`\nafter's queries:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`);
 } finally {
   stopChildren();

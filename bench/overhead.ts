@@ -15,8 +15,8 @@ import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { disjoint } from "../src/mesh/engine.ts";
 import { eq, type Matcher, oneOf, selector } from "../src/prometheus/promql.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument } from "../test/generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
@@ -38,12 +38,15 @@ const BENCH_HISTORY = { start: T0 - 120, end: T0, step: 15 } as const;
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-
 /** One instant query at T0 as meshql's client sends it; the answer's text. */
 async function query(p: PrometheusInstance, promql: string, gzip: boolean): Promise<string> {
   const response = await fetch(new URL("/api/v1/query", p.url), {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...(gzip ? {} : { "accept-encoding": "identity" }) },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      accept: "application/json",
+      ...(gzip ? {} : { "accept-encoding": "identity" }),
+    },
     body: new URLSearchParams({ query: promql, time: T0.toFixed(3), timeout: "600s" }),
   });
   const text = await response.text();
@@ -68,7 +71,9 @@ function edgeQuery(metric: string, n: number, halves: "overlapping" | "disjoint"
   const parts = (halves === "disjoint" ? disjoint(ends) : ends).map(
     (m) => `${buckets ? "rate" : "increase"}(${selector(metric, [eq("direction", "outbound"), ...m])}[60s])`,
   );
-  const group = buckets ? "le, namespace, deployment, dst_namespace, dst_deployment" : "namespace, deployment, dst_namespace, dst_deployment, classification, tls";
+  const group = buckets
+    ? "le, namespace, deployment, dst_namespace, dst_deployment"
+    : "namespace, deployment, dst_namespace, dst_deployment, classification, tls";
   return `sum by (${group}) (${parts.join(" or ")})`;
 }
 
@@ -79,7 +84,13 @@ const canonical = (text: string): string =>
 const lines: string[] = [];
 const compression: string[] = [];
 for (const n of SIZES) {
-  const prometheus = await startPrometheus({ model: buildModel(scaleTopology(n)), formats: [linkerd], ...BENCH_HISTORY, readyTimeoutMs: 600_000, queryTimeout: "10m" });
+  const prometheus = await startPrometheus({
+    model: buildModel(scaleTopology(n)),
+    formats: [linkerd],
+    ...BENCH_HISTORY,
+    readyTimeoutMs: 600_000,
+    queryTimeout: "10m",
+  });
   progress(`n=${n}: Prometheus ready (${prometheus.backfill?.cached ? "cached" : "built"} TSDB)`);
   try {
     // 1. The edge queries' halves.
@@ -94,7 +105,9 @@ for (const n of SIZES) {
         }
       }
       const [o, d] = [median(evals.overlapping), median(evals.disjoint)];
-      lines.push(`| ${n} | ${metric} | ${o.toFixed(1)} | ${d.toFixed(1)} | ${(d / o).toFixed(2)}× | ${answers.overlapping === answers.disjoint ? "yes" : "NO"} |`);
+      lines.push(
+        `| ${n} | ${metric} | ${o.toFixed(1)} | ${d.toFixed(1)} | ${(d / o).toFixed(2)}× | ${answers.overlapping === answers.disjoint ? "yes" : "NO"} |`,
+      );
       progress(`n=${n} ${metric}: halves done`);
     }
 
@@ -127,10 +140,18 @@ for (const n of SIZES) {
   }
 }
 
-console.log(`\nmachine: ${availableParallelism()} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved\n`);
-console.log("| Deployments | query | overlapping halves: eval ms (median) | disjoint halves: eval ms (median) | disjoint / overlapping | same answer |");
+console.log(
+  `\nmachine: ${availableParallelism()} CPUs, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved\n`,
+);
+console.log(
+  "| Deployments | query | overlapping halves: eval ms (median) | disjoint halves: eval ms (median) | disjoint / overlapping | same answer |",
+);
 console.log("|---:|---|---:|---:|---:|:---:|");
 for (const line of lines) console.log(line);
-console.log("\n| Deployments | document queries | wall, gzip | wall, identity | identity / gzip | Prometheus CPU, gzip | Prometheus CPU, identity | identity / gzip |");
+console.log(
+  "\n| Deployments | document queries | wall, gzip | wall, identity | identity / gzip | Prometheus CPU, gzip | Prometheus CPU, identity | identity / gzip |",
+);
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const line of compression) console.log(line);

@@ -107,7 +107,9 @@ export class GraphNodeResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    if (node.view.resource) return (await scope.series(node.view.resource.ref, steps, selectsLatency(info))).map((m) => TrafficMetrics.of(m));
+    if (node.view.resource) {
+      return (await scope.series(node.view.resource.ref, steps, selectsLatency(info))).map((m) => TrafficMetrics.of(m));
+    }
     // What UNKNOWN and HIDDEN nodes received is summed from edges, without latency: no bucket query.
     return stepGraphs(scope, node.basis, args, false, (g) => g.nodes.find((n) => n.id === node.id)?.received ?? null);
   }

@@ -71,7 +71,8 @@ export class ResourceResolver {
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<TrafficMetrics> {
     const q = scope.metricsQuery({ window, at });
-    return TrafficMetrics.of(await scope.metrics(resource.ref, q, selectsLatency(info)), (measure) => scope.measure(resource.ref, q, measure));
+    const metrics = await scope.metrics(resource.ref, q, selectsLatency(info));
+    return TrafficMetrics.of(metrics, (measure) => scope.measure(resource.ref, q, measure));
   }
 
   @FieldResolver(() => [Edge], {
@@ -93,7 +94,8 @@ export class ResourceResolver {
   ): Promise<Edge[]> {
     const q = scope.metricsQuery({ window, at });
     // The edge's own resource is this one: it shares its inventory view (labels, pods, inCluster).
-    return (await scope.edges(resource.ref, q, direction, peerKinds, selectsLatency(info, "metrics"))).map((e) => Edge.of(e, resource.view));
+    const edges = await scope.edges(resource.ref, q, direction, peerKinds, selectsLatency(info, "metrics"));
+    return edges.map((e) => Edge.of(e, resource.view));
   }
 
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })

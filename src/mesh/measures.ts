@@ -149,7 +149,7 @@ function latencyOf(byBound: ReadonlyMap<number, number>): Latency {
   const buckets: Bucket[] = [...byBound].map(([le, count]) => ({ le, count }));
   const latency = { ...NO_LATENCY };
   const values = histogramQuantiles(QUANTILES, buckets);
-  QUANTILES.forEach((q, i) => (latency[quantileField(q)] = finiteOrNull(values[i]!)));
+  for (const [i, q] of QUANTILES.entries()) latency[quantileField(q)] = finiteOrNull(values[i]!);
   return latency;
 }
 

@@ -53,7 +53,10 @@ function batches(keys: readonly StatsKey[]): StatsBatch[] {
   for (const k of keys) {
     const id = batchKey(k);
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, direction: k.direction, refs: new Map(), measures: new Set(), latency: false }));
+    if (!g) {
+      g = { kind: k.ref.kind, window: k.window, at: k.at, direction: k.direction, refs: new Map(), measures: new Set(), latency: false };
+      groups.set(id, g);
+    }
     g.refs.set(refKey(k.ref), k.ref);
     g.measures.add(measureOf(k));
     g.latency ||= k.latency !== false;
@@ -107,7 +110,8 @@ async function eachBatchAlone<V>(
       });
       for (const ref of b.refs) {
         for (const measure of b.measures ?? []) {
-          byKey.set(statsKey({ ref, window: b.window, at: b.at, measure, ...(b.direction ? { direction: b.direction } : {}) }), answer(ref, measure) ?? empty);
+          const key = statsKey({ ref, window: b.window, at: b.at, measure, ...(b.direction ? { direction: b.direction } : {}) });
+          byKey.set(key, answer(ref, measure) ?? empty);
         }
       }
     }),
@@ -202,7 +206,10 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
   const traffic = new DataLoader<TrafficBatch, TrafficPair[], string>(
     // Each key fails alone: one graph's backend error must not fail another's.
     (keys) => Promise.all(spend([...keys]).map((k) => adapter.traffic(k).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
-    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}${k.latency === false ? "|-latency" : ""}`, batchScheduleFn: schedule },
+    {
+      cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}${k.latency === false ? "|-latency" : ""}`,
+      batchScheduleFn: schedule,
+    },
   );
 
   const series = options.seriesAdapter ? createSeriesLoaders(options.seriesAdapter, charge, schedule) : null;

@@ -133,7 +133,8 @@ class Scope implements RequestScope {
 
   async series(ref: ResourceRef, steps: SeriesSteps, latency = true): Promise<GoldenMetrics[]> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    return toMetrics(await this.seriesLoaders().stats.load({ ref, steps, ...withLatency(latency) }), steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
+    const points = await this.seriesLoaders().stats.load({ ref, steps, ...withLatency(latency) });
+    return toMetrics(points, steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
   }
 
   async edgeSeries(edge: EdgeView, steps: SeriesSteps, latency = true): Promise<GoldenMetrics[]> {
@@ -145,7 +146,8 @@ class Scope implements RequestScope {
       return toMetrics(points, steps, stats);
     }
     const [from, to] = direction === "TO" ? [resource, peer] : [peer, resource];
-    const points = await this.seriesLoaders().traffic.load({ namespaces: [resource.namespace ?? resource.name], steps, ...withLatency(latency) });
+    const namespaces = [resource.namespace ?? resource.name];
+    const points = await this.seriesLoaders().traffic.load({ namespaces, steps, ...withLatency(latency) });
     return toMetrics(points, steps, (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats.golden ?? EMPTY_GOLDEN);
   }
 
@@ -223,7 +225,9 @@ class Scope implements RequestScope {
     await this.require([getCheck(ref, "edges")]);
     const kinds = new Set(peerKinds ?? [ref.kind]);
     const [same, cross] = await Promise.all([
-      kinds.has(ref.kind) ? this.loaders.edges.load({ ref, window: q.window, at: q.at, ...(direction ? { direction } : {}), ...withLatency(latency) }) : [],
+      kinds.has(ref.kind)
+        ? this.loaders.edges.load({ ref, window: q.window, at: q.at, ...(direction ? { direction } : {}), ...withLatency(latency) })
+        : [],
       this.crossKindEdges(ref, q, kinds, latency),
     ]);
     // One order for every transport, decided here.
@@ -250,7 +254,12 @@ class Scope implements RequestScope {
   }
 
   /** Edges with workloads of other kinds, from the namespace's workload traffic (top-level owners only). */
-  private async crossKindEdges(ref: ResourceRef, q: MetricsQuery, kinds: ReadonlySet<ResourceKind>, latency: boolean): Promise<EdgeStats[]> {
+  private async crossKindEdges(
+    ref: ResourceRef,
+    q: MetricsQuery,
+    kinds: ReadonlySet<ResourceKind>,
+    latency: boolean,
+  ): Promise<EdgeStats[]> {
     if (!isWorkloadKind(ref.kind) || ref.namespace === null || ![...kinds].some((k) => k !== ref.kind)) return [];
     const pairs = await this.loaders.traffic.load({ namespaces: [ref.namespace], window: q.window, at: q.at, ...withLatency(latency) });
     const other = (peer: ResourceRef | null): peer is ResourceRef => peer !== null && peer.kind !== ref.kind && kinds.has(peer.kind);
@@ -277,7 +286,8 @@ class Scope implements RequestScope {
     }
     for (const r of readable) this.listed.add(r);
 
-    const pairs = asked.length === 0 ? [] : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at, ...withLatency(latency) });
+    const pairs =
+      asked.length === 0 ? [] : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at, ...withLatency(latency) });
     // Only a cluster knows idle workloads; without one, the traffic is the only witness.
     const present =
       this.deps.inventory.source === "kubernetes"

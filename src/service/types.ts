@@ -67,7 +67,13 @@ export interface ResourceScope {
    * peerKinds: the kinds of peers to include (default: the resource's own kind, as SMI answers).
    * A direction costs no query for the other one; latency false: the edges' latency comes back null, and costs no query.
    */
-  edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null, peerKinds?: readonly ResourceKind[] | null, latency?: boolean): Promise<EdgeView[]>;
+  edges(
+    ref: ResourceRef,
+    q: MetricsQuery,
+    direction?: EdgeDirection | null,
+    peerKinds?: readonly ResourceKind[] | null,
+    latency?: boolean,
+  ): Promise<EdgeView[]>;
 }
 
 /** The service as one request sees it: one clock, one set of batching loaders. */

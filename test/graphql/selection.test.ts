@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../fixtures/topology.ts";
 import {
   NamespaceCountsDocument,
@@ -42,7 +42,9 @@ async function run<T>(ask: () => Promise<T>): Promise<{ answer: T; queries: stri
   return { answer, queries: prometheus.queries() };
 }
 
-const counts = (m: { successCount: number; failureCount: number; requestCount: number; successRate?: number | null } | null | undefined) => ({
+const counts = (
+  m: { successCount: number; failureCount: number; requestCount: number; successRate?: number | null } | null | undefined,
+) => ({
   successCount: m?.successCount,
   failureCount: m?.failureCount,
   requestCount: m?.requestCount,
@@ -55,9 +57,20 @@ describe("selection-driven queries", () => {
     const lean = await run(() => data(gateway, NamespaceCountsDocument, { namespace: SCALE_NAMESPACE, window: "1m", at }));
     const buckets = full.queries.filter((q) => q.includes(BUCKETS));
     assert.equal(buckets.length, 2, `the full document reads buckets for metrics and for edges:\n${full.queries.join("\n")}`);
-    assert.deepEqual(lean.queries.filter((q) => q.includes(BUCKETS)), [], "no bucket query without a latency field");
-    assert.equal(lean.queries.length, full.queries.length - buckets.length, `only the bucket queries are skipped:\n${lean.queries.join("\n")}`);
-    assert.ok(full.answer.resources.some((r) => r.metrics?.latency.p99 != null), "the full document has latency to lose");
+    assert.deepEqual(
+      lean.queries.filter((q) => q.includes(BUCKETS)),
+      [],
+      "no bucket query without a latency field",
+    );
+    assert.equal(
+      lean.queries.length,
+      full.queries.length - buckets.length,
+      `only the bucket queries are skipped:\n${lean.queries.join("\n")}`,
+    );
+    assert.ok(
+      full.answer.resources.some((r) => r.metrics?.latency.p99 != null),
+      "the full document has latency to lose",
+    );
 
     assert.equal(lean.answer.resources.length, full.answer.resources.length);
     full.answer.resources.forEach((r, i) => {
@@ -85,7 +98,8 @@ describe("selection-driven queries", () => {
       assert.equal(edgeQueries(one.queries).length, 2);
       for (const q of edgeQueries(one.queries)) assert.doesNotMatch(q, / or /, `${direction}: one half only:\n${q}`);
       // TO edges are read from the resource's own (source) labels, FROM edges from the destination's.
-      for (const q of edgeQueries(one.queries)) assert.match(q, direction === "TO" ? /[{,]deployment="svc-001"/ : /dst_deployment="svc-001"/);
+      for (const q of edgeQueries(one.queries))
+        assert.match(q, direction === "TO" ? /[{,]deployment="svc-001"/ : /dst_deployment="svc-001"/);
       const want = both.answer.resource!.edges!.filter((e) => e.direction === direction);
       assert.equal(want.length, 1, `one ${direction} edge in the ring`);
       assert.deepEqual(one.answer.resource!.edges, want, direction);
@@ -96,9 +110,19 @@ describe("selection-driven queries", () => {
     const full = await run(() => data(gateway, WorkloadGraphDocument, { namespaces: [SCALE_NAMESPACE], window: "1m", at }));
     const lean = await run(() => data(gateway, WorkloadGraphCountsDocument, { namespaces: [SCALE_NAMESPACE], window: "1m", at }));
     assert.ok(full.queries.filter((q) => q.includes(BUCKETS)).length >= 2, `the full graph reads buckets:\n${full.queries.join("\n")}`);
-    assert.deepEqual(lean.queries.filter((q) => q.includes(BUCKETS)), []);
-    assert.ok(full.answer.graph.edges.some((e) => e.metrics?.latency.p50 != null), "the full graph has latency to lose");
-    const edge = (e: { source: { id: string }; destination: { id: string }; metrics: Parameters<typeof counts>[0] }) => [e.source.id, e.destination.id, counts(e.metrics)];
+    assert.deepEqual(
+      lean.queries.filter((q) => q.includes(BUCKETS)),
+      [],
+    );
+    assert.ok(
+      full.answer.graph.edges.some((e) => e.metrics?.latency.p50 != null),
+      "the full graph has latency to lose",
+    );
+    const edge = (e: { source: { id: string }; destination: { id: string }; metrics: Parameters<typeof counts>[0] }) => [
+      e.source.id,
+      e.destination.id,
+      counts(e.metrics),
+    ];
     assert.deepEqual(lean.answer.graph.edges.map(edge), full.answer.graph.edges.map(edge));
     assert.deepEqual(
       lean.answer.graph.nodes.map((n) => [n.id, counts(n.metrics)]),
@@ -107,12 +131,15 @@ describe("selection-driven queries", () => {
   });
 
   it("checks one resource's existence over its own series, not the namespace's; unknown ones stay NotFound", async () => {
-    const smi = (path: string) => gateway.app.inject({ method: "GET", url: `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/deployments/${path}` });
+    const smi = (path: string) =>
+      gateway.app.inject({ method: "GET", url: `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/deployments/${path}` });
     const known = await run(() => smi("svc-001/edges"));
     assert.equal(known.answer.statusCode, 200);
     assert.equal((known.answer.json() as { items: unknown[] }).items.length, 2);
     const listing = known.queries.filter((q) => q.includes("present_over_time"));
-    assert.deepEqual(listing, [`group by (namespace, deployment) (present_over_time(response_total{deployment!="",namespace="scale",deployment="svc-001"}[3600s]))`]);
+    assert.deepEqual(listing, [
+      `group by (namespace, deployment) (present_over_time(response_total{deployment!="",namespace="scale",deployment="svc-001"}[3600s]))`,
+    ]);
 
     const unknown = await run(() => smi("svc-404"));
     assert.equal(unknown.answer.statusCode, 404);
@@ -123,7 +150,13 @@ describe("selection-driven queries", () => {
     assert.equal(edges.statusCode, 200);
     assert.deepEqual((edges.json() as { items: unknown[] }).items, []);
 
-    const graphql = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: "svc-404", window: "1m", at });
+    const graphql = await data(gateway, ResourceMetricsDocument, {
+      kind: "DEPLOYMENT",
+      namespace: SCALE_NAMESPACE,
+      name: "svc-404",
+      window: "1m",
+      at,
+    });
     assert.equal(graphql.resource, null);
     const ns = await data(gateway, ResourceMetricsDocument, { kind: "NAMESPACE", name: SCALE_NAMESPACE, window: "1m", at });
     assert.equal(ns.resource?.name, SCALE_NAMESPACE);

@@ -14,7 +14,9 @@ const seen: IncomingHttpHeaders[] = [];
 const server = createServer((req, res) => {
   seen.push(req.headers);
   req.resume();
-  req.on("end", () => res.setHeader("content-type", "application/json").end('{"status":"success","data":{"resultType":"vector","result":[]}}'));
+  req.on("end", () =>
+    res.setHeader("content-type", "application/json").end('{"status":"success","data":{"resultType":"vector","result":[]}}'),
+  );
 });
 let url = "";
 before(async () => {
@@ -30,7 +32,10 @@ describe("backend compression", () => {
     seen.length = 0;
     await new PrometheusClient({ baseUrl: url }).query("vector(1)", new Date());
     await new PrometheusClient({ baseUrl: url, compression: true }).query("vector(1)", new Date());
-    assert.deepEqual(seen.map((h) => h.accept), ["application/json", "application/json"]);
+    assert.deepEqual(
+      seen.map((h) => h.accept),
+      ["application/json", "application/json"],
+    );
     assert.equal(encodings()[0], "identity");
     assert.match(encodings()[1] ?? "", /\bgzip\b/);
   });
@@ -40,7 +45,10 @@ describe("backend compression", () => {
       seen.length = 0;
       const gateway = await testGateway(url, "linkerd", { backendCompression: compression });
       try {
-        const response = await gateway.app.inject({ method: "GET", url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/default/deployments" });
+        const response = await gateway.app.inject({
+          method: "GET",
+          url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/default/deployments",
+        });
         assert.equal(response.statusCode, 200);
       } finally {
         await gateway.close();
@@ -57,6 +65,9 @@ describe("backend compression", () => {
     assert.equal(parseServeOptions({}, {}).backendCompression, false);
     assert.equal(parseServeOptions({ "backend-compression": "true" }, {}).backendCompression, true);
     assert.equal(parseServeOptions({}, { MESHQL_BACKEND_COMPRESSION: "true" }).backendCompression, true);
-    assert.throws(() => parseServeOptions({ "backend-compression": "yes" }, {}), (e: unknown) => e instanceof UsageError && e.message.includes("--backend-compression"));
+    assert.throws(
+      () => parseServeOptions({ "backend-compression": "yes" }, {}),
+      (e: unknown) => e instanceof UsageError && e.message.includes("--backend-compression"),
+    );
   });
 });
