@@ -11,8 +11,7 @@ import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
  */
 export function selects(info: GraphQLResolveInfo, path: readonly string[]): boolean {
   const walk = (set: SelectionSetNode | undefined, depth: number): boolean =>
-    set !== undefined &&
-    set.selections.some((s) => {
+    (set?.selections ?? []).some((s) => {
       if (s.kind === Kind.FIELD) return s.name.value === path[depth] && (depth === path.length - 1 || walk(s.selectionSet, depth + 1));
       if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet, depth);
       const fragment = info.fragments[s.name.value];
