@@ -43,6 +43,8 @@ export interface PrometheusInstance {
   /** PromQL strings evaluated (instant and range queries) since start or the last resetQueries(), in order. */
   queries(): string[];
   resetQueries(): void;
+  /** Path of the query log (JSON lines; Prometheus adds each query's stats.timings), for benches that read evaluation times. */
+  readonly queryLog: string;
   /** The tail of the server's own log, for diagnosing a failing test. */
   log(): string;
   stop(): Promise<void>;
@@ -148,6 +150,7 @@ function instance(
   return {
     url: server.url,
     backfill: filled ? { cached: filled.cached, stats: filled.stats } : null,
+    queryLog,
     queries() {
       if (!existsSync(queryLog)) return [];
       const text = readFileSync(queryLog).subarray(offset).toString("utf8");
