@@ -41,5 +41,6 @@ const floor = samples.get("node -e 0")!;
 console.log(`${cpus().length} CPUs, node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}; ${RUNS} runs each`);
 console.log("| command | wall median | wall p90 | CPU median | CPU vs node -e 0 |\n| --- | --- | --- | --- | --- |");
 for (const [name, s] of samples) {
-  console.log(`| ${name} | ${rank(s.wall, 0.5).toFixed(0)} ms | ${rank(s.wall, 0.9).toFixed(0)} ms | ${rank(s.cpu, 0.5).toFixed(0)} ms | ${(rank(s.cpu, 0.5) / Math.max(1, rank(floor.cpu, 0.5))).toFixed(1)}x |`);
+  console.log(`| ${name} | ${rank(s.wall, 0.5).toFixed(0)} ms | ${rank(s.wall, 0.9).toFixed(0)} ms | ${rank(s.cpu, 0.5).toFixed(0)} ms | ` +
+`${(rank(s.cpu, 0.5) / Math.max(1, rank(floor.cpu, 0.5))).toFixed(1)}x |`);
 }

@@ -15,9 +15,9 @@ import { execFileSync } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { latencyOf } from "../src/traffic/latency.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel, type EdgeSpec, type TopologySpec } from "../src/traffic/model.ts";
+import { latencyOf } from "../src/demo/traffic/latency.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel, type EdgeSpec, type TopologySpec } from "../src/demo/traffic/model.ts";
 import { findWebDir } from "../src/server/console.ts";
 import { STEP, T0 } from "../test/fixtures/topology.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
@@ -79,7 +79,8 @@ try {
     const layout = await measure("meshql:layout");
     const nodes = Number(await page.getAttribute("body", "data-rendered"));
     if (run > 0) results.push({ total, graph, draw, layout, nodes });
-    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes`);
+    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of ` +
+`which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes`);
     if (run === RUNS) await page.screenshot({ path: ".tmp/console-1000.png" });
     await page.close();
   }

@@ -15,8 +15,8 @@ import { parseArgs } from "node:util";
 import { type Bucket, histogramQuantile } from "../src/domain/histogram.ts";
 import { QUANTILES } from "../src/domain/metrics.ts";
 import type { Gateway } from "../src/server/gateway.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument, type NamespaceOverviewQuery } from "../test/generated/graphql.ts";
 import { findBinary } from "../src/demo/prometheus.ts";
@@ -119,7 +119,8 @@ async function setUp(n: number): Promise<Setup> {
   prometheuses.push(prometheus);
   const gateway = await testGateway(prometheus.url, "linkerd", { cacheTtlMs: 0, queryTimeoutMs: QUERY_TIMEOUT_MS });
   gateways.push(gateway);
-  progress(`n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)} s (backfill ${prometheus.backfill?.cached ? "cached" : "built"})`);
+  progress(`n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)} s (backfill ` +
+`${prometheus.backfill?.cached ? "cached" : "built"})`);
   return { n, prometheus, gateway, queries: [] };
 }
 
@@ -302,10 +303,12 @@ async function main(): Promise<void> {
   lines.push("| way | median | p90 | median vs new |");
   lines.push("|---|---:|---:|---:|");
   const newMedian = median(promql.new);
-  lines.push(`| old: 4 × histogram_quantile joined with \`or\` | ${ms(median(promql.old))} | ${ms(percentile(promql.old, 0.9))} | ${ratio(median(promql.old) / newMedian)} |`);
+  lines.push(`| old: 4 × histogram_quantile joined with \`or\` | ${ms(median(promql.old))} | ${ms(percentile(promql.old, 0.9))} | ` +
+`${ratio(median(promql.old) / newMedian)} |`);
   lines.push(`| new: summed bucket rates once, quantiles client-side | ${ms(newMedian)} | ${ms(percentile(promql.new, 0.9))} | 1.00× |`);
   lines.push("");
-  lines.push(`Same answer: ${oldAnswer.size} deployments × ${QUANTILES.length} quantiles, largest relative difference ${disagreement.toExponential(1)}.`);
+  lines.push(`Same answer: ${oldAnswer.size} deployments × ${QUANTILES.length} quantiles, largest relative difference ` +
+`${disagreement.toExponential(1)}.`);
   lines.push("");
   lines.push(`## Cache at n=${LARGE}: identical document, cacheTtlMs ${CACHE_TTL_MS} (hit) vs 0`);
   lines.push("");
@@ -314,15 +317,18 @@ async function main(): Promise<void> {
   const uncachedMedian = median(cache.uncached);
   lines.push(`| cacheTtlMs 0 | ${ms(uncachedMedian)} | ${ms(percentile(cache.uncached, 0.9))} | ${tally(uncachedQueries)} | 1.00× |`);
   lines.push(
-    `| cacheTtlMs ${CACHE_TTL_MS}, repeated | ${ms(median(cache.cached))} | ${ms(percentile(cache.cached, 0.9))} | ${tally(cachedQueries)} | ${ratio(median(cache.cached) / uncachedMedian)} |`,
+    `| cacheTtlMs ${CACHE_TTL_MS}, repeated | ${ms(median(cache.cached))} | ${ms(percentile(cache.cached, 0.9))} | ` +
+`${tally(cachedQueries)} | ${ratio(median(cache.cached) / uncachedMedian)} |`,
   );
   lines.push("");
-  lines.push("Answers are cached per backend query: a timed document can still send a query whose entry expired between the priming document and it.");
+  lines.push("Answers are cached per backend query: a timed document can still send a query whose entry expired between the priming " +
+"document and it.");
   lines.push("");
   lines.push("## Machine");
   lines.push("");
   lines.push(`- ${availableParallelism()} CPUs (os.availableParallelism), node ${process.version}, ${prometheusVersion()}`);
-  lines.push(`- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ${load1.map((x) => x.toFixed(2)).join(" / ")}`);
+  lines.push(`- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ` +
+`${load1.map((x) => x.toFixed(2)).join(" / ")}`);
   lines.push(`- total ${totalSeconds.toFixed(0)} s including Prometheus start-up`);
   console.log(lines.join("\n"));
 }

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { windowOfSeconds } from "../src/domain/window.ts";
 import type { Gateway } from "../src/server/gateway.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
 import { HISTORY, T0, topologyModel } from "../test/fixtures/topology.ts";
 import { freePort, startPrometheus } from "../test/harness/prometheus.ts";
 import { testGateway } from "../test/support/gateway.ts";
@@ -153,7 +153,8 @@ async function main(): Promise<void> {
     return expect(r.status === 200 && r.body.errors === undefined, JSON.stringify(r.body.errors));
   });
   check("query shapes", "overview with two levels of edges", async () => {
-    const r = await gql(main.base, `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestCount } edges(window: "1m") { peer { name edges(window: "1m") { peer { name } } } } } }`);
+    const r = await gql(main.base, `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestCount } edges(window: "1m") { peer ` +
+`{ name edges(window: "1m") { peer { name } } } } } }`);
     const n = (r.body.data?.resources as unknown[] | undefined)?.length ?? 0;
     return expect(r.status === 200 && n > 0, JSON.stringify(r.body.errors));
   });
@@ -240,13 +241,15 @@ async function main(): Promise<void> {
   servers.push(partial.server);
   const partialGateway = await gateway(partial.url);
   check("partial failure", "a failing metrics field leaves the list beside it", async () => {
-    const r = await gql(partialGateway.base, `{ list: resources(kind: DEPLOYMENT, namespace: "shop") { name } one: resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { metrics(window: "2m") { requestCount } } }`);
+    const r = await gql(partialGateway.base, `{ list: resources(kind: DEPLOYMENT, namespace: "shop") { name } one: resource(kind: DEPLOYMENT, namespace: "shop", name: ` +
+`"catalog") { metrics(window: "2m") { requestCount } } }`);
     const list = r.body.data?.list as unknown[] | undefined;
     return expect(r.status === 200 && (list?.length ?? 0) > 0 && code(r.body) === "BACKEND_UNAVAILABLE", JSON.stringify(r.body));
   });
   // Two windows of one resource are loaded in one DataLoader batch: today a failing window fails both.
   check("partial failure", "a failing window leaves another window's data", async () => {
-    const r = await gql(partialGateway.base, `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { ok: metrics(window: "1m") { requestCount } bad: metrics(window: "2m") { requestCount } } }`);
+    const r = await gql(partialGateway.base, `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { ok: metrics(window: "1m") { requestCount } bad: ` +
+`metrics(window: "2m") { requestCount } } }`);
     const resource = r.body.data?.resource as { ok?: { requestCount: number }; bad?: unknown } | null | undefined;
     return expect(r.status === 200 && (resource?.ok?.requestCount ?? 0) > 0 && code(r.body) === "BACKEND_UNAVAILABLE", JSON.stringify(r.body));
   });

@@ -1,9 +1,9 @@
 // The PromQL each adapter sends for one NamespaceOverview document (from the real
 // Prometheus query log), and the query count at 3 and at 300 Deployments.
-import { consul } from "../src/traffic/consul.ts";
-import { istio } from "../src/traffic/istio.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
+import { consul } from "../src/demo/traffic/consul.ts";
+import { istio } from "../src/demo/traffic/istio.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_HISTORY, scaleTopology } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument } from "../test/generated/graphql.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
@@ -16,8 +16,9 @@ for (const mesh of ["linkerd", "istio", "consul"] as const) {
     p.resetQueries();
     const d = await data(gw, NamespaceOverviewDocument, { namespace: "scale", window: "1m" });
     const q = p.queries();
-    console.log(`## ${mesh} n=${n}: ${q.length} queries, ${d.resources.length} resources, ${d.resources.reduce((a, r) => a + (r.edges?.length ?? 0), 0)} edges`);
-    if (n === 3) for (const x of q) console.log("    " + x);
+    console.log(`## ${mesh} n=${n}: ${q.length} queries, ${d.resources.length} resources, ` +
+`${d.resources.reduce((a, r) => a + (r.edges?.length ?? 0), 0)} edges`);
+    if (n === 3) for (const x of q) console.log(`    ${x}`);
     await gw.close(); await p.stop();
   }
 }

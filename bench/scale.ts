@@ -131,7 +131,9 @@ async function prometheusFor(n: number): Promise<PrometheusInstance> {
   prometheuses.add(p);
   const b = p.backfill!;
   progress(
-    `n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(0)} s (${b.cached ? "cached" : "built"}: ${b.stats.series} series, ${b.stats.samples} samples, write ${b.stats.writeSeconds} s + promtool ${b.stats.promtoolSeconds} s)`,
+    `n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(0)} s (${b.cached ? "cached" : "built"}: ` +
+`${b.stats.series} series, ${b.stats.samples} samples, write ${b.stats.writeSeconds} s + promtool ${b.stats.promtoolSeconds} ` +
+"s)",
   );
   return p;
 }
@@ -333,7 +335,8 @@ async function identicalPart(prometheus: PrometheusInstance): Promise<void> {
     const one: number[] = [];
     for (let i = 0; i < 3; i++) one.push(await timed(() => graphql(gateway.url, overviewBody())));
     const all = await concurrently(gateway.url, Array.from({ length: CONCURRENT }, () => overviewBody()));
-    out(`| ${name} | ${ms(median(one))} | ${ms(all.ms)} | ${ratio(all.ms / median(one))} | ${all.failed + all.refused} | ${mib(gateway.memory().peak)} |`);
+    out(`| ${name} | ${ms(median(one))} | ${ms(all.ms)} | ${ratio(all.ms / median(one))} | ${all.failed + all.refused} | ` +
+`${mib(gateway.memory().peak)} |`);
     await gateway.stop();
   }
   out();
@@ -397,7 +400,8 @@ async function cachedPart(prometheus: PrometheusInstance): Promise<void> {
     }
   }
   const bare = median(rps.bare!);
-  out(`## Cached small document (ResourceMetrics of one Deployment, n=${LARGE}) vs bare Apollo 5 + fastify \`{ hello }\`: autocannon, 10 connections, 3 × ${CANNON_SECONDS} s each, interleaved`);
+  out(`## Cached small document (ResourceMetrics of one Deployment, n=${LARGE}) vs bare Apollo 5 + fastify \`{ hello }\`: ` +
+`autocannon, 10 connections, 3 × ${CANNON_SECONDS} s each, interleaved`);
   out();
   out("| server | req/s (median) | vs bare |");
   out("|---|---:|---:|");
@@ -432,7 +436,8 @@ async function soakPart(prometheus: PrometheusInstance, n: number): Promise<void
   clearInterval(sampler);
   const first = samples.filter((s) => s.t <= SOAK_SECONDS / 5).map((s) => s.rss);
   const last = samples.filter((s) => s.t >= (SOAK_SECONDS * 4) / 5).map((s) => s.rss);
-  out(`## Soak: ${SOAK_SECONDS} s of mixed documents at ${n} Deployments, 4 concurrent clients, cache off (${documents} documents, ${failures} failed)`);
+  out(`## Soak: ${SOAK_SECONDS} s of mixed documents at ${n} Deployments, 4 concurrent clients, cache off (${documents} documents, ` +
+`${failures} failed)`);
   out();
   out("| RSS median, first fifth | RSS median, last fifth | last / first | peak RSS |");
   out("|---:|---:|---:|---:|");

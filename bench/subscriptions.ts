@@ -10,8 +10,8 @@ import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { windowOfSeconds } from "../src/domain/window.ts";
-import { linkerd } from "../src/traffic/linkerd.ts";
-import { buildModel } from "../src/traffic/model.ts";
+import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology } from "../test/fixtures/topology.ts";
 import { LiveResourcesDocument } from "../test/generated/graphql.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
@@ -93,9 +93,11 @@ async function main(rounds: number, intervals: number): Promise<void> {
 
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const base = median(samples.get(1)!.map((s) => s.cpuMs));
-  console.log(`# Live subscriptions: LiveResources (one namespace view with metrics) on ${WORKLOADS} Deployments, every 1s, ${intervals} intervals x ${rounds} rounds (medians)\n`);
+  console.log(`# Live subscriptions: LiveResources (one namespace view with metrics) on ${WORKLOADS} Deployments, every 1s, ${intervals} ` +
+`intervals x ${rounds} rounds (medians)\n`);
   console.log(`CPUs: ${cpus().length} x ${cpus()[0]?.model ?? "?"}; node ${process.version}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n`);
-  console.log("| subscribers | events / interval | executions / interval | backend queries / interval | gateway CPU ms / interval | CPU vs 1 | CPU ms / event |");
+  console.log("| subscribers | events / interval | executions / interval | backend queries / interval | gateway CPU ms / interval | CPU vs " +
+"1 | CPU ms / event |");
   console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const n of sizes) {
     const s = samples.get(n)!;

@@ -33,7 +33,8 @@ for need in "$@"; do
 done
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "meshql: missing Debian packages: ${apt_packages[*]}. Install them with: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${apt_packages[*]}" >&2
+    echo "meshql: missing Debian packages: ${apt_packages[*]}. Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${apt_packages[*]}" >&2
     exit 1
   fi
   echo "meshql: installing Debian packages: ${apt_packages[*]} (apt-get; up to a few minutes)" >&2

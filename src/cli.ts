@@ -12,7 +12,8 @@ import { version } from "./cli/version.ts";
 
 const CLIENT_HELP = {
   server: "URL of a running meshql gateway (env MESHQL_SERVER, default http://127.0.0.1:8080)",
-  kubeconfig: "kubeconfig whose current context's credentials (bearer token or client certificate) are sent to the gateway (else $KUBECONFIG; none: anonymous)",
+  kubeconfig: "kubeconfig whose current context's credentials (bearer token or client certificate) are sent to the gateway (else " +
+"$KUBECONFIG; none: anonymous)",
 };
 
 /** Flags every client command (stat, edges, top) takes. */

@@ -39,6 +39,26 @@ describe("meshql command", () => {
     }
   });
 
+  it("--help loads none of the server's dependencies (pino, fastify, GraphQL, the Kubernetes client)", () => {
+    // A module hook that names every package module the command loads, on stderr.
+    const hook = `export async function resolve(s, c, next) {
+      const r = await next(s, c);
+      if (r.url.includes("/node_modules/")) process.stderr.write("loaded " + r.url + "\\n");
+      return r;
+    }`;
+    const dataUrl = (source: string): string => `data:text/javascript,${encodeURIComponent(source)}`;
+    const register = `import { register } from "node:module"; register(${JSON.stringify(dataUrl(hook))});`;
+    const r = spawnSync(process.execPath, ["--import", dataUrl(register), BIN, "--help"], {
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /loaded .*\/node_modules\/commander\//, "the hook sees the modules the command loads");
+    const heavy = /\/node_modules\/(pino|pino-pretty|fastify|graphql|@apollo|@kubernetes)\//;
+    assert.deepEqual(r.stderr.split("\n").filter((l) => heavy.test(l)), []);
+  });
+
   const wrong: Array<[string, string[], Record<string, string>]> = [
     ["an unknown option", ["serve", "--bogus"], {}],
     ["an unknown mesh", ["serve", "--mesh", "kuma"], {}],

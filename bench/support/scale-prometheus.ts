@@ -2,8 +2,8 @@
 // benches' short history: enough for a 1m window at T0, and 5,000 Deployments
 // backfill in minutes (cached under .tmp/tsdb).
 
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { scaleTopology, T0 } from "../../test/fixtures/topology.ts";
 import { startPrometheus, type PrometheusInstance } from "../../test/harness/prometheus.ts";
 

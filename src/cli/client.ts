@@ -4,6 +4,7 @@
 
 import http from "node:http";
 import https from "node:https";
+import type { LoadedKubeConfig } from "../kube/config.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:8080";
@@ -51,7 +52,8 @@ export async function connect(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
       const { status, body } = await post(endpoint, JSON.stringify({ query, variables }), credentials.headers, tls).catch((e: unknown) => {
         const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
         throw new CliError(
-          `cannot reach the gateway at ${shown} (${code}): start one with "meshql serve" or "meshql demo", or point --server or MESHQL_SERVER at it`,
+          `cannot reach the gateway at ${shown} (${code}): start one with "meshql serve" or "meshql demo", or point --server or ` +
+"MESHQL_SERVER at it",
           EXIT.backend,
         );
       });
@@ -85,7 +87,7 @@ async function credentialsOf(flags: ClientFlags, env: NodeJS.ProcessEnv): Promis
   // Only a kubeconfig the user names: never send ~/.kube/config's secrets to an arbitrary --server.
   if (!flags.kubeconfig && !env.KUBECONFIG) return { headers: {}, tls: {} };
   const { loadKubeConfig } = await import("../kube/config.ts");
-  let loaded;
+  let loaded: LoadedKubeConfig | null;
   try {
     loaded = loadKubeConfig({ kubeconfigPath: flags.kubeconfig ?? null, context: flags.context ?? null, env, home: null });
   } catch (e) {

@@ -7,7 +7,7 @@ import { parseWindow, type Window } from "../domain/window.ts";
 import type { DocumentLimits } from "../graphql/cost.ts";
 import { parseByteSize, type ServerLimits } from "../server/limits.ts";
 import { MESH_NAMES, type MeshName } from "../mesh/adapter.ts";
-import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogOptions } from "../server/log-options.ts";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -25,6 +25,8 @@ export interface ServeOptions {
   readonly cacheTtlMs: number;
   /** Sent with every backend query (tenancy, auth), e.g. X-Scope-OrgID. */
   readonly prometheusHeaders: Readonly<Record<string, string>>;
+  /** Ask the backend for gzip answers: worth it across a slow network only. */
+  readonly backendCompression: boolean;
   /** Most documents executing at once; 0: no limit. */
   readonly maxConcurrentDocuments: number;
   readonly kube: KubeFlags;
@@ -93,6 +95,11 @@ export const SERVE_FLAGS = {
     default: "",
     help: "`Name: value` sent with every backend query, e.g. `X-Scope-OrgID: team-a` (repeatable; env: one per line)",
     repeatable: true,
+  },
+  "backend-compression": {
+    env: "MESHQL_BACKEND_COMPRESSION",
+    default: "false",
+    help: "true | false: ask the backend for gzip answers (worth it across a slow network; false asks for identity)",
   },
   "max-concurrent-documents": {
     env: "MESHQL_MAX_CONCURRENT_DOCUMENTS",
@@ -164,8 +171,11 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
   const certFile = kubeFlag("tls-cert-file");
   const keyFile = kubeFlag("tls-private-key-file");
   if ((certFile === null) !== (keyFile === null)) throw new UsageError("--tls-cert-file and --tls-private-key-file go together");
-  const graphqlIde = get("graphql-ide");
-  if (graphqlIde !== "true" && graphqlIde !== "false") throw new UsageError(`--graphql-ide must be true or false, not ${JSON.stringify(graphqlIde)}`);
+  const flag = (name: FlagName): boolean => {
+    const v = get(name);
+    if (v !== "true" && v !== "false") throw new UsageError(`--${name} must be true or false, not ${JSON.stringify(v)}`);
+    return v === "true";
+  };
   const defaultWindow = window("default-window");
   const scrapeInterval = window("scrape-interval");
   if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
@@ -184,6 +194,7 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     queryTimeoutMs: window("query-timeout").seconds * 1000,
     cacheTtlMs: /^0[smhd]?$/.test(get("cache-ttl")) ? 0 : window("cache-ttl").seconds * 1000,
     prometheusHeaders: parseHeaders(repeated("prometheus-header")),
+    backendCompression: flag("backend-compression"),
     maxConcurrentDocuments,
     kube: {
       kubeconfig: kubeFlag("kubeconfig"),
@@ -209,7 +220,7 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     // Retention may be years: whole days past the 30-day window maximum are fine here.
     maxAtAge: /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0 ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 } : window("max-at-age"),
     log: { level: logLevel, format: logFormat },
-    graphqlIde: graphqlIde === "true",
+    graphqlIde: flag("graphql-ide"),
     subscriptions: { maxConnections: positive("max-websocket-connections"), maxSubscriptionsPerConnection: positive("max-subscriptions-per-connection") },
   };
 }

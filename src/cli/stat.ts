@@ -44,7 +44,8 @@ export async function stat(target: string, separateName: string | undefined, fla
     const direction = flags.to ? "to" : "from";
     const peer = resourceArg(peerFlag);
     if (peer.name === null) throw new UsageError(`--${direction} needs a name, e.g. --${direction} ${peerFlag}/NAME`);
-    if (peer.kind !== kind) throw new UsageError(`--${direction} must be of the same kind as the resource (${KIND_INFO[kind].plural}): meshql reports traffic between resources of one kind`);
+    if (peer.kind !== kind) throw new UsageError(`--${direction} must be of the same kind as the resource (${KIND_INFO[kind].plural}): meshql reports traffic between ` +
+"resources of one kind");
     const peerNamespace = KIND_INFO[kind].namespaced ? ((flags.to ? flags.toNamespace : flags.fromNamespace) ?? scope.namespace ?? "default") : null;
     const rows = await between(client, scope, { kind, namespace, name }, { kind, namespace: peerNamespace, name: peer.name }, direction);
     return write(flags.output, rows.map(trafficJson), () => trafficTable(rows, flags.output === "wide"), rows.length === 0 ? `No traffic found ${direction} ${peerFlag}.` : null);

@@ -87,7 +87,8 @@ class Screen {
       const stdin = process.stdin;
       if (stdin.isTTY) stdin.setRawMode(true);
       stdin.on("data", (d: Buffer) => {
-        if (/[qQ\x03]/.test(d.toString("utf8"))) resolve(true);
+        // q, or Ctrl-C, which raw mode delivers as the byte 0x03 instead of a signal.
+        if (/[qQ]/.test(d.toString("utf8")) || d.includes(0x03)) resolve(true);
       });
       stdin.on("end", () => resolve(true));
       // `on`, not `once`: a listener that removes itself can leave the signal to a default handler.

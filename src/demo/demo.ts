@@ -10,11 +10,11 @@ import { CliError, EXIT } from "../cli/errors.ts";
 import { UsageError, parseListen } from "../cli/options.ts";
 import { windowOfSeconds } from "../domain/window.ts";
 import type { MeshName } from "../mesh/adapter.ts";
-import { demoTopology } from "../traffic/demo-topology.ts";
-import { demoFormat, demoFormats } from "../traffic/formats.ts";
-import { startLive } from "../traffic/live.ts";
-import { buildModel } from "../traffic/model.ts";
-import { writeOpenMetrics } from "../traffic/openmetrics.ts";
+import { demoTopology } from "./traffic/demo-topology.ts";
+import { demoFormat, demoFormats } from "./traffic/formats.ts";
+import { startLive } from "./traffic/live.ts";
+import { buildModel } from "./traffic/model.ts";
+import { writeOpenMetrics } from "./traffic/openmetrics.ts";
 import { createBlocks, findBinary, startPrometheusServer } from "./prometheus.ts";
 
 const SCRAPE_SECONDS = 5;
@@ -157,7 +157,8 @@ function ensureFree(host: string, port: number): Promise<void> {
     const probe = createServer();
     probe.once("error", (e: NodeJS.ErrnoException) => {
       const next = `${host.includes(":") ? `[${host}]` : host}:${port === 0 ? 0 : port + 1}`;
-      reject(new CliError(`cannot listen on ${host}:${port} (${e.code ?? e.message}): stop what uses it, or pass another address, e.g. meshql demo --listen ${next}`, EXIT.usage));
+      reject(new CliError(`cannot listen on ${host}:${port} (${e.code ?? e.message}): stop what uses it, or pass another address, e.g. meshql ` +
+`demo --listen ${next}`, EXIT.usage));
     });
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
@@ -188,7 +189,8 @@ function meshqlCommand(): string {
 export function examples(address: string, prometheusUrl: string, mesh: MeshName): string {
   const smi = `${address}/apis/metrics.smi-spec.io/v1alpha1`;
   const w = EXAMPLE_WINDOW;
-  const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"${w}\\") { requestsPerSecond successRate latency { p50 p99 } } edges(window: \\"${w}\\") { direction peer { name } metrics { requestCount } } } }`;
+  const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"${w}\\") { requestsPerSecond successRate ` +
+`latency { p50 p99 } } edges(window: \\"${w}\\") { direction peer { name } metrics { requestCount } } } }`;
   return `
 meshql demo is running (${mesh} metrics of emojivoto: vote-bot -> web -> emoji, voting; and storefront, 30 workloads).
   console    ${address}/

@@ -28,7 +28,8 @@ export function findBinary(name: "prometheus" | "promtool" | "victoria-metrics")
     }
   }
   throw new MissingPrometheusError(
-    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
+    `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends ` +
+`${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
   );
 }
 
@@ -144,11 +145,16 @@ function prometheusArgs(options: PrometheusServerOptions, configFile: string, po
   ];
 }
 
+/** Labels VictoriaMetrics keeps per series; see docs/backends.md. */
+export const VICTORIA_MAX_LABELS = 64;
+
 /**
  * Starts Debian's single-node victoria-metrics on a free loopback port: the
  * second Prometheus-compatible backend the tests run against.
  */
-export async function startVictoriaMetricsServer(options: Omit<PrometheusServerOptions, "config">): Promise<PrometheusServer> {
+export async function startVictoriaMetricsServer(
+  options: Omit<PrometheusServerOptions, "config"> & { readonly maxLabelsPerTimeseries?: number },
+): Promise<PrometheusServer> {
   const binary = findBinary("victoria-metrics");
   const port = await freePort();
   const args = [
@@ -158,6 +164,9 @@ export async function startVictoriaMetricsServer(options: Omit<PrometheusServerO
     "-retentionPeriod=100y",
     // Answers must reflect all imported data, never a cached partial one.
     "-search.disableCache",
+    // The default (30) silently drops the labels past the 30th at ingestion: Istio's
+    // series carry more (response_code, connection_security_policy, le among the lost).
+    `-maxLabelsPerTimeseries=${options.maxLabelsPerTimeseries ?? VICTORIA_MAX_LABELS}`,
     "-loggerLevel=WARN",
   ];
   return launch(binary, args, port, "/health", options);

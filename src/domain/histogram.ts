@@ -13,13 +13,23 @@ export interface Bucket {
  * +Inf bucket, or with fewer than two buckets. Counts are forced monotonic first.
  */
 export function histogramQuantile(q: number, input: readonly Bucket[]): number {
+  return histogramQuantiles([q], input)[0]!;
+}
+
+/** Several quantiles of one histogram: its buckets are sorted and coalesced once for all of them. */
+export function histogramQuantiles(qs: readonly number[], input: readonly Bucket[]): number[] {
+  const buckets = coalesce(input);
+  let max = Number.NEGATIVE_INFINITY;
+  const counts = buckets.map((b) => (max = Math.max(max, b.count)));
+  return qs.map((q) => quantileOf(q, buckets, counts));
+}
+
+/** One quantile of sorted, coalesced buckets and their monotonic counts. */
+function quantileOf(q: number, buckets: readonly Bucket[], counts: readonly number[]): number {
   if (Number.isNaN(q)) return Number.NaN;
   if (q < 0) return Number.NEGATIVE_INFINITY;
   if (q > 1) return Number.POSITIVE_INFINITY;
-  const buckets = coalesce(input);
   if (buckets.length < 2 || buckets[buckets.length - 1]!.le !== Number.POSITIVE_INFINITY) return Number.NaN;
-  let max = Number.NEGATIVE_INFINITY;
-  const counts = buckets.map((b) => (max = Math.max(max, b.count)));
   const total = counts[counts.length - 1]!;
   if (!(total > 0)) return Number.NaN;
   let rank = q * total;

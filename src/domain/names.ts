@@ -16,7 +16,8 @@ export function validateLabelName(field: string, value: string): string {
   if (value.length === 0 || value.length > LABEL_MAX || !LABEL.test(value)) {
     throw new InvalidInputError(
       field,
-      `${field} ${describe(value)} is not a valid DNS-1123 label: at most ${LABEL_MAX} characters of lower-case a-z, 0-9 and '-', starting and ending with an alphanumeric`,
+      `${field} ${describe(value)} is not a valid DNS-1123 label: at most ${LABEL_MAX} characters of lower-case a-z, 0-9 and ` +
+"'-', starting and ending with an alphanumeric",
     );
   }
   return value;
@@ -31,7 +32,8 @@ export function validateSubdomainName(field: string, value: string): string {
   if (!ok) {
     throw new InvalidInputError(
       field,
-      `${field} ${describe(value)} is not a valid DNS-1123 subdomain: at most ${SUBDOMAIN_MAX} characters of lower-case a-z, 0-9, '-' and '.', each dot-separated part starting and ending with an alphanumeric`,
+      `${field} ${describe(value)} is not a valid DNS-1123 subdomain: at most ${SUBDOMAIN_MAX} characters of lower-case a-z, ` +
+"0-9, '-' and '.', each dot-separated part starting and ending with an alphanumeric",
     );
   }
   return value;

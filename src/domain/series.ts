@@ -42,7 +42,8 @@ export function seriesSteps(r: SeriesRequest): SeriesSteps {
   if (count > MAX_POINTS) {
     throw new InvalidInputError(
       "step",
-      `range ${formatWindow(r.range)} at step ${formatWindow({ seconds: stepSeconds })} is ${count} points; at most ${MAX_POINTS} are allowed: widen step or shorten range`,
+      `range ${formatWindow(r.range)} at step ${formatWindow({ seconds: stepSeconds })} is ${count} points; at most ` +
+`${MAX_POINTS} are allowed: widen step or shorten range`,
     );
   }
   const stepMs = stepSeconds * 1000;

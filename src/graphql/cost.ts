@@ -76,7 +76,8 @@ export function checkDocument(
   }
   if (!(cost <= limits.maxCost)) {
     const shown = Number.isFinite(cost) ? String(cost) : "too many fields to count";
-    return refusal(`the document's estimated cost is ${shown}, more than the limit of ${limits.maxCost} (--max-query-cost); lists count ${LIST_FAN_OUT} items each`, "maxCost");
+    return refusal(`the document's estimated cost is ${shown}, more than the limit of ${limits.maxCost} (--max-query-cost); lists count ` +
+`${LIST_FAN_OUT} items each`, "maxCost");
   }
   return null;
 }

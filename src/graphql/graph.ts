@@ -1,20 +1,23 @@
 // The workload graph: types and resolvers. Node metrics of workloads resolve
 // through the same batched loaders as Resource.metrics.
 
-import { Arg, Args, Ctx, Field, FieldResolver, ID, ObjectType, Query, registerEnumType, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, ObjectType, Query, registerEnumType, Resolver, Root } from "type-graphql";
 import { EMPTY_GOLDEN, type GoldenMetrics, goldenMetrics } from "../domain/metrics.ts";
 import type { Window } from "../domain/window.ts";
 import type { GraphBasis, GraphEdgeView, GraphNodeType as DomainNodeType, GraphNodeView, GraphView } from "../service/graph.ts";
 import type { MetricsQuery, RequestScope } from "../service/types.ts";
 import type { GraphQLContext } from "./context.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
+import { selectsLatency } from "./selection.ts";
 import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
 import { Resource, TrafficMetrics } from "./types.ts";
 
 export const GraphNodeType = { WORKLOAD: "WORKLOAD", UNKNOWN: "UNKNOWN", HIDDEN: "HIDDEN" } as const satisfies Record<DomainNodeType, DomainNodeType>;
 registerEnumType(GraphNodeType, {
   name: "GraphNodeType",
-  description: "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a peer the user may not see.",
+  description: "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a " +
+"peer the user may not see.",
 });
 
 @ObjectType({ description: "A workload in the graph, or a stand-in for callers that cannot or may not be named." })
@@ -75,10 +78,11 @@ export class GraphQueryResolver {
     @Arg("namespaces", () => [String], { nullable: true }) namespaces: string[] | null | undefined,
     @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: "How far back from `at` to look; null: the server's --default-window." })
     window: string | null,
+    @Info() info: GraphQLResolveInfo,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<Graph> {
     const q = scope.metricsQuery({ window, at });
-    return Graph.of(await scope.graph(namespaces, q));
+    return Graph.of(await scope.graph(namespaces, q, selectsLatency(info, "edges", "metrics")));
   }
 }
 
@@ -87,33 +91,53 @@ export class GraphNodeResolver {
   @FieldResolver(() => TrafficMetrics, {
     nullable: true,
     description:
-      "What the node received over the graph's window, as Resource.metrics. For UNKNOWN and HIDDEN nodes: the sum of this graph's edges into them, without latency. null when the backend failed.",
+      "What the node received over the graph's window, as Resource.metrics. For UNKNOWN and HIDDEN nodes: the sum of this " +
+"graph's edges into them, without latency. null when the backend failed.",
   })
-  async metrics(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext): Promise<TrafficMetrics> {
+  async metrics(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<TrafficMetrics> {
     if (node.view.received) return TrafficMetrics.of(node.view.received);
-    return TrafficMetrics.of(await scope.metrics(node.view.resource!.ref, node.query));
+    return TrafficMetrics.of(await scope.metrics(node.view.resource!.ref, node.query, selectsLatency(info)));
   }
 
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: `${SERIES_HELP} For UNKNOWN and HIDDEN nodes, as their metrics: from this graph's edges.` })
-  async series(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+  async series(
+    @Root() node: GraphNode,
+    @Ctx() { scope }: GraphQLContext,
+    @Args(() => SeriesArgs) args: SeriesArgs,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    if (node.view.resource) return (await scope.series(node.view.resource.ref, steps)).map((m) => TrafficMetrics.of(m));
-    return stepGraphs(scope, node.basis, args, (g) => g.nodes.find((n) => n.id === node.id)?.received ?? null);
+    if (node.view.resource) {
+      return (await scope.series(node.view.resource.ref, steps, selectsLatency(info))).map((m) => TrafficMetrics.of(m));
+    }
+    // What UNKNOWN and HIDDEN nodes received is summed from edges, without latency: no bucket query.
+    return stepGraphs(scope, node.basis, args, false, (g) => g.nodes.find((n) => n.id === node.id)?.received ?? null);
   }
 }
 
 @Resolver(() => GraphEdge)
 export class GraphEdgeResolver {
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
-  series(@Root() edge: GraphEdge, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+  series(
+    @Root() edge: GraphEdge,
+    @Ctx() { scope }: GraphQLContext,
+    @Args(() => SeriesArgs) args: SeriesArgs,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TrafficMetrics[]> {
     const same = (e: GraphEdgeView) => e.source.id === edge.source.id && e.destination.id === edge.destination.id;
-    return stepGraphs(scope, edge.basis, args, (g) => g.edges.find(same)?.metrics ?? null);
+    return stepGraphs(scope, edge.basis, args, selectsLatency(info), (g) => g.edges.find(same)?.metrics ?? null);
   }
 }
 
 /** One point per step of the graph's series: what `pick` finds in that step's graph, else no traffic. */
-async function stepGraphs(scope: RequestScope, basis: GraphBasis, args: SeriesArgs, pick: (g: GraphView) => GoldenMetrics | null): Promise<TrafficMetrics[]> {
+async function stepGraphs(
+  scope: RequestScope,
+  basis: GraphBasis,
+  args: SeriesArgs,
+  latency: boolean,
+  pick: (g: GraphView) => GoldenMetrics | null,
+): Promise<TrafficMetrics[]> {
   const steps = scope.seriesQuery(args);
-  const graphs = await scope.graphSeries(basis, steps);
+  const graphs = await scope.graphSeries(basis, steps, latency);
   return graphs.map((g) => TrafficMetrics.of(pick(g) ?? goldenMetrics(EMPTY_GOLDEN, g.window, g.timestamp)));
 }

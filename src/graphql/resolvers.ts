@@ -1,12 +1,14 @@
 // Resolvers translate GraphQL arguments into service calls and service answers
 // into GraphQL objects. They check nothing and query nothing themselves.
 
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Ctx, FieldResolver, Info, Query, Resolver, Root } from "type-graphql";
 import type { EdgeDirection as DomainEdgeDirection } from "../domain/edges.ts";
 import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
 import type { RequestScope } from "../service/types.ts";
 import type { GraphQLContext } from "./context.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
+import { selectsLatency } from "./selection.ts";
 import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
 import { Edge, EdgeDirection, Label, PodCounts, Resource, ResourceKind, TrafficMetrics } from "./types.ts";
 
@@ -27,7 +29,8 @@ export class QueryResolver {
 
   @Query(() => [Resource], {
     description:
-      "Every resource of a kind: in one namespace, or in all of them when namespace is omitted. labelSelector uses kubectl's syntax and needs a cluster connection.",
+      "Every resource of a kind: in one namespace, or in all of them when namespace is omitted. labelSelector uses kubectl's " +
+"syntax and needs a cluster connection.",
   })
   async resources(
     @Ctx() { scope }: GraphQLContext,
@@ -57,26 +60,32 @@ const WINDOW_HELP = "How far back from `at` to look; null: the server's --defaul
 export class ResourceResolver {
   @FieldResolver(() => TrafficMetrics, {
     nullable: true,
-    description: "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), which then stays in this field.",
+    description: "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), " +
+"which then stays in this field.",
   })
   async metrics(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
     @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: WINDOW_HELP }) window: string | null,
+    @Info() info: GraphQLResolveInfo,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<TrafficMetrics> {
     const q = scope.metricsQuery({ window, at });
-    return TrafficMetrics.of(await scope.metrics(resource.ref, q), (measure) => scope.measure(resource.ref, q, measure));
+    const metrics = await scope.metrics(resource.ref, q, selectsLatency(info));
+    return TrafficMetrics.of(metrics, (measure) => scope.measure(resource.ref, q, measure));
   }
 
   @FieldResolver(() => [Edge], {
     nullable: true,
     description:
-      "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
+      "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own " +
+"kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). " +
+"FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
   })
   async edges(
     @Root() resource: Resource,
     @Ctx() { scope }: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: WINDOW_HELP }) window: string | null,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
     @Arg("direction", () => EdgeDirection, { nullable: true }) direction?: DomainEdgeDirection | null,
@@ -85,13 +94,19 @@ export class ResourceResolver {
   ): Promise<Edge[]> {
     const q = scope.metricsQuery({ window, at });
     // The edge's own resource is this one: it shares its inventory view (labels, pods, inCluster).
-    return (await scope.edges(resource.ref, q, direction, peerKinds)).map((e) => Edge.of(e, resource.view));
+    const edges = await scope.edges(resource.ref, q, direction, peerKinds, selectsLatency(info, "metrics"));
+    return edges.map((e) => Edge.of(e, resource.view));
   }
 
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
-  async series(@Root() resource: Resource, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+  async series(
+    @Root() resource: Resource,
+    @Ctx() { scope }: GraphQLContext,
+    @Args(() => SeriesArgs) args: SeriesArgs,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    return (await scope.series(resource.ref, steps)).map((m) => TrafficMetrics.of(m));
+    return (await scope.series(resource.ref, steps, selectsLatency(info))).map((m) => TrafficMetrics.of(m));
   }
 
   @FieldResolver(() => [Label], { nullable: true, description: "The resource's Kubernetes labels; null without a cluster connection." })
@@ -110,8 +125,13 @@ export class ResourceResolver {
 @Resolver(() => Edge)
 export class EdgeResolver {
   @FieldResolver(() => [TrafficMetrics], { nullable: true, description: SERIES_HELP })
-  async series(@Root() edge: Edge, @Ctx() { scope }: GraphQLContext, @Args(() => SeriesArgs) args: SeriesArgs): Promise<TrafficMetrics[]> {
+  async series(
+    @Root() edge: Edge,
+    @Ctx() { scope }: GraphQLContext,
+    @Args(() => SeriesArgs) args: SeriesArgs,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TrafficMetrics[]> {
     const steps = scope.seriesQuery(args);
-    return (await scope.edgeSeries(edge.view, steps)).map((m) => TrafficMetrics.of(m));
+    return (await scope.edgeSeries(edge.view, steps, selectsLatency(info))).map((m) => TrafficMetrics.of(m));
   }
 }

@@ -8,7 +8,8 @@ import { formatWindow, type Window } from "../domain/window.ts";
 export const DurationScalar = new GraphQLScalarType<string, string>({
   name: "Duration",
   description:
-    'A length of time in whole units, largest first: "30s", "5m", "1h30m", "2d". Positive, at most 30 days, and at least twice the backend\'s scrape interval.',
+    'A length of time in whole units, largest first: "30s", "5m", "1h30m", "2d". Positive, at most 30 days, and at least twice ' +
+'the backend\'s scrape interval.',
   serialize(value: unknown): string {
     if (typeof value === "string") return value;
     if (typeof value === "object" && value !== null && typeof (value as Window).seconds === "number") return formatWindow(value as Window);

@@ -2,12 +2,14 @@
 // boundary. The WebSocket transport (src/server/subscriptions.ts) drives the
 // clock and executes the selection; these resolvers only evaluate it once.
 
-import { Arg, Ctx, Resolver, Subscription } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Ctx, Info, Resolver, Subscription } from "type-graphql";
 import { UnsupportedError } from "../domain/errors.ts";
 import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
 import type { GraphQLContext } from "./context.ts";
 import { findResource, listResources } from "./resolvers.ts";
 import { DurationScalar } from "./scalars.ts";
+import { selectsLatency } from "./selection.ts";
 import { Graph } from "./graph.ts";
 import { Resource, ResourceKind } from "./types.ts";
 
@@ -64,8 +66,9 @@ export class SubscriptionResolver {
     @Arg("namespaces", () => [String], { nullable: true }) namespaces: string[] | null | undefined,
     @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: "How far back from each event's moment to look; null: the server's --default-window." })
     window: string | null,
+    @Info() info: GraphQLResolveInfo,
     @Arg(EVERY_ARGUMENT, () => DurationScalar, { nullable: true, description: EVERY_HELP }) _every?: string | null,
   ): Promise<Graph> {
-    return Graph.of(await scope.graph(namespaces, scope.metricsQuery({ window })));
+    return Graph.of(await scope.graph(namespaces, scope.metricsQuery({ window }), selectsLatency(info, "edges", "metrics")));
   }
 }

@@ -29,7 +29,8 @@ export class Latency {
 
 @ObjectType({
   description:
-    "TCP connections over one window, seen from the server: a resource's inbound connections (bytes read are what its clients sent, as `linkerd viz stat` shows), an edge's connections between its client and server.",
+    "TCP connections over one window, seen from the server: a resource's inbound connections (bytes read are what its clients " +
+"sent, as `linkerd viz stat` shows), an edge's connections between its client and server.",
 })
 export class TcpMetrics {
   @Field(() => Float, { nullable: true, description: "Connections open at the end of the window; null where the mesh keeps no gauge of them (Istio)." })
@@ -44,7 +45,8 @@ export class TcpMetrics {
 export class TrafficMetrics {
   @Field(() => DateTimeScalar, { description: "The end of the window." }) timestamp!: Date;
   @Field(() => DurationScalar) window!: Window;
-  @Field(() => Float, { description: "Responses that were not failures (4xx counts as success). May be fractional: counts are extrapolated to the window, as Prometheus' increase() does." })
+  @Field(() => Float, { description: "Responses that were not failures (4xx counts as success). May be fractional: counts are extrapolated to the window, as " +
+"Prometheus' increase() does." })
   successCount!: number;
   @Field(() => Float, { description: "Failed responses: 5xx, or a gRPC error where the mesh reports one." }) failureCount!: number;
   @Field(() => Float) requestCount!: number;

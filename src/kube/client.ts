@@ -96,7 +96,7 @@ export class KubeClient {
 
   constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
-    if (!cluster || !cluster.server) {
+    if (!cluster?.server) {
       // Refuse rather than guess: a missing server is how other clients end up at localhost:8080.
       throw new Error("kubeconfig has no current cluster with a server address");
     }

@@ -100,7 +100,8 @@ function authorizationNote(subjectAccessReviews: boolean, frontProxy: boolean): 
   if (subjectAccessReviews) return "authorization: SubjectAccessReviews per namespace (cluster RBAC decides)";
   if (frontProxy) {
     // The one set-up where people authenticate but nothing limits what they see: say so where operators look.
-    return "WARNING: authorization is OFF: a front proxy is configured but there is no cluster to send SubjectAccessReviews to (no kubeconfig, no --authorization-kubeconfig), so EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE";
+    return "WARNING: authorization is OFF: a front proxy is configured but there is no cluster to send SubjectAccessReviews to (no " +
+"kubeconfig, no --authorization-kubeconfig), so EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE";
   }
   return "authorization: none (no cluster): every client that may connect sees every namespace";
 }

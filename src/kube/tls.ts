@@ -32,7 +32,7 @@ function isDetailed(c: PeerCertificate | DetailedPeerCertificate): c is Detailed
 export function peerCertificates(socket: unknown): PeerCertificates | null {
   if (!(socket instanceof TLSSocket)) return null;
   const leaf = socket.getPeerCertificate(true);
-  if (!leaf || !leaf.raw) return null;
+  if (!leaf?.raw) return null;
   const chain: X509Certificate[] = [];
   let c: PeerCertificate | DetailedPeerCertificate | undefined = leaf;
   // The issuer chain ends on a self-reference (the root) or on nothing.

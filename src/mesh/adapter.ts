@@ -1,7 +1,7 @@
 // The one interface every mesh adapter implements. It speaks in domain terms
 // only: no HTTP, no GraphQL, and nothing that assumes Prometheus.
 
-import type { EdgeStats } from "../domain/edges.ts";
+import type { EdgeDirection, EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
 import type { MeasureName, RawStats } from "../domain/metrics.ts";
 import type { ResourceRef } from "../domain/resource.ts";
@@ -19,6 +19,10 @@ export interface StatsBatch {
   readonly at: Date;
   /** The measures to read; golden when absent. A measure nobody asked for costs no query. */
   readonly measures?: readonly MeasureName[];
+  /** false: golden's latency is not wanted (no bucket query; latency comes back empty). */
+  readonly latency?: boolean;
+  /** Edges only: the one direction wanted, so the other half of the edge query is not sent; absent: both. */
+  readonly direction?: EdgeDirection;
 }
 
 /** The traffic of a set of namespaces, over one window, at one moment. */
@@ -27,6 +31,8 @@ export interface TrafficBatch {
   readonly namespaces: readonly string[];
   readonly window: Window;
   readonly at: Date;
+  /** false: the pairs' latency is not wanted (no bucket query; latency comes back empty). */
+  readonly latency?: boolean;
 }
 
 /** Which resources a listing covers: a kind, in one namespace or in all of them. */
@@ -38,6 +44,12 @@ export interface ListScope {
   readonly at: Date;
   /** How far back from `at` traffic counts as "seen". */
   readonly lookback: Window;
+  /**
+   * Only whether these resources (of the kind, in the namespace) were seen: a
+   * mesh that can may ask about them alone instead of listing the namespace.
+   * The answer may still hold others.
+   */
+  readonly only?: readonly ResourceRef[];
 }
 
 export interface MeshAdapter {
@@ -51,7 +63,7 @@ export interface MeshAdapter {
   resourceStats(batch: StatsBatch): Promise<Map<string, RawStats>>;
 
   /**
-   * Edges of every resource in the batch, both directions, peers in any namespace, with
+   * Edges of every resource in the batch, both directions (or the batch's one), peers in any namespace, with
    * the measures that show traffic on them (an edge has at least one).
    * Peers are of the batch's kind. The number of backend queries does not depend on refs.length.
    */

@@ -49,6 +49,8 @@ type AnyView<D> = View<D, readonly SeriesEnd<D>[]>;
 
 /** Which series of a view the queries select, how they group them, and whether the directory is needed. */
 interface Selection<D> {
+  /** The ends whose matchers select series: every end of the view, or the one an edge batch's direction names. */
+  readonly ends: readonly SeriesEnd<D>[];
   readonly matchers: (end: SeriesEnd<D>) => Matcher[];
   readonly group: readonly string[];
   readonly directory: boolean;
@@ -106,8 +108,9 @@ export class SpecAdapter<D> implements MeshAdapter {
       if (Object.keys(stats).length === 0) continue;
       const { from, to } = pairs.get(key)!;
       const mtls = this.mtlsOf(c.mtls);
-      if (wanted.has(refKey(from))) out.push({ direction: "TO", resource: from, peer: to, stats, mtls });
-      if (wanted.has(refKey(to))) out.push({ direction: "FROM", resource: to, peer: from, stats, mtls });
+      // A one-direction batch read only the series of that end: edges of the other direction would be partial.
+      if (wanted.has(refKey(from)) && batch.direction !== "FROM") out.push({ direction: "TO", resource: from, peer: to, stats, mtls });
+      if (wanted.has(refKey(to)) && batch.direction !== "TO") out.push({ direction: "FROM", resource: to, peer: from, stats, mtls });
     }
     return out;
   }
@@ -127,6 +130,7 @@ export class SpecAdapter<D> implements MeshAdapter {
       window: batch.window,
       at: batch.at,
       measures: ["golden"],
+      ...(batch.latency === false ? { latency: false } : {}),
     };
     const residuals = new Map<string, { to: ResourceRef; residual: GoldenResidual }>();
     const residualOf = (to: ResourceRef): GoldenResidual => {
@@ -189,7 +193,7 @@ export class SpecAdapter<D> implements MeshAdapter {
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
-    const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace), scope.at);
+    const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace, scope.only), scope.at);
     return this.spec.seen.refs(scope.kind, samples, this.resolver);
   }
 
@@ -261,7 +265,7 @@ export class SpecAdapter<D> implements MeshAdapter {
   private plan(view: AnyView<D>, batch: StatsBatch, isEdge: boolean, selection: Selection<D>): Planned[] {
     const range = promRange(batch.window);
     const { group } = selection;
-    const ends = view.ends.map((end) => selection.matchers(end));
+    const ends = selection.ends.map((end) => selection.matchers(end));
     /** Both ends in one expression for edges: series the refs sent, or series sent to them. */
     const expr = (r: Read): string =>
       disjoint(ends)
@@ -278,7 +282,10 @@ export class SpecAdapter<D> implements MeshAdapter {
       for (const ids of def.queries) {
         const reads: Read[] = ids.flatMap((id) => {
           const series = rowOf(view, measure, id);
-          return series ? [{ id, kind: def.reads[id as keyof typeof def.reads], series }] : [];
+          const kind = def.reads[id as keyof typeof def.reads];
+          // Buckets are golden's latency, which a batch may not want.
+          if (kind === "buckets" && batch.latency === false) return [];
+          return series ? [{ id, kind, series }] : [];
         });
         if (reads.length === 0) continue;
         const extra: string[] = [];
@@ -324,7 +331,11 @@ export class SpecAdapter<D> implements MeshAdapter {
 }
 
 function batchSelection<D>(view: AnyView<D>, batch: StatsBatch): Selection<D> {
+  // Edges TO a peer are read from the source end's series, edges FROM one from the destination end's.
+  const [src, dst] = view.ends;
+  const ends = batch.direction && src && dst ? [batch.direction === "TO" ? src : dst] : view.ends;
   return {
+    ends,
     matchers: (end) => end.matchers(batch.kind, batch.refs),
     group: unique(view.ends.flatMap((e) => e.group(batch.kind))),
     directory: view.needsDirectory(batch.kind),
@@ -357,6 +368,7 @@ export function disjoint(ends: readonly (readonly Matcher[])[]): Matcher[][] {
 function workloadSelection<D>(view: AnyView<D>, namespaces: StatsBatch): Selection<D> {
   const kinds = TOP_KINDS.filter((k) => view.kinds === undefined || view.kinds.includes(k));
   return {
+    ends: view.ends,
     matchers: (end) => end.matchers("NAMESPACE", namespaces.refs),
     group: unique(view.ends.flatMap((e) => kinds.flatMap((k) => e.group(k)))),
     directory: kinds.some((k) => view.needsDirectory(k)),

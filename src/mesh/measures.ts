@@ -4,7 +4,7 @@
 // Adding a measure: a definition here, a type in domain/metrics.ts, and a row
 // per mesh spec; docs/extending.md.
 
-import { type Bucket, histogramQuantile } from "../domain/histogram.ts";
+import { type Bucket, histogramQuantiles } from "../domain/histogram.ts";
 import type { GoldenStats, Latency, MeasureName, MeasureStats, TcpStats } from "../domain/metrics.ts";
 import { NO_LATENCY, QUANTILES, quantileField } from "../domain/metrics.ts";
 import type { Sample } from "../prometheus/client.ts";
@@ -148,7 +148,8 @@ function latencyOf(byBound: ReadonlyMap<number, number>): Latency {
   if (byBound.size === 0) return NO_LATENCY;
   const buckets: Bucket[] = [...byBound].map(([le, count]) => ({ le, count }));
   const latency = { ...NO_LATENCY };
-  for (const q of QUANTILES) latency[quantileField(q)] = finiteOrNull(histogramQuantile(q, buckets));
+  const values = histogramQuantiles(QUANTILES, buckets);
+  for (const [i, q] of QUANTILES.entries()) latency[quantileField(q)] = finiteOrNull(values[i]!);
   return latency;
 }
 

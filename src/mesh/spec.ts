@@ -76,7 +76,8 @@ export interface MeshSpec<D = unknown> {
   readonly directory?: DirectorySpec<D>;
   /** Resources of a kind seen in a period. */
   readonly seen: {
-    query(kind: ResourceKind, period: Window, namespace: string | null): string;
+    /** only: the resources asked about, which the query may narrow to (a superset answer is fine). */
+    query(kind: ResourceKind, period: Window, namespace: string | null, only?: readonly ResourceRef[]): string;
     refs(kind: ResourceKind, samples: readonly Sample[], resolver: WorkloadResolver | null): ResourceRef[];
   };
   /** A series whose presence means the backend holds this mesh's metrics. */

@@ -11,16 +11,25 @@ export interface Sample {
   readonly value: number;
 }
 
-export interface QueryObserver {
-  /** Called once per query that was sent to the backend; a failure brings its error and, if one came, the HTTP status. */
-  (event: { query: string; seconds: number; outcome: "ok" | BackendError["kind"]; error?: unknown; httpStatus?: number }): void;
-}
+/** Called once per query that was sent to the backend; a failure brings its error and, if one came, the HTTP status. */
+export type QueryObserver = (event: {
+  query: string;
+  seconds: number;
+  outcome: "ok" | BackendError["kind"];
+  error?: unknown;
+  httpStatus?: number;
+}) => void;
 
 export interface PrometheusClientOptions {
   readonly baseUrl: string;
   /** Per-query timeout, sent to the backend too so it stops working on our behalf. */
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Ask for gzip answers (for a slow link to the backend). Off:
+   * `Accept-Encoding: identity`, which fetch would otherwise not send.
+   */
+  readonly compression?: boolean;
   readonly observer?: QueryObserver;
   /** Most bytes one answer may have; past it reading stops with a bad_response (default 64 MiB). */
   readonly maxResponseBytes?: number;
@@ -153,6 +162,7 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
         headers: {
           "content-type": "application/x-www-form-urlencoded",
           accept: "application/json",
+          ...(this.options.compression ? {} : { "accept-encoding": "identity" }),
           ...(this.basicAuth ? { authorization: this.basicAuth } : {}),
           ...this.options.headers,
         },

@@ -14,7 +14,7 @@ export function quote(value: string): string {
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
     else out += ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /** Escapes RE2 metacharacters so a value matches itself literally inside `=~`. */

@@ -37,7 +37,11 @@ export class RangeSlicer implements InstantQuerier {
       answer = this.backend.queryRange(promql, this.range).then((series) => {
         const slices: Sample[][] = Array.from({ length: this.steps }, () => []);
         // A series without a point at a step is absent from that step's vector, as in an instant answer.
-        for (const s of series) s.values.forEach((value, i) => Number.isNaN(value) || slices[i]!.push({ labels: s.labels, value }));
+        for (const s of series) {
+          s.values.forEach((value, i) => {
+            if (!Number.isNaN(value)) slices[i]!.push({ labels: s.labels, value });
+          });
+        }
         return slices;
       });
       this.answers.set(promql, answer);

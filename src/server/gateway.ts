@@ -39,6 +39,8 @@ export interface GatewayConfig {
   readonly queryTimeoutMs: number;
   /** Sent with every backend query (tenancy headers of Thanos, Mimir, Cortex). */
   readonly prometheusHeaders?: Readonly<Record<string, string>>;
+  /** Ask the backend for gzip answers (worth it across a slow network only); default false: identity. */
+  readonly backendCompression?: boolean;
   /** How long identical backend answers are reused; 0 shares only concurrent ones. */
   readonly cacheTtlMs: number;
   readonly clock?: () => Date;
@@ -101,6 +103,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     ...(config.maxBackendResponseBytes ? { maxResponseBytes: config.maxBackendResponseBytes } : {}),
     inFlight: new ByteBudget(config.maxBackendInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES),
     ...(config.prometheusHeaders ? { headers: config.prometheusHeaders } : {}),
+    compression: config.backendCompression ?? false,
   });
   const backend = new CoalescingQuerier(client, { ttlMs: config.cacheTtlMs, maxEntries: 2000 });
   const clock = config.clock ?? (() => new Date());
@@ -110,7 +113,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const warning = await meshWarning(mesh, backend, clock());
   if (warning) logger.warn(warning);
   if (config.scrapeInterval.seconds * 2 > 30) {
-    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass a window (or null for --default-window)`);
+    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass ` +
+"a window (or null for --default-window)");
   }
   const kube = config.kube ? await startKube(config.kube, log) : null;
   try {

@@ -2,21 +2,12 @@
 // pino-pretty for people at a terminal. What may go in a line is decided here:
 // never a metric value, a token, a certificate or a backend's credentials.
 
-import type { DestinationStream, LevelWithSilent, Logger } from "pino";
+import type { DestinationStream, Logger } from "pino";
 import { pino } from "pino";
 import pretty from "pino-pretty";
+import type { LogOptions } from "./log-options.ts";
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly LevelWithSilent[];
-export type LogLevel = (typeof LOG_LEVELS)[number];
-/** auto: pretty when stdout is a terminal, else JSON (containers, pipes, collectors). */
-export const LOG_FORMATS = ["json", "pretty", "auto"] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
-
-export interface LogOptions {
-  readonly level: LogLevel;
-  readonly format: LogFormat;
-}
-
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type LogOptions } from "./log-options.ts";
 export type { Logger };
 
 // Belt and braces: no code path logs headers, but a stray `req` or `headers`

@@ -30,7 +30,8 @@ import {
   validate,
 } from "graphql";
 import type { SubscribePayload } from "graphql-ws";
-import { useServer } from "graphql-ws/use/ws";
+// graphql-ws's name for attaching to a ws server; not a React hook, which Biome's hook rules would assume of `use*`.
+import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { UnauthenticatedError } from "../domain/errors.ts";
 import type { GraphQLContext } from "../graphql/context.ts";
@@ -111,7 +112,10 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
       if (app.server.listenerCount("upgrade") === 1) refuse(socket, 404, "Not Found");
       return;
     }
-    if (wss.clients.size >= limits.maxConnections) return refuse(socket, 503, "Service Unavailable");
+    if (wss.clients.size >= limits.maxConnections) {
+      refuse(socket, 503, "Service Unavailable");
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
   };
   app.server.on("upgrade", onUpgrade);
@@ -120,7 +124,7 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
     ws.once("close", () => metrics.webSocketConnections.dec());
   });
 
-  const server = useServer<Record<string, unknown>, ConnectionExtra>(
+  const server = attachGraphQLWs<Record<string, unknown>, ConnectionExtra>(
     {
       schema,
       isProd: true,
@@ -147,7 +151,7 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
         const user = ctx.extra.user;
         if (!user) return [new GraphQLError("the connection is not authenticated", { extensions: { code: "UNAUTHENTICATED" } })];
         const prepared = prepare(schema, payload, scrapeMs);
-        if (prepared instanceof Array) return prepared;
+        if (Array.isArray(prepared)) return prepared;
         const args: ExecutionArgs = { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName };
         if (prepared.operation.operation !== "subscription") {
           // Queries work over the socket too, once, as over HTTP.

@@ -75,7 +75,10 @@ export function assembleGraph(input: GraphInput): GraphView {
 
   const nodeOf = (ref: ResourceRef | null): GraphNodeView => {
     const node = ref === null ? unknownNode() : input.visible(ref) ? workloadNode(ref) : hiddenNode(ref);
-    return nodes.get(node.id) ?? (nodes.set(node.id, node), node);
+    const known = nodes.get(node.id);
+    if (known) return known;
+    nodes.set(node.id, node);
+    return node;
   };
   const workloadNode = (ref: ResourceRef): GraphNodeView => ({
     id: workloadNodeId(ref),

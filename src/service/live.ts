@@ -11,7 +11,8 @@ export function liveInterval(every: string | null | undefined, scrapeInterval: W
   if (interval.seconds < scrapeInterval.seconds) {
     throw new InvalidInputError(
       "every",
-      `every ${formatWindow(interval)} is shorter than the backend's scrape interval ${formatWindow(scrapeInterval)}: nothing newer exists in between`,
+      `every ${formatWindow(interval)} is shorter than the backend's scrape interval ${formatWindow(scrapeInterval)}: nothing ` +
+"newer exists in between",
     );
   }
   return interval;

@@ -4,7 +4,7 @@
 
 import DataLoader from "dataloader";
 import { InvalidInputError } from "../domain/errors.ts";
-import type { EdgeStats } from "../domain/edges.ts";
+import type { EdgeDirection, EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
 import { EMPTY_STATS, type MeasureName, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
@@ -19,28 +19,75 @@ export interface StatsKey {
   readonly at: Date;
   /** The measure wanted; golden when absent. Keys of one batch that want different measures share its queries. */
   readonly measure?: MeasureName;
+  /** false: golden's latency is not wanted, so no bucket query unless another key of its batch wants it. */
+  readonly latency?: boolean;
+  /** Edges only: the one direction wanted (no query for the other half); absent: both. */
+  readonly direction?: EdgeDirection;
 }
 
 export interface SeenKey {
   readonly kind: ResourceKind;
   readonly namespace: string | null;
+  /** Only whether this one resource was seen (its existence check); absent: the listing. */
+  readonly name?: string;
 }
 
-const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k.at.getTime()}`;
+const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k.at.getTime()}|${k.direction ?? ""}`;
 const measureOf = (k: StatsKey): MeasureName => k.measure ?? "golden";
 const statsKey = (k: StatsKey): string => `${batchKey(k)}|${measureOf(k)}|${refKey(k.ref)}`;
+/** A key without latency is another question: its answer must never serve a key that wants latency. */
+const cacheKey = (k: StatsKey): string => `${statsKey(k)}${k.latency === false ? "|-latency" : ""}`;
 
-/** Groups keys into one StatsBatch per kind, window and moment, reading the union of their measures. */
+/** Groups keys into one StatsBatch per kind, window, moment and direction, reading the union of their measures. */
 function batches(keys: readonly StatsKey[]): StatsBatch[] {
-  const groups = new Map<string, { kind: ResourceKind; window: Window; at: Date; refs: Map<string, ResourceRef>; measures: Set<MeasureName> }>();
+  interface Group {
+    readonly kind: ResourceKind;
+    readonly window: Window;
+    readonly at: Date;
+    readonly direction: EdgeDirection | undefined;
+    readonly refs: Map<string, ResourceRef>;
+    readonly measures: Set<MeasureName>;
+    latency: boolean;
+  }
+  const groups = new Map<string, Group>();
   for (const k of keys) {
     const id = batchKey(k);
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { kind: k.ref.kind, window: k.window, at: k.at, refs: new Map(), measures: new Set() }));
+    if (!g) {
+      g = { kind: k.ref.kind, window: k.window, at: k.at, direction: k.direction, refs: new Map(), measures: new Set(), latency: false };
+      groups.set(id, g);
+    }
     g.refs.set(refKey(k.ref), k.ref);
     g.measures.add(measureOf(k));
+    g.latency ||= k.latency !== false;
   }
-  return [...groups.values()].map((g) => ({ kind: g.kind, window: g.window, at: g.at, refs: [...g.refs.values()], measures: [...g.measures] }));
+  return [...groups.values()].map((g) => ({
+    kind: g.kind,
+    window: g.window,
+    at: g.at,
+    refs: [...g.refs.values()],
+    measures: [...g.measures],
+    ...(g.direction ? { direction: g.direction } : {}),
+    ...(g.latency ? {} : { latency: false }),
+  }));
+}
+
+/**
+ * Serves a key from a broader one this request already asked (with latency,
+ * or both directions), so that e.g. peers' counts after the resources' full
+ * metrics cost no second batch. The service filters edges by direction.
+ */
+function reusingBroader<V>(loader: DataLoader<StatsKey, V, string>): Pick<DataLoader<StatsKey, V, string>, "load"> {
+  const asked = new Set<string>();
+  return {
+    load(k) {
+      const { direction: _, ...bothWays } = k;
+      const broader = [k, { ...k, latency: true }, bothWays, { ...bothWays, latency: true }];
+      const key = broader.find((b) => asked.has(cacheKey(b))) ?? k;
+      asked.add(cacheKey(key));
+      return loader.load(key);
+    },
+  };
 }
 
 /**
@@ -62,7 +109,10 @@ async function eachBatchAlone<V>(
         return () => error;
       });
       for (const ref of b.refs) {
-        for (const measure of b.measures ?? []) byKey.set(statsKey({ ref, window: b.window, at: b.at, measure }), answer(ref, measure) ?? empty);
+        for (const measure of b.measures ?? []) {
+          const key = statsKey({ ref, window: b.window, at: b.at, measure, ...(b.direction ? { direction: b.direction } : {}) });
+          byKey.set(key, answer(ref, measure) ?? empty);
+        }
       }
     }),
   );
@@ -74,8 +124,8 @@ async function eachBatchAlone<V>(
 const schedule = (cb: () => void): void => void setTimeout(cb, 2);
 
 export interface Loaders {
-  readonly stats: DataLoader<StatsKey, RawStats, string>;
-  readonly edges: DataLoader<StatsKey, EdgeStats[], string>;
+  readonly stats: Pick<DataLoader<StatsKey, RawStats, string>, "load">;
+  readonly edges: Pick<DataLoader<StatsKey, EdgeStats[], string>, "load">;
   readonly seen: DataLoader<SeenKey, ResourceRef[], string>;
   /** Workload traffic of a set of namespaces: one adapter call per distinct key. */
   readonly traffic: DataLoader<TrafficBatch, TrafficPair[], string>;
@@ -102,11 +152,15 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
     if (spent > maxBatches) {
       throw new InvalidInputError(
         "document",
-        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each nesting level, is one): ask for fewer windows or times, or split the document`,
+        `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each ` +
+"nesting level, is one): ask for fewer windows or times, or split the document",
       );
     }
   };
-  const spend = <T>(groups: T[]): T[] => (charge(groups.length), groups);
+  const spend = <T>(groups: T[]): T[] => {
+    charge(groups.length);
+    return groups;
+  };
 
   const stats = new DataLoader<StatsKey, RawStats, string>(
     async (keys) =>
@@ -114,7 +168,7 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
         const answer = await adapter.resourceStats(b);
         return (ref) => answer.get(refKey(ref));
       }),
-    { cacheKeyFn: statsKey, batchScheduleFn: schedule },
+    { cacheKeyFn: cacheKey, batchScheduleFn: schedule },
   );
 
   const edges = new DataLoader<StatsKey, EdgeStats[], string>(
@@ -125,10 +179,11 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
         // An edge belongs to the measures that show traffic on it.
         return (ref, measure) => byRef.get(refKey(ref))?.filter((e) => e.stats[measure] !== undefined);
       }),
-    { cacheKeyFn: statsKey, batchScheduleFn: schedule },
+    { cacheKeyFn: cacheKey, batchScheduleFn: schedule },
   );
 
-  // Listings of several namespaces in one batch become one all-namespace query.
+  // Listings of several namespaces in one batch become one all-namespace query;
+  // a batch of named resources only asks about them (the mesh may narrow its query to them).
   const seen = new DataLoader<SeenKey, ResourceRef[], string>(
     async (keys) => {
       const kinds = new Map<ResourceKind, SeenKey[]>();
@@ -138,21 +193,26 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
         [...kinds].map(async ([kind, ks]) => {
           const namespaces = new Set(ks.map((k) => k.namespace));
           const namespace = namespaces.size === 1 ? ks[0]!.namespace : null;
-          perKind.set(kind, await adapter.seenResources({ kind, namespace, at: now, lookback }));
+          const named = ks.every((k) => k.name !== undefined);
+          const only = named ? ks.map((k): ResourceRef => ({ kind, namespace: k.namespace, name: k.name! })) : undefined;
+          perKind.set(kind, await adapter.seenResources({ kind, namespace, at: now, lookback, ...(only ? { only } : {}) }));
         }),
       );
       return keys.map((k) => (perKind.get(k.kind) ?? []).filter((r) => k.namespace === null || r.namespace === k.namespace));
     },
-    { cacheKeyFn: (k) => `${k.kind}|${k.namespace ?? ""}`, batchScheduleFn: schedule },
+    { cacheKeyFn: (k) => `${k.kind}|${k.namespace ?? ""}|${k.name ?? ""}`, batchScheduleFn: schedule },
   );
 
   const traffic = new DataLoader<TrafficBatch, TrafficPair[], string>(
     // Each key fails alone: one graph's backend error must not fail another's.
     (keys) => Promise.all(spend([...keys]).map((k) => adapter.traffic(k).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
-    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}`, batchScheduleFn: schedule },
+    {
+      cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}${k.latency === false ? "|-latency" : ""}`,
+      batchScheduleFn: schedule,
+    },
   );
 
   const series = options.seriesAdapter ? createSeriesLoaders(options.seriesAdapter, charge, schedule) : null;
 
-  return { stats, edges, seen, traffic, series };
+  return { stats: reusingBroader(stats), edges: reusingBroader(edges), seen, traffic, series };
 }

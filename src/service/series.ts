@@ -24,11 +24,15 @@ export interface SeriesPoint<T> {
 export interface SeriesKey {
   readonly ref: ResourceRef;
   readonly steps: SeriesSteps;
+  /** false: latency is not wanted, so no bucket query unless another key of its group wants it. */
+  readonly latency?: boolean;
 }
 
 export interface TrafficSeriesKey {
   readonly namespaces: readonly string[];
   readonly steps: SeriesSteps;
+  /** false: the pairs' latency is not wanted (no bucket query). */
+  readonly latency?: boolean;
 }
 
 export interface SeriesLoaders {
@@ -39,7 +43,8 @@ export interface SeriesLoaders {
 
 const stepsKey = (s: SeriesSteps): string => `${s.window.seconds}|${s.start.getTime()}|${s.end.getTime()}|${s.stepSeconds}`;
 const batchKey = (k: SeriesKey): string => `${k.ref.kind}|${stepsKey(k.steps)}`;
-const seriesKey = (k: SeriesKey): string => `${batchKey(k)}|${refKey(k.ref)}`;
+const withoutLatency = (k: { readonly latency?: boolean }): string => (k.latency === false ? "|-latency" : "");
+const seriesKey = (k: SeriesKey): string => `${batchKey(k)}|${refKey(k.ref)}${withoutLatency(k)}`;
 
 const times = (s: SeriesSteps): Date[] => Array.from({ length: s.count }, (_, i) => new Date(s.start.getTime() + i * s.stepSeconds * 1000));
 
@@ -61,6 +66,9 @@ interface Group {
   readonly kind: ResourceKind;
   readonly steps: SeriesSteps;
   readonly refs: ResourceRef[];
+  readonly keys: Set<string>;
+  /** Whether any key of the group wants latency. */
+  latency: boolean;
 }
 
 function groups(keys: readonly SeriesKey[]): Group[] {
@@ -68,8 +76,11 @@ function groups(keys: readonly SeriesKey[]): Group[] {
   for (const k of keys) {
     const id = batchKey(k);
     let g = out.get(id);
-    if (!g) out.set(id, (g = { kind: k.ref.kind, steps: k.steps, refs: [] }));
-    g.refs.push(k.ref);
+    if (!g) out.set(id, (g = { kind: k.ref.kind, steps: k.steps, refs: [], keys: new Set(), latency: false }));
+    // The same ref may come twice: with and without latency.
+    if (!g.keys.has(refKey(k.ref))) g.refs.push(k.ref);
+    g.keys.add(refKey(k.ref));
+    g.latency ||= k.latency !== false;
   }
   return [...out.values()];
 }
@@ -110,7 +121,9 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
           spend,
           async (g) => {
             const adapter = adapterFor(g.steps);
-            const points = await perStep(adapter, g.steps, (at) => ask(adapter, { kind: g.kind, refs: g.refs, window: g.steps.window, at }));
+            const points = await perStep(adapter, g.steps, (at) =>
+              ask(adapter, { kind: g.kind, refs: g.refs, window: g.steps.window, at, ...(g.latency ? {} : { latency: false }) }),
+            );
             return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: pick(p.value, r) }))]));
           },
           [],
@@ -132,13 +145,15 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
       return Promise.all(
         keys.map((k) => {
           const adapter = adapterFor(k.steps);
-          return perStep(adapter, k.steps, (at) => adapter.traffic({ namespaces: k.namespaces, window: k.steps.window, at })).catch((e: unknown) =>
+          return perStep(adapter, k.steps, (at) =>
+            adapter.traffic({ namespaces: k.namespaces, window: k.steps.window, at, ...(k.latency === false ? { latency: false } : {}) }),
+          ).catch((e: unknown) =>
             e instanceof Error ? e : new Error(String(e)),
           );
         }),
       );
     },
-    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${stepsKey(k.steps)}`, batchScheduleFn: schedule },
+    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${stepsKey(k.steps)}${withoutLatency(k)}`, batchScheduleFn: schedule },
   );
 
   return { stats, edges, traffic };

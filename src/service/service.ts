@@ -50,7 +50,8 @@ export class MeshqlService {
     readonly config: ServiceConfig,
   ) {
     if (config.defaultWindow.seconds < minWindow(config).seconds) {
-      throw new Error(`the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the scrape interval`);
+      throw new Error(`the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the ` +
+"scrape interval");
     }
     this.clock = config.clock ?? (() => new Date());
   }
@@ -107,7 +108,8 @@ class Scope implements RequestScope {
     if (window.seconds < min.seconds) {
       throw new InvalidInputError(
         windowField,
-        `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(min)}, twice the backend's scrape interval: rates need at least two samples`,
+        `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(min)}, twice the backend's scrape interval: rates ` +
+"need at least two samples",
       );
     }
     const atField = fields.at ?? "at";
@@ -129,28 +131,30 @@ class Scope implements RequestScope {
     });
   }
 
-  async series(ref: ResourceRef, steps: SeriesSteps): Promise<GoldenMetrics[]> {
+  async series(ref: ResourceRef, steps: SeriesSteps, latency = true): Promise<GoldenMetrics[]> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    return toMetrics(await this.seriesLoaders().stats.load({ ref, steps }), steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
+    const points = await this.seriesLoaders().stats.load({ ref, steps, ...withLatency(latency) });
+    return toMetrics(points, steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
   }
 
-  async edgeSeries(edge: EdgeView, steps: SeriesSteps): Promise<GoldenMetrics[]> {
+  async edgeSeries(edge: EdgeView, steps: SeriesSteps, latency = true): Promise<GoldenMetrics[]> {
     // The edge was authorized when it was listed: its resource's edges and its peer.
     const { resource, peer, direction } = edge;
     if (peer.kind === resource.kind) {
-      const points = await this.seriesLoaders().edges.load({ ref: resource, steps });
+      const points = await this.seriesLoaders().edges.load({ ref: resource, steps, ...withLatency(latency) });
       const stats = (edges: EdgeStats[]): GoldenStats => edges.find((e) => e.direction === direction && sameRef(e.peer, peer))?.stats.golden ?? EMPTY_GOLDEN;
       return toMetrics(points, steps, stats);
     }
     const [from, to] = direction === "TO" ? [resource, peer] : [peer, resource];
-    const points = await this.seriesLoaders().traffic.load({ namespaces: [resource.namespace ?? resource.name], steps });
+    const namespaces = [resource.namespace ?? resource.name];
+    const points = await this.seriesLoaders().traffic.load({ namespaces, steps, ...withLatency(latency) });
     return toMetrics(points, steps, (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats.golden ?? EMPTY_GOLDEN);
   }
 
   /** The graph at every step of the series, with the nodes and visibility of `graph`. */
-  async graphSeries(basis: GraphBasis, steps: SeriesSteps): Promise<GraphView[]> {
+  async graphSeries(basis: GraphBasis, steps: SeriesSteps, latency = true): Promise<GraphView[]> {
     if (basis.namespaces.size === 0) return [];
-    const points = await this.seriesLoaders().traffic.load({ namespaces: [...basis.namespaces].sort(), steps });
+    const points = await this.seriesLoaders().traffic.load({ namespaces: [...basis.namespaces].sort(), steps, ...withLatency(latency) });
     return points.map((p) => assembleGraph({ ...basis, query: { window: steps.window, at: p.at }, pairs: p.value }));
   }
 
@@ -165,7 +169,7 @@ class Scope implements RequestScope {
     // A cluster inventory knows what exists without asking the backend.
     const known = this.deps.inventory.get(ref, []);
     if (known) return known;
-    return this.deps.inventory.get(ref, await this.loaders.seen.load({ kind, namespace: ref.namespace }));
+    return this.deps.inventory.get(ref, await this.loaders.seen.load({ kind, namespace: ref.namespace, name: ref.name }));
   }
 
   async listResources(kind: ResourceKind, namespace: string | null | undefined, labelSelector?: string | null): Promise<ResourceView[]> {
@@ -174,7 +178,8 @@ class Scope implements RequestScope {
     const selector = labelSelector == null ? null : parseSelector(labelSelector);
     if (selector && selector.requirements.length > 0 && this.deps.inventory.source !== "kubernetes") {
       throw new UnsupportedError(
-        "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with --kubeconfig or in a cluster)",
+        "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with " +
+"--kubeconfig or in a cluster)",
         "labelSelector",
       );
     }
@@ -198,9 +203,9 @@ class Scope implements RequestScope {
     return items.filter((i) => allowed.has(i.ref.namespace ?? i.ref.name)).sort((a, b) => compareRefs(a.ref, b.ref));
   }
 
-  async metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics> {
+  async metrics(ref: ResourceRef, q: MetricsQuery, latency = true): Promise<GoldenMetrics> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at });
+    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, ...withLatency(latency) });
     return goldenMetrics(raw.golden ?? EMPTY_GOLDEN, q.window, q.at);
   }
 
@@ -210,12 +215,20 @@ class Scope implements RequestScope {
     return (raw[measure] as MeasureStats[M] | undefined) ?? null;
   }
 
-  async edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null, peerKinds?: readonly ResourceKind[] | null): Promise<EdgeView[]> {
+  async edges(
+    ref: ResourceRef,
+    q: MetricsQuery,
+    direction?: EdgeDirection | null,
+    peerKinds?: readonly ResourceKind[] | null,
+    latency = true,
+  ): Promise<EdgeView[]> {
     await this.require([getCheck(ref, "edges")]);
     const kinds = new Set(peerKinds ?? [ref.kind]);
     const [same, cross] = await Promise.all([
-      kinds.has(ref.kind) ? this.loaders.edges.load({ ref, window: q.window, at: q.at }) : [],
-      this.crossKindEdges(ref, q, kinds),
+      kinds.has(ref.kind)
+        ? this.loaders.edges.load({ ref, window: q.window, at: q.at, ...(direction ? { direction } : {}), ...withLatency(latency) })
+        : [],
+      this.crossKindEdges(ref, q, kinds, latency),
     ]);
     // One order for every transport, decided here.
     const chosen = [...same, ...cross].filter((e) => direction == null || e.direction === direction).sort(compareEdges);
@@ -241,9 +254,14 @@ class Scope implements RequestScope {
   }
 
   /** Edges with workloads of other kinds, from the namespace's workload traffic (top-level owners only). */
-  private async crossKindEdges(ref: ResourceRef, q: MetricsQuery, kinds: ReadonlySet<ResourceKind>): Promise<EdgeStats[]> {
+  private async crossKindEdges(
+    ref: ResourceRef,
+    q: MetricsQuery,
+    kinds: ReadonlySet<ResourceKind>,
+    latency: boolean,
+  ): Promise<EdgeStats[]> {
     if (!isWorkloadKind(ref.kind) || ref.namespace === null || ![...kinds].some((k) => k !== ref.kind)) return [];
-    const pairs = await this.loaders.traffic.load({ namespaces: [ref.namespace], window: q.window, at: q.at });
+    const pairs = await this.loaders.traffic.load({ namespaces: [ref.namespace], window: q.window, at: q.at, ...withLatency(latency) });
     const other = (peer: ResourceRef | null): peer is ResourceRef => peer !== null && peer.kind !== ref.kind && kinds.has(peer.kind);
     return pairs.flatMap((p): EdgeStats[] => {
       const { stats, mtls } = p;
@@ -253,7 +271,7 @@ class Scope implements RequestScope {
     });
   }
 
-  async graph(namespaces: readonly string[] | null | undefined, q: MetricsQuery): Promise<GraphView> {
+  async graph(namespaces: readonly string[] | null | undefined, q: MetricsQuery, latency = true): Promise<GraphView> {
     const explicit = namespaces != null;
     const asked = explicit
       ? [...new Set(namespaces.map((n) => validateLabelName("namespaces", n)))].sort()
@@ -268,7 +286,8 @@ class Scope implements RequestScope {
     }
     for (const r of readable) this.listed.add(r);
 
-    const pairs = asked.length === 0 ? [] : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at });
+    const pairs =
+      asked.length === 0 ? [] : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at, ...withLatency(latency) });
     // Only a cluster knows idle workloads; without one, the traffic is the only witness.
     const present =
       this.deps.inventory.source === "kubernetes"
@@ -324,6 +343,11 @@ class Scope implements RequestScope {
 function getCheck(ref: ResourceRef, subresource: "edges" | null = null): AccessCheck {
   const namespace = ref.kind === "NAMESPACE" ? ref.name : ref.namespace;
   return { verb: "get", resource: KIND_INFO[ref.kind].plural, subresource, namespace, name: ref.name };
+}
+
+/** A key's latency field: absent when wanted, so that keys read as they did before selections were read. */
+function withLatency(latency: boolean): { readonly latency?: false } {
+  return latency ? {} : { latency: false };
 }
 
 /** Golden metrics of each point, from the raw stats `pick` finds in it. */

@@ -56,8 +56,8 @@ export interface ResourceScope {
   /** Every resource of a kind, in one namespace or all (null); selector in kubectl syntax. */
   listResources(kind: ResourceKind, namespace: string | null | undefined, labelSelector?: string | null): Promise<ResourceView[]>;
 
-  /** Batched with every other metrics() call of the same request. */
-  metrics(ref: ResourceRef, q: MetricsQuery): Promise<GoldenMetrics>;
+  /** Batched with every other metrics() call of the same request. latency false: its fields come back null, and cost no query. */
+  metrics(ref: ResourceRef, q: MetricsQuery, latency?: boolean): Promise<GoldenMetrics>;
 
   /** One measure of the resource; null where the mesh recorded none for it. Batched with metrics(). */
   measure<M extends MeasureName>(ref: ResourceRef, q: MetricsQuery, measure: M): Promise<MeasureStats[M] | null>;
@@ -65,8 +65,15 @@ export interface ResourceScope {
   /**
    * Batched with every other edges() call of the same request; direction null: both.
    * peerKinds: the kinds of peers to include (default: the resource's own kind, as SMI answers).
+   * A direction costs no query for the other one; latency false: the edges' latency comes back null, and costs no query.
    */
-  edges(ref: ResourceRef, q: MetricsQuery, direction?: EdgeDirection | null, peerKinds?: readonly ResourceKind[] | null): Promise<EdgeView[]>;
+  edges(
+    ref: ResourceRef,
+    q: MetricsQuery,
+    direction?: EdgeDirection | null,
+    peerKinds?: readonly ResourceKind[] | null,
+    latency?: boolean,
+  ): Promise<EdgeView[]>;
 }
 
 /** The service as one request sees it: one clock, one set of batching loaders. */
@@ -76,7 +83,7 @@ export interface RequestScope extends ResourceScope {
    * list): workloads of every kind, their peers elsewhere, unknown callers,
    * and hidden nodes for peers the user may not see.
    */
-  graph(namespaces: readonly string[] | null | undefined, q: MetricsQuery): Promise<GraphView>;
+  graph(namespaces: readonly string[] | null | undefined, q: MetricsQuery, latency?: boolean): Promise<GraphView>;
 
   /**
    * Parses and checks a series' window (default 1m), range (default 1h), step
@@ -84,12 +91,12 @@ export interface RequestScope extends ResourceScope {
    */
   seriesQuery(input: { window?: string | null; range?: string | null; step?: string | null; at?: string | Date | null }): SeriesSteps;
 
-  /** The resource's golden metrics at each step; steps before the backend has data are left out. */
-  series(ref: ResourceRef, steps: SeriesSteps): Promise<GoldenMetrics[]>;
+  /** The resource's golden metrics at each step; steps before the backend has data are left out. latency false as for metrics(). */
+  series(ref: ResourceRef, steps: SeriesSteps, latency?: boolean): Promise<GoldenMetrics[]>;
 
   /** An edge's golden metrics at each step. */
-  edgeSeries(edge: EdgeView, steps: SeriesSteps): Promise<GoldenMetrics[]>;
+  edgeSeries(edge: EdgeView, steps: SeriesSteps, latency?: boolean): Promise<GoldenMetrics[]>;
 
   /** The graph at each step, with the namespaces and visibility it was built with. */
-  graphSeries(basis: GraphBasis, steps: SeriesSteps): Promise<GraphView[]>;
+  graphSeries(basis: GraphBasis, steps: SeriesSteps, latency?: boolean): Promise<GraphView[]>;
 }

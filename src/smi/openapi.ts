@@ -42,7 +42,8 @@ interface Operation {
 
 const NAME: Param = { name: "name", in: "path", description: "name of the resource" };
 const NAMESPACE: Param = { name: "namespace", in: "path", description: "object name and auth scope, such as for teams and projects" };
-const WINDOW: Param = { name: "window", in: "query", description: 'width of the metrics window in Go\'s duration syntax ("30s", "1.5m", "90000ms", "1h0m0s"), whole seconds; default from the server configuration' };
+const WINDOW: Param = { name: "window", in: "query", description: 'width of the metrics window in Go\'s duration syntax ("30s", "1.5m", "90000ms", "1h0m0s"), whole seconds; default from the ' +
+'server configuration' };
 const T: Param = { name: "t", in: "query", description: "alias of window, as the SMI reference server named it; empty means the default" };
 const AT: Param = { name: "at", in: "query", description: "end of the window, RFC 3339 or unix seconds; default now" };
 const SELECTOR: Param = { name: "labelSelector", in: "query", description: "kubectl label selector; filters which items appear, not the metrics (needs a cluster connection)" };
@@ -111,7 +112,10 @@ function schemas(ref: (name: string) => string): Record<string, JsonObject> {
       },
     },
     [DEF.metrics]: {
-      description: "golden metrics of one resource, or of one edge of it, over a window. All five metrics, always, in the order p99, p90, p50, success_count, failure_count; with no traffic a latency is \"0\" and success_count + failure_count = 0 says there was no data.",
+      description:
+        "golden metrics of one resource, or of one edge of it, over a window. All five metrics, always, in the order " +
+        'p99, p90, p50, success_count, failure_count; with no traffic a latency is "0" and success_count + failure_count = 0 ' +
+        "says there was no data.",
       type: "object",
       required: ["kind", "apiVersion", "metadata", "timestamp", "window", "resource", "edge", "metrics"],
       properties: {

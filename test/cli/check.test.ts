@@ -11,9 +11,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { consul } from "../../src/traffic/consul.ts";
-import { istio } from "../../src/traffic/istio.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { consul } from "../../src/demo/traffic/consul.ts";
+import { istio } from "../../src/demo/traffic/istio.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { makeTestPki, type TestPki } from "../fakes/certs.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { topologyModel } from "../fixtures/topology.ts";
@@ -52,6 +52,9 @@ after(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/** A check's line and the lines indented under it, in order. */
+const checkLines = (...lines: RegExp[]): RegExp => new RegExp(lines.map((l) => l.source).join("\\n {4}"));
+
 const marks = (stdout: string, mark: "✔" | "✖" | "‼"): string[] =>
   stdout.split("\n").filter((l) => l.startsWith(mark)).map((l) => l.slice(2));
 
@@ -73,19 +76,30 @@ describe("meshql check: the backend", () => {
   it("fails a --scrape-interval that the samples contradict, and says which to pass", async () => {
     const r = await meshql(["check", "--prometheus-url", full.url, "--mesh", "linkerd", "--scrape-interval", "30s", "--default-window", "1m"], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ linkerd: the scrape interval matches --scrape-interval\n {4}response_total samples are 10s apart, but --scrape-interval is 30s\n {4}fix: pass --scrape-interval 10s/);
+    assert.match(r.stdout, checkLines(
+        /✖ linkerd: the scrape interval matches --scrape-interval/,
+        /response_total samples are 10s apart, but --scrape-interval is 30s/,
+        /fix: pass --scrape-interval 10s/,
+      ));
   });
 
   it("names the labels a relabelling dropped, and the series that are missing", async () => {
     const r = await meshql(["check", "--prometheus-url", stripped.url], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ linkerd: the labels meshql needs are present\n {4}missing: response_total without classification, tls; response_latency_ms_bucket \(no series\)/);
+    assert.match(r.stdout, checkLines(
+        /✖ linkerd: the labels meshql needs are present/,
+        /missing: response_total without classification, tls; response_latency_ms_bucket \(no series\)/,
+      ));
   });
 
   it("fails --mesh for a mesh whose series are not there, naming what was found", async () => {
     const r = await meshql(["check", "--prometheus-url", stripped.url, "--mesh", "istio"], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ --mesh istio has series in the backend\n {4}found series of linkerd only at http:\/\/127\.0\.0\.1:\d+\n {4}fix: pass --mesh linkerd or --mesh auto/);
+    assert.match(r.stdout, checkLines(
+        /✖ --mesh istio has series in the backend/,
+        /found series of linkerd only at http:\/\/127\.0\.0\.1:\d+/,
+        /fix: pass --mesh linkerd or --mesh auto/,
+      ));
   });
 
   it("fails an unreachable backend, naming the URL without its credentials", async () => {
@@ -94,6 +108,42 @@ describe("meshql check: the backend", () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, new RegExp(`✖ the backend is reachable\\n {4}tried http://127\\.0\\.0\\.1:${port}/api/v1/query: `));
     assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
+  });
+
+  it("sends --prometheus-header with every query, as a multi-tenant frontend (Mimir, Cortex) needs", async () => {
+    // A stand-in for a Mimir query frontend: 401 "no org id" without the tenant header, else the real Prometheus behind.
+    const target = new URL(full.url);
+    const tenants: (string | undefined)[] = [];
+    const frontend = http.createServer((req, res) => {
+      const tenant = req.headers["x-scope-orgid"] as string | undefined;
+      tenants.push(tenant);
+      if (!tenant) return void res.writeHead(401, { "content-type": "text/plain" }).end("no org id\n");
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => frontend.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(frontend.address() as AddressInfo).port}`;
+      const args = ["check", "--prometheus-url", url, "--mesh", "linkerd", "--scrape-interval", `${STEP}s`];
+      const refused = await meshql(args, env);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stdout, /✖ the backend speaks the Prometheus HTTP API/);
+      tenants.length = 0;
+      const r = await meshql([...args, "--prometheus-header", "X-Scope-OrgID: team-a"], env);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /✔ linkerd: the labels meshql needs are present/);
+      assert.ok(tenants.length > 3, `${tenants.length} queries`);
+      assert.deepEqual(new Set(tenants), new Set(["team-a"]));
+    } finally {
+      frontend.closeAllConnections();
+      frontend.close();
+    }
   });
 
   it("fails a server that is not a Prometheus API", async () => {
@@ -202,7 +252,10 @@ describe("meshql check: the cluster, against the loopback fake API server", () =
     kube.apiServices.clear();
     const r = await meshql(args(pki.clients.expired), env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /✖ the APIService v1alpha1\.metrics\.smi-spec\.io exists\n {4}tried GET http:\/\/127\.0\.0\.1:\d+\/apis\/apiregistration\.k8s\.io\/v1\/apiservices\/v1alpha1\.metrics\.smi-spec\.io: .*404/);
+    assert.match(r.stdout, checkLines(
+        /✖ the APIService v1alpha1\.metrics\.smi-spec\.io exists/,
+        /tried GET http:\/\/127\.0\.0\.1:\d+\/apis\/apiregistration\.k8s\.io\/v1\/apiservices\/v1alpha1\.metrics\.smi-spec\.io: .*404/,
+      ));
     assert.match(r.stdout, /✖ the serving certificate is valid\n {4}\S+ is valid from 2020-01-01/);
   });
 });

@@ -26,9 +26,17 @@ function startDemo(port: number, env: Record<string, string>): { child: ChildPro
   let stdout = "";
   let stderr = "";
   const waiters: Array<() => void> = [];
-  const poke = (): void => waiters.forEach((w) => w());
-  child.stdout!.on("data", (d: Buffer) => ((stdout += d.toString()), poke()));
-  child.stderr!.on("data", (d: Buffer) => ((stderr += d.toString()), poke()));
+  const poke = (): void => {
+    for (const w of waiters) w();
+  };
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    poke();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+    poke();
+  });
   const exited = new Promise<number | null>((resolve) => child.once("close", (code, signal) => resolve(code ?? (signal ? -1 : null))));
   return {
     child,

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, topologyModel } from "../fixtures/topology.ts";
 import { freePort, startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { testGateway } from "../support/gateway.ts";

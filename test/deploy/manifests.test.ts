@@ -28,6 +28,7 @@ const APISERVICE_NAME = "v1alpha1.metrics.smi-spec.io";
 const SMI_GROUP = "metrics.smi-spec.io";
 
 // A parsed Kubernetes object. Fields are read loosely, and checked by the tests.
+// biome-ignore lint/suspicious/noExplicitAny: objects of every kind are walked field by field; the assertions are the type check.
 type Obj = Record<string, any>;
 
 interface Loaded {
@@ -74,7 +75,7 @@ function find(kind: string, name: string, namespace?: string): Obj {
     ({ obj }) =>
       obj.kind === kind && obj.metadata?.name === name && (namespace === undefined || obj.metadata?.namespace === namespace),
   );
-  assert.equal(hits.length, 1, `expected exactly one ${kind} ${namespace ? namespace + "/" : ""}${name}, found ${hits.length}`);
+  assert.equal(hits.length, 1, `expected exactly one ${kind} ${namespace ? `${namespace}/` : ""}${name}, found ${hits.length}`);
   return hits[0]!.obj;
 }
 
@@ -506,7 +507,7 @@ function actions(text: string): { body: string; index: number; end: number }[] {
 function wholeFileGuard(text: string): { cond: string; inner: string } | undefined {
   const acts = actions(text);
   const first = acts[0];
-  if (!first || !first.body.startsWith("if ")) return undefined;
+  if (!first?.body.startsWith("if ")) return undefined;
   const before = text.slice(0, first.index).replace(/^\s*#.*$/gm, "").trim();
   if (before !== "") return undefined;
   let depth = 0;

@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { histogramQuantile, type Bucket } from "../../src/domain/histogram.ts";
+import { histogramQuantile, histogramQuantiles, type Bucket } from "../../src/domain/histogram.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { T0 } from "../fixtures/topology.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
@@ -48,7 +48,7 @@ function openMetrics(): string {
     for (const [le, count] of c.buckets) lines.push(`${METRIC}{case="${c.name}",le="${le}"} ${count} ${AT}`);
   }
   lines.push("# EOF");
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 const bucketsOf = (c: HistogramCase): Bucket[] =>
@@ -82,6 +82,8 @@ describe("histogramQuantile equals Prometheus' histogram_quantile", () => {
       const prometheus = QS.map((q) => answers.get(q)?.get(c.name));
       const meshql = QS.map((q) => histogramQuantile(q, bucketsOf(c)));
       assert.deepEqual(meshql, prometheus, `q = ${QS.join(", ")}`);
+      // All quantiles from one sort give the same numbers.
+      assert.deepEqual(histogramQuantiles(QS, bucketsOf(c)), prometheus, `one sort, q = ${QS.join(", ")}`);
     });
   }
 

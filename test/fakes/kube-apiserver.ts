@@ -318,7 +318,8 @@ current-context: fake
     // A hung list is left open: the client's own deadline or close() ends it.
     if (failure === "hang") return;
     if (failure !== undefined) {
-      return send(res, failure, status(failure, failure === 403 ? "Forbidden" : "InternalError", `the fake was told to fail lists of ${route.collection}`));
+      send(res, failure, status(failure, failure === 403 ? "Forbidden" : "InternalError", `the fake was told to fail lists of ${route.collection}`));
+      return;
     }
     const info = COLLECTIONS[route.collection];
     const all = this.selected(route.collection, route.namespace);
@@ -345,7 +346,10 @@ current-context: fake
     const from = rvText === "" || rvText === "0" ? null : Number(rvText);
     if (from !== null && (!Number.isFinite(from) || from < this.compactedBelow - 1)) {
       const msg = `too old resource version: ${rvText} (${this.compactedBelow})`;
-      if (this.options.expiredAs === "status") return send(res, 410, status(410, "Expired", msg));
+      if (this.options.expiredAs === "status") {
+        send(res, 410, status(410, "Expired", msg));
+        return;
+      }
       res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
       res.end(`${JSON.stringify({ type: "ERROR", object: status(410, "Expired", msg) })}\n`);
       return;
@@ -374,7 +378,8 @@ current-context: fake
   private writeBookmark(w: OpenWatch): void {
     if ((w as { bookmarks?: boolean }).bookmarks === false) return;
     const info = COLLECTIONS[w.collection];
-    w.res.write(`${JSON.stringify({ type: "BOOKMARK", object: { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(this.rv) } } })}\n`);
+    const object = { kind: info.kind, apiVersion: info.apiVersion, metadata: { resourceVersion: String(this.rv) } };
+    w.res.write(`${JSON.stringify({ type: "BOOKMARK", object })}\n`);
   }
 
   private closeWatch(w: OpenWatch, how: "cut" | "timeout" | "closed"): void {
@@ -386,7 +391,8 @@ current-context: fake
 
   private configMapRequest(res: http.ServerResponse): void {
     if (!this.authConfigMap) {
-      return send(res, 404, status(404, "NotFound", `configmaps "extension-apiserver-authentication" not found`));
+      send(res, 404, status(404, "NotFound", `configmaps "extension-apiserver-authentication" not found`));
+      return;
     }
     send(res, 200, {
       kind: "ConfigMap",
@@ -439,7 +445,10 @@ current-context: fake
 
   private apiServiceRequest(name: string, res: http.ServerResponse): void {
     const obj = this.apiServices.get(name);
-    if (!obj) return send(res, 404, status(404, "NotFound", `apiservices.apiregistration.k8s.io "${name}" not found`));
+    if (!obj) {
+      send(res, 404, status(404, "NotFound", `apiservices.apiregistration.k8s.io "${name}" not found`));
+      return;
+    }
     send(res, 200, { kind: "APIService", apiVersion: "apiregistration.k8s.io/v1", ...clone(obj), metadata: { name, resourceVersion: "7", ...(obj.metadata as object) } });
   }
 

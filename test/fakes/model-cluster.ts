@@ -2,7 +2,7 @@
 // server: each workload, a Deployment's ReplicaSet, and the pods, owned as
 // Kubernetes owns them, with the mesh's sidecar where the workload is meshed.
 
-import type { Workload } from "../../src/traffic/model.ts";
+import type { Workload } from "../../src/demo/traffic/model.ts";
 import { daemonSet, deployment, job, type KubeObject, type OwnerSpec, pod, replicaSet, statefulSet } from "./kube-objects.ts";
 
 export function objectsOf(w: Workload, sidecar = "linkerd-proxy"): KubeObject[] {

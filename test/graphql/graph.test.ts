@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { expectedInbound, expectedTraffic, expectedEdgeCounts } from "../fixtures/expected.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { ResourceSeriesDocument, WorkloadGraphDocument, WorkloadGraphSeriesDocument } from "../generated/graphql.ts";
@@ -32,7 +32,7 @@ const iso = (t: number): string => new Date(t * 1000).toISOString();
 
 describe("graph", () => {
   for (const namespaces of [[SHOP], [DATA], [SHOP, DATA]]) {
-    it(`of ${namespaces.join(" and ")}: every workload of any kind, peers outside, unknown callers; numbers equal the model's`, async () => {
+    it(`of ${namespaces.join(" and ")}: every workload of any kind, peers outside, unknown callers; numbers as in the model`, async () => {
       const got = (await data(gateway, WorkloadGraphDocument, { namespaces, window: "5m", at: iso(T0) })).graph;
       const pairs = expectedTraffic(model, namespaces, T0 - 300, T0);
       assert.ok(pairs.length > 0);

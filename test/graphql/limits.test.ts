@@ -7,7 +7,7 @@ import { getIntrospectionQuery } from "graphql";
 import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { ResourceMetricsDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
@@ -82,7 +82,8 @@ describe("document limits", () => {
 
   it("answers the documents people send: the console's overview, two levels of edges, and a full introspection", async () => {
     const overview = await post(
-      `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestsPerSecond successRate latency { p50 p99 } } edges(window: "1m") { direction peer { name } metrics { requestCount } } } }`,
+      `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestsPerSecond successRate latency { ` +
+`p50 p99 } } edges(window: "1m") { direction peer { name } metrics { requestCount } } } }`,
     );
     assert.equal(overview.status, 200, JSON.stringify(overview.body.errors));
     assert.ok(((overview.body.data as { resources: unknown[] }).resources.length ?? 0) > 0);

@@ -9,8 +9,8 @@ import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
 import { expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
-import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
-import { resourcesOf } from "../../src/traffic/model.ts";
+import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { resourcesOf } from "../../src/demo/traffic/model.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { ResourceEdgesDocument, ResourceListDocument, ResourceMetricsDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
@@ -87,7 +87,8 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
     const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "5m" });
     for (const [field, q] of [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const) {
       // Written by hand, independent of the adapter's PromQL.
-      const promql = `histogram_quantile(${q}, sum by (le) (rate(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="catalog"}[5m])))`;
+      const promql = `histogram_quantile(${q}, sum by (le) ` +
+`(rate(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="catalog"}[5m])))`;
       const body = new URLSearchParams({ query: promql, time: String(T0) });
       const answer = (await (await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body })).json()) as {
         data: { result: Array<{ value: [number, string] }> };
@@ -128,8 +129,10 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
       const edges = got.resource?.edges ?? [];
       const want = expectedEdges(model, ref, ref.kind, T0 - 60, T0);
       assert.deepEqual(
-        edges.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.metrics?.successCount}/${e.metrics?.failureCount} mtls=${e.mtls}`).sort(),
-        want.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} mtls=${e.mtls}`).sort(),
+        edges.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ` +
+`${e.metrics?.successCount}/${e.metrics?.failureCount} mtls=${e.mtls}`).sort(),
+        want.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} ` +
+`mtls=${e.mtls}`).sort(),
         `edges of ${label(ref)}`,
       );
       for (const e of edges) assert.deepEqual(e.resource, { kind: ref.kind, namespace: ref.namespace, name: ref.name });

@@ -19,7 +19,7 @@ import { GatewayMetrics } from "../../src/server/metrics.ts";
 import type { Authorizer, UserInfo } from "../../src/service/access.ts";
 import { BackendInventory } from "../../src/service/backend-inventory.ts";
 import { MeshqlService } from "../../src/service/service.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, SHOP, STEP, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { NamespaceOverviewDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

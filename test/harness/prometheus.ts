@@ -10,8 +10,8 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPrometheusServer, startVictoriaMetricsServer, type PrometheusServer } from "../../src/demo/prometheus.ts";
-import type { MeshFormat } from "../../src/traffic/format.ts";
-import type { TrafficModel } from "../../src/traffic/model.ts";
+import type { MeshFormat } from "../../src/demo/traffic/format.ts";
+import type { TrafficModel } from "../../src/demo/traffic/model.ts";
 import { backfill, type BackendKind, type BackfillSource, type BackfillStats } from "./tsdb.ts";
 import { queryLoggingProxy } from "./query-proxy.ts";
 
@@ -43,6 +43,8 @@ export interface PrometheusInstance {
   /** PromQL strings evaluated (instant and range queries) since start or the last resetQueries(), in order. */
   queries(): string[];
   resetQueries(): void;
+  /** Path of the query log (JSON lines; Prometheus adds each query's stats.timings), for benches that read evaluation times. */
+  readonly queryLog: string;
   /** The tail of the server's own log, for diagnosing a failing test. */
   log(): string;
   stop(): Promise<void>;
@@ -134,7 +136,7 @@ function config(queryLog: string, o: StartPrometheusOptions): string {
       `      - targets: ${JSON.stringify(o.scrapeTargets)}`,
     );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function instance(
@@ -148,6 +150,7 @@ function instance(
   return {
     url: server.url,
     backfill: filled ? { cached: filled.cached, stats: filled.stats } : null,
+    queryLog,
     queries() {
       if (!existsSync(queryLog)) return [];
       const text = readFileSync(queryLog).subarray(offset).toString("utf8");

@@ -12,21 +12,26 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { MeshFormat } from "../../src/traffic/format.ts";
-import type { TrafficModel } from "../../src/traffic/model.ts";
-import { writeOpenMetricsShards, type HistoryRange } from "../../src/traffic/openmetrics.ts";
+import type { MeshFormat } from "../../src/demo/traffic/format.ts";
+import type { TrafficModel } from "../../src/demo/traffic/model.ts";
+import { writeOpenMetricsShards, type HistoryRange } from "../../src/demo/traffic/openmetrics.ts";
 import { createBlocks, startVictoriaMetricsServer } from "../../src/demo/prometheus.ts";
 
 const run = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CACHE_ROOT = join(REPO_ROOT, ".tmp", "tsdb");
-const TRAFFIC_SRC = join(REPO_ROOT, "src", "traffic");
+const TRAFFIC_SRC = join(REPO_ROOT, "src", "demo", "traffic");
 /** The generator's mesh-independent modules. */
 const CORE_FILES = ["counters.ts", "format.ts", "latency.ts", "model.ts", "names.ts", "openmetrics.ts", "series.ts"];
 /** Bump when the cache layout or the backfill procedure changes. */
 const CACHE_VERSION = 3;
-/** Series per OpenMetrics file: large models (1,000 Deployments and more) become several files, backfilled in parallel; test topologies stay one block. */
+/** Bump when VictoriaMetrics' ingestion changes (its flags decide what it stores), leaving Prometheus' cache valid. */
+const VICTORIA_CACHE_VERSION = 2;
+/**
+ * Series per OpenMetrics file: large models (1,000 Deployments and more) become several files,
+ * backfilled in parallel; test topologies stay one block.
+ */
 const SERIES_PER_FILE = 50_000;
 const META_FILE = "backfill.json";
 const STALE_LOCK_MS = 10 * 60 * 1000;
@@ -79,7 +84,7 @@ export type BackendKind = "prometheus" | "victoriametrics";
 /** The TSDB for a source, from the cache or freshly backfilled. Safe across concurrent test processes. */
 export async function backfill(source: BackfillSource, backend: BackendKind = "prometheus"): Promise<Backfill> {
   const key = cacheKey(source);
-  const dir = join(CACHE_ROOT, backend === "prometheus" ? key : `vm-${key}`);
+  const dir = join(CACHE_ROOT, backend === "prometheus" ? key : `vm${VICTORIA_CACHE_VERSION}-${key}`);
   await mkdir(CACHE_ROOT, { recursive: true });
   const lock = `${dir}.lock`;
   for (;;) {
@@ -194,7 +199,7 @@ const IMPORT_CHUNK = 8 * 1024 * 1024;
  * That format takes timestamps in milliseconds, OpenMetrics in seconds: the
  * generator writes whole seconds, so "000" appended converts them.
  */
-async function importOpenMetrics(url: string, file: string): Promise<void> {
+export async function importOpenMetrics(url: string, file: string): Promise<void> {
   let chunk: string[] = [];
   let size = 0;
   const send = async () => {

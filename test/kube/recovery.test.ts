@@ -48,7 +48,8 @@ describe("informer recovery", () => {
   });
 
   for (const expiredAs of ["event", "status"] as const) {
-    it(`lists again after 410 Gone (as ${expiredAs === "event" ? "an ERROR event" : "an HTTP status"}), dropping what was deleted meanwhile`, async () => {
+    it(`lists again after 410 Gone (as ${expiredAs === "event" ? "an ERROR event" : "an HTTP status"}), dropping what was deleted ` +
+"meanwhile", async () => {
       const { fake, inv } = await setup({ expiredAs });
       const lists = fake.requests.lists.deployments ?? 0;
       fake.cutWatches();

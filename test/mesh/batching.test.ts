@@ -9,10 +9,10 @@ import type { MeshAdapter } from "../../src/mesh/adapter.ts";
 import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
 import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { consulFormat } from "../../src/traffic/consul.ts";
+import { consulFormat } from "../../src/demo/traffic/consul.ts";
 import { expectedEdges, expectedInbound } from "../fixtures/expected.ts";
-import { istioFormat } from "../../src/traffic/istio.ts";
-import { buildModel, resourcesOf, type TrafficModel } from "../../src/traffic/model.ts";
+import { istioFormat } from "../../src/demo/traffic/istio.ts";
+import { buildModel, resourcesOf, type TrafficModel } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, T0, scaleTopology } from "../fixtures/topology.ts";
 

@@ -24,7 +24,7 @@ import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
 import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
 import { LinkerdAdapter } from "../../src/mesh/linkerd/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { consul, consulFormat, ENVOY_LATENCY_BOUNDS_MS } from "../../src/traffic/consul.ts";
+import { consul, consulFormat, ENVOY_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/consul.ts";
 import {
   type ExpectedTcp,
   expectedBuckets,
@@ -38,11 +38,11 @@ import {
   inboundConnectionsOf,
   inboundOf,
 } from "../fixtures/expected.ts";
-import type { MeshFormat } from "../../src/traffic/format.ts";
-import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/traffic/istio.ts";
+import type { MeshFormat } from "../../src/demo/traffic/format.ts";
+import { istio, ISTIO_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/istio.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
-import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/traffic/linkerd.ts";
-import { resourcesOf, workloadRef } from "../../src/traffic/model.ts";
+import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/linkerd.ts";
+import { resourcesOf, workloadRef } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
 import { edgeFlows, expectedSeen, isStandaloneReplicaSet, modelResolver, percentileBound, trueQuantile } from "./support.ts";
@@ -357,7 +357,8 @@ describe("without a resolver: kinds from pod names alone", () => {
     ["istio", (q: PrometheusClient) => new IstioAdapter(q)],
     ["consul", (q: PrometheusClient) => new ConsulAdapter(q)],
   ] as const) {
-    it(`${name}: Deployments, StatefulSets and Deployment ReplicaSets as with a cluster; Jobs and standalone ReplicaSets read as DaemonSets`, async () => {
+    it(`${name}: Deployments, StatefulSets and Deployment ReplicaSets as with a cluster; Jobs and standalone ReplicaSets read as ` +
+"DaemonSets", async () => {
       const a = make(new PrometheusClient({ baseUrl: proms.get(name)!.url }));
       const seen = async (kind: ResourceKind) =>
         (await a.seenResources({ kind, namespace: null, at: at(T0), lookback: { seconds: 300 } })).map(refKey).sort();

@@ -8,7 +8,7 @@ import {
   workloadAsKind,
   workloadNamesFor,
 } from "../../src/mesh/infer.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { topologyModel } from "../fixtures/topology.ts";
 
 describe("pod-name inference", () => {
@@ -76,7 +76,8 @@ describe("workload kind from its pods", () => {
 });
 
 describe("inference over the generator's pod names", () => {
-  it("gets every Deployment and StatefulSet of the fixture right, and reads DaemonSets, Jobs and standalone ReplicaSets as DaemonSets", () => {
+  it("gets every Deployment and StatefulSet of the fixture right, and reads DaemonSets, Jobs and standalone ReplicaSets as " +
+"DaemonSets", () => {
     const model = topologyModel();
     for (const w of model.workloads) {
       const want = w.kind === "JOB" || w.kind === "REPLICASET" ? "DAEMONSET" : w.kind;

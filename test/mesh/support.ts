@@ -6,10 +6,10 @@
 import type { ResourceKind } from "../../src/domain/kinds.ts";
 import type { ResourceRef } from "../../src/domain/resource.ts";
 import type { PodFacts, WorkloadResolver } from "../../src/mesh/infer.ts";
-import { consulService } from "../../src/traffic/consul.ts";
-import { countAt } from "../../src/traffic/counters.ts";
+import { consulService } from "../../src/demo/traffic/consul.ts";
+import { countAt } from "../../src/demo/traffic/counters.ts";
 import type { FlowFilter } from "../fixtures/expected.ts";
-import { ownerRef, podIn, resourcesOf, workloadRef, type Flow, type TrafficModel } from "../../src/traffic/model.ts";
+import { ownerRef, podIn, resourcesOf, workloadRef, type Flow, type TrafficModel } from "../../src/demo/traffic/model.ts";
 
 /**
  * What the Kubernetes inventory would answer for the model's cluster: each

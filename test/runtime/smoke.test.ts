@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, topologyModel } from "../fixtures/topology.ts";
 import { freePort, startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 

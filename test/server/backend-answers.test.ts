@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { ByteBudget } from "../../src/prometheus/body.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { BackendError } from "../../src/prometheus/errors.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { HISTORY, SHOP, topologyModel } from "../fixtures/topology.ts";
 import { ResourceMetricsDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
@@ -123,7 +123,7 @@ describe("backend misconfiguration versus outage", () => {
   for (const [what, handler, pattern] of misconfigured) {
     it(`answers BACKEND_MISCONFIGURED naming the URL (not its credentials) and status for ${what}`, async () => {
       await withBackend(handler, async (url) => {
-        const withCredentials = url.replace("http://", "http://meshql:s3cret@") + "/prom?token=t0ken";
+        const withCredentials = `${url.replace("http://", "http://meshql:s3cret@")}/prom?token=t0ken`;
         const gateway = await testGateway(withCredentials, "linkerd");
         try {
           const r = await execute(gateway, ResourceMetricsDocument, vars);
@@ -201,7 +201,10 @@ describe("the wrong mesh", () => {
       assert.ok(
         log
           .lines()
-          .some((l) => l.level === LEVEL.warn && /warning: the backend has no istio series in the last 10 minutes; it has linkerd series \(start with --mesh linkerd or --mesh auto\)/.test(l.msg)),
+          .some((l) => l.level === LEVEL.warn && l.msg.includes(
+              "warning: the backend has no istio series in the last 10 minutes; " +
+                "it has linkerd series (start with --mesh linkerd or --mesh auto)",
+            )),
         log.text(),
       );
       const ready = await gateway.app.inject({ url: "/readyz?verbose" });

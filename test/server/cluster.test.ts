@@ -5,7 +5,7 @@
 // real-shaped objects built from the same traffic model as the metrics.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,12 +13,13 @@ import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import { createGateway, type Gateway } from "../../src/server/gateway.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { makeTestPki, type Pem, type TestPki } from "../fakes/certs.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { namespace } from "../fakes/kube-objects.ts";
 import { objectsOf } from "../fakes/model-cluster.ts";
 import { DATA, HISTORY, SHOP, STEP, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
+import { fakeClusterFlags } from "../harness/kube.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { captureLog, type CapturedLog } from "../support/log-capture.ts";
 import { liveClient, record, type LiveClient } from "../support/live.ts";
@@ -49,18 +50,6 @@ before(async () => {
   fake.sarRules.push({ user: "alice", namespace: SHOP, allowed: true }, { user: "bob", namespace: DATA, allowed: true }, { group: "shop-team", namespace: SHOP, allowed: true });
 
   dir = mkdtempSync(join(tmpdir(), "meshql-cluster-test-"));
-  const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]
-users: [{name: meshql, user: {token: meshql-sa}}]
-contexts: [{name: fake, context: {cluster: fake, user: meshql}}]
-current-context: fake
-`,
-  );
-
   prometheus = await startPrometheus({ model, formats: [linkerd], ...HISTORY });
   log = captureLog("debug");
   gateway = await createGateway({
@@ -73,17 +62,7 @@ current-context: fake
     cacheTtlMs: 0,
     clock: () => T0_DATE,
     processMetrics: false,
-    kube: {
-      kubeconfig,
-      requestheaderClientCAFile: null,
-      requestheaderAllowedNames: null,
-      requestheaderUsernameHeaders: null,
-      requestheaderGroupHeaders: null,
-      requestheaderExtraHeadersPrefix: null,
-      authenticationKubeconfig: null,
-      authorizationKubeconfig: null,
-      allowAnonymous: "without-cluster",
-    },
+    kube: fakeClusterFlags(fake, dir, "without-cluster"),
     tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile },
     logger: log.logger,
     subscriptions: { reauthorizeMs: 300 },
@@ -147,7 +126,8 @@ interface GqlResource {
 
 describe("in a cluster", () => {
   it("lists what exists joined with what has traffic, per user: an idle deployment appears with zeros", async () => {
-    const query = `{ resources(kind: DEPLOYMENT) { namespace name inCluster pods { meshed total } metrics(window: "1m") { requestCount successRate latency { p99 } } } }`;
+    const query = "{ resources(kind: DEPLOYMENT) { namespace name inCluster pods { meshed total } metrics(window: \"1m\") { requestCount " +
+"successRate latency { p99 } } } }";
     const alice = await graphql(asUser("alice"), query);
     assert.equal(alice.status, 200, JSON.stringify(alice.json));
     const resources = (alice.json.data as { resources: GqlResource[] }).resources;
@@ -186,7 +166,8 @@ describe("in a cluster", () => {
   });
 
   it("hides edge peers the user may not see, in GraphQL and REST alike", async () => {
-    const query = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m", direction: FROM) { peer { namespace name } } } }`;
+    const query = "{ resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { edges(window: \"1m\", direction: FROM) { peer { namespace " +
+"name } } } }";
     const peers = async (caller: Caller) =>
       ((await graphql(caller, query)).json.data as { resource: { edges: Array<{ peer: { namespace: string; name: string } }> } }).resource.edges
         .map((e) => `${e.peer.namespace}/${e.peer.name}`)
@@ -207,7 +188,8 @@ describe("in a cluster", () => {
   });
 
   it("resolves edge peers and the edge's own resource from the inventory, like any other resource", async () => {
-    const query = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m") { resource { name inCluster labels { key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }`;
+    const query = "{ resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { edges(window: \"1m\") { resource { name inCluster labels { " +
+"key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }";
     const result = await graphql(asUser("alice"), query);
     assert.equal(result.status, 200, JSON.stringify(result.json));
     const edges = (result.json.data as { resource: { edges: Array<Record<string, { name: string; inCluster: boolean | null; labels: unknown[] | null; pods: unknown }>> } }).resource.edges;
@@ -308,7 +290,8 @@ describe("in a cluster", () => {
     try {
       let found: GqlResource | undefined;
       for (let i = 0; i < 50 && found?.inCluster !== false; i++) {
-        const r = await graphql(asUser("alice"), `{ resources(kind: DEPLOYMENT, namespace: "shop") { namespace name inCluster pods { meshed total } metrics { requestCount successRate latency { p99 } } } }`);
+        const r = await graphql(asUser("alice"), "{ resources(kind: DEPLOYMENT, namespace: \"shop\") { namespace name inCluster pods { meshed total } metrics { " +
+"requestCount successRate latency { p99 } } } }");
         found = (r.json.data as { resources: GqlResource[] }).resources.find((x) => x.name === "cart");
         if (found?.inCluster !== false) await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -381,7 +364,8 @@ describe("subscriptions in a cluster", () => {
     clients.push(c);
     return c;
   };
-  const catalog = `subscription { resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { name metrics(window: "1m") { requestCount } } }`;
+  const catalog = "subscription { resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { name metrics(window: \"1m\") { requestCount } } " +
+"}";
   type Catalog = { resource: { name: string; metrics: { requestCount: number } } | null };
 
   it("authenticates the upgrade request by front-proxy certificate and headers", async () => {

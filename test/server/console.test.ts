@@ -87,7 +87,9 @@ describe("console and IDE routes", () => {
       assert.equal(query.statusCode, 401);
       assert.equal(query.json().errors[0].extensions.code, "UNAUTHENTICATED");
       // A browser that asks /graphql for a query, or for a persisted one by its hash, is not served the page.
-      for (const url of ["/graphql?query=%7B__typename%7D", `/graphql?extensions=${encodeURIComponent('{"persistedQuery":{"version":1,"sha256Hash":"ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"}}')}`]) {
+      const hash = "ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38";
+      const persisted = encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: hash } }));
+      for (const url of ["/graphql?query=%7B__typename%7D", `/graphql?extensions=${persisted}`]) {
         const get = await app.inject({ method: "GET", url, headers: { ...HTML, "apollo-require-preflight": "true" } });
         assert.equal(get.statusCode, 401, url);
       }

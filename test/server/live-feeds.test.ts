@@ -20,7 +20,7 @@ describe("LiveFeeds", () => {
     const started = Date.now();
     const leave = got.map((list) => feeds.subscribe(spec("same", answers), (v) => list.push(v)));
     await sleep(INTERVAL * 5);
-    leave.forEach((l) => l());
+    for (const l of leave) l();
     const intervals = Math.ceil((Date.now() - started) / INTERVAL) + 1;
     assert.equal(feeds.runs, answers.n);
     assert.ok(feeds.runs >= 2 && feeds.runs <= intervals, `${feeds.runs} runs in ${intervals} intervals for 500 subscribers`);
@@ -51,7 +51,7 @@ describe("LiveFeeds", () => {
     assert.equal(b.n, 1);
     assert.deepEqual(late, [1]);
     assert.deepEqual(first, [1]);
-    [leaveA, leaveB, leaveLate].forEach((l) => l());
+    for (const l of [leaveA, leaveB, leaveLate]) l();
   });
 
   it("runs again at once when the access its answer relied on changed", async () => {

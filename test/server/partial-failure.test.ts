@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { expectedEdges, expectedInbound } from "../fixtures/expected.ts";
 import { HISTORY, REFS, T0, topologyModel } from "../fixtures/topology.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

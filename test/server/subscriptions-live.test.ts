@@ -1,4 +1,4 @@
-// A subscription as time passes: the live generator (src/traffic/live.ts) is
+// A subscription as time passes: the live generator (src/demo/traffic/live.ts) is
 // scraped every second by a real Prometheus, the gateway runs on the wall
 // clock with a 1s scrape interval, and each event is checked against the
 // traffic model over the event's own window.
@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { windowOfSeconds } from "../../src/domain/window.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
-import { emojivoto } from "../../src/traffic/emojivoto.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { startLive, type LiveEndpoint } from "../../src/traffic/live.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { emojivoto } from "../../src/demo/traffic/emojivoto.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { startLive, type LiveEndpoint } from "../../src/demo/traffic/live.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
 import { LiveResourceDocument } from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";

@@ -18,8 +18,8 @@ import type { FastifyInstance } from "fastify";
 import { decimalToNumber, parseQuantity } from "../../src/domain/quantity.ts";
 import { createGateway, type Gateway } from "../../src/server/gateway.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { HISTORY, REFS, SCALE_HISTORY, scaleTopology, T0, T0_DATE, topologyModel } from "../fixtures/topology.ts";
 import { freePort, startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 
@@ -124,7 +124,8 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     for (const m of ["p50_response_latency", "p90_response_latency", "p99_response_latency"]) assert.ok(value(m) > 0, m);
   });
 
-  it("without a cluster, an idle resource is unknown: 404, never a made-up zero (test/server/cluster.test.ts covers the cluster case)", async () => {
+  it("without a cluster, an idle resource is unknown: 404, never a made-up zero (test/server/cluster.test.ts covers the cluster " +
+"case)", async () => {
     const r = await get(`${B}/namespaces/shop/deployments/legacy-admin`);
     assert.equal(r.code, 404);
     assert.equal(r.body.reason, "NotFound");

@@ -49,7 +49,10 @@ async function app(d: FakeData = data()): Promise<{ app: FastifyInstance; scopes
   return { app: a, scopes };
 }
 
-async function get(a: FastifyInstance, url: string): Promise<{ code: number; body: any; raw: string; type: string }> {
+// biome-ignore lint/suspicious/noExplicitAny: answers of many shapes (lists, Status, OpenAPI) are read loosely; the assertions check them.
+type Json = any;
+
+async function get(a: FastifyInstance, url: string): Promise<{ code: number; body: Json; raw: string; type: string }> {
   const r = await a.inject({ method: "GET", url });
   let body: unknown = null;
   try {
@@ -72,14 +75,14 @@ describe("SMI routes", () => {
 
     const list = await get(a, `${B}/namespaces/shop/deployments`);
     assert.equal(list.body.kind, "TrafficMetricsList");
-    assert.deepEqual(list.body.items.map((i: any) => i.metadata.name).sort(), ["catalog", "frontend"]);
+    assert.deepEqual(list.body.items.map((i: Json) => i.metadata.name).sort(), ["catalog", "frontend"]);
 
     const all = await get(a, `${B}/statefulsets/`);
     assert.deepEqual(all.body.resource, { kind: "StatefulSet" });
     assert.equal(all.body.items[0].resource.namespace, "data");
 
     const edges = await get(a, `${B}/namespaces/shop/deployments/frontend/edges`);
-    assert.deepEqual(edges.body.items.map((i: any) => [i.edge.direction, i.edge.resource.name]), [["from", "db"], ["to", "catalog"]]);
+    assert.deepEqual(edges.body.items.map((i: Json) => [i.edge.direction, i.edge.resource.name]), [["from", "db"], ["to", "catalog"]]);
     // An edge without latency data still has all five entries, latency "0" (the SDK's default).
     assert.deepEqual(edges.body.items[1].metrics, [
       { name: "p99_response_latency", unit: "ms", value: "0" },
@@ -171,14 +174,17 @@ describe("SMI routes", () => {
     });
   }
 
-  it("edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does not exist", async () => {
+  it("edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does " +
+"not exist", async () => {
     const url = `${B}/namespaces/shop/deployments/ghost/edges`;
     const { app: noCluster } = await app(data({ inventorySource: "backend" }));
     const r = await get(noCluster, url);
     assert.equal(r.code, 200, r.raw);
     assert.equal(
       r.raw,
-      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
+      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
+'"metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},' +
+'"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
     );
     // A get of the same unseen resource stays 404 (the reference answered 500), and a bad name stays 400.
     assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/ghost`)).code, 404);
@@ -239,15 +245,17 @@ describe("discovery", () => {
     assert.equal(list.raw, (await get(a, `${B}/`)).raw);
     assert.deepEqual(Object.keys(list.body), ["kind", "apiVersion", "groupVersion", "resources"]);
     assert.equal(list.body.groupVersion, "metrics.smi-spec.io/v1alpha1");
-    const byName = new Map(list.body.resources.map((r: any) => [r.name, r]));
+    const byName = new Map(list.body.resources.map((r: Json) => [r.name, r]));
     assert.deepEqual(byName.get("namespaces"), { name: "namespaces", singularName: "namespace", namespaced: false, kind: "TrafficMetrics", verbs: ["get", "list"] });
     assert.deepEqual(byName.get("deployments/edges"), { name: "deployments/edges", singularName: "", namespaced: true, kind: "TrafficMetrics", verbs: ["get"] });
-    for (const p of ["pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs"]) assert.equal((byName.get(p) as any).namespaced, true);
+    for (const p of ["pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs"]) assert.equal((byName.get(p) as Json).namespaced, true);
 
     const group = await get(a, "/apis/metrics.smi-spec.io");
     assert.equal(
       group.raw,
-      '{"kind":"APIGroup","apiVersion":"v1","name":"metrics.smi-spec.io","versions":[{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}],"preferredVersion":{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}}',
+      '{"kind":"APIGroup","apiVersion":"v1","name":"metrics.smi-spec.io",' +
+'"versions":[{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}],' +
+'"preferredVersion":{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}}',
     );
     const groups = await get(a, "/apis");
     assert.equal(groups.body.kind, "APIGroupList");

@@ -70,7 +70,7 @@ describe("golden answers have the reference's wire shape", () => {
       if (doc.kind === "TrafficMetricsList") {
         assertKeys(doc, ["kind", "apiVersion", "metadata", "resource", "items"], [], file);
         assert.ok(Array.isArray(doc.items), `${file}: items is a list`);
-        (doc.items as Doc[]).forEach((item, i) => assertTrafficMetrics(item, `${file}.items[${i}]`));
+        for (const [i, item] of (doc.items as Doc[]).entries()) assertTrafficMetrics(item, `${file}.items[${i}]`);
       }
       if (doc.kind === "Status") {
         assertKeys(doc, ["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"], ["details"], file);

@@ -17,7 +17,9 @@ describe("SMI shapes", () => {
     assert.equal(
       json,
       '{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
-        '"metadata":{"name":"frontend","namespace":"shop","selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/frontend","creationTimestamp":"2026-11-01T12:00:05Z"},' +
+        '"metadata":{"name":"frontend","namespace":"shop",' +
+'"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/frontend",' +
+'"creationTimestamp":"2026-11-01T12:00:05Z"},' +
         '"timestamp":"2026-11-01T12:00:00Z","window":"5m0s",' +
         '"resource":{"kind":"Deployment","namespace":"shop","name":"frontend"},' +
         '"edge":{"direction":"from","resource":null},' +
@@ -64,13 +66,17 @@ describe("SMI shapes", () => {
     assert.equal(e.metadata.selfLink, "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/frontend/edges");
     assert.deepEqual(e.edge, { direction: "to", resource: { kind: "StatefulSet", namespace: "data", name: "db" } });
     const list = edgeList(dep, [e]);
-    assert.equal(goJson(list).slice(0, 200), '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/frontend/edges"},"resource":{"kind":"Deployment","namespace":"shop","name":"frontend"},"items":['.slice(0, 200));
+    assert.equal(goJson(list).slice(0, 200), ('{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
+'"metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/frontend/edges"},' +
+'"resource":{"kind":"Deployment","namespace":"shop","name":"frontend"},"items":[').slice(0, 200));
   });
 
   it("lists: resource names the kind (and namespace), items [] when empty", () => {
     assert.equal(
       goJson(resourceList("deployments", "Deployment", "shop", [])),
-      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments"},"resource":{"kind":"Deployment","namespace":"shop"},"items":[]}',
+      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
+'"metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments"},"resource":{"kind":"Deployment",' +
+'"namespace":"shop"},"items":[]}',
     );
     assert.deepEqual(resourceList("deployments", "Deployment", null, []).resource, { kind: "Deployment" });
   });

@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { allFamilies, type MeshFormat } from "../../src/traffic/format.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
+import { allFamilies, type MeshFormat } from "../../src/demo/traffic/format.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { topologyModel } from "../fixtures/topology.ts";
 
 const model = topologyModel();

@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
-import { emojivoto } from "../../src/traffic/emojivoto.ts";
+import { emojivoto } from "../../src/demo/traffic/emojivoto.ts";
 import { expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { startLive, type LiveEndpoint } from "../../src/traffic/live.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { startLive, type LiveEndpoint } from "../../src/demo/traffic/live.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import { findBinary } from "../../src/demo/prometheus.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 

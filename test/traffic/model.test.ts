@@ -2,14 +2,14 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bucketAt, countAt, flowBucketsAt } from "../../src/traffic/counters.ts";
-import { emojivoto } from "../../src/traffic/emojivoto.ts";
+import { bucketAt, countAt, flowBucketsAt } from "../../src/demo/traffic/counters.ts";
+import { emojivoto } from "../../src/demo/traffic/emojivoto.ts";
 import { expectedEdgeCounts, expectedEdges, expectedInbound, expectedInboundBuckets, expectedOutbound } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
-import { latencyDistribution, latencyOf } from "../../src/traffic/latency.ts";
-import { LINKERD_LATENCY_BOUNDS_MS } from "../../src/traffic/linkerd.ts";
-import { buildModel, isSuccess, podsOf, resourcesOf, workloadOf } from "../../src/traffic/model.ts";
-import { KUBE_ALPHABET } from "../../src/traffic/names.ts";
+import { latencyDistribution, latencyOf } from "../../src/demo/traffic/latency.ts";
+import { LINKERD_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel, isSuccess, podsOf, resourcesOf, workloadOf } from "../../src/demo/traffic/model.ts";
+import { KUBE_ALPHABET } from "../../src/demo/traffic/names.ts";
 import { DATA, REFS, SHOP, T0, TOPOLOGY, ref, scaleTopology, topologyModel } from "../fixtures/topology.ts";
 
 const C = `[${KUBE_ALPHABET}]`;

@@ -11,8 +11,8 @@ import type { ResourceRef } from "../../src/domain/resource.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { expectedEdgeCounts, expectedInbound, expectedInboundBuckets, type ExpectedCounts } from "../fixtures/expected.ts";
 import { histogramQuantile } from "../../src/domain/histogram.ts";
-import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/traffic/linkerd.ts";
-import { workloadOf } from "../../src/traffic/model.ts";
+import { LINKERD_LATENCY_BOUNDS_MS, linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { workloadOf } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, ref, topologyModel } from "../fixtures/topology.ts";
 
@@ -94,7 +94,9 @@ describe("inbound counts equal the model's", () => {
   it("a Deployment's ReplicaSet, through pod_template_hash", async () => {
     const w = workloadOf(model, { namespace: SHOP, name: "catalog" });
     const got = await byClassification(
-      `sum by (classification) (increase(response_total{direction="inbound",namespace="shop",deployment="catalog",pod_template_hash="${w.podTemplateHash}"}[1m]))`,
+      "sum by (classification) " +
+`(increase(response_total{direction="inbound",namespace="shop",deployment="catalog",` +
+`pod_template_hash="${w.podTemplateHash}"}[1m]))`,
       T0,
     );
     assert.deepEqual(got, counts(expectedInbound(model, ref("REPLICASET", SHOP, w.replicaSet!), T0 - 60, T0)));
@@ -120,7 +122,9 @@ describe("inbound counts equal the model's", () => {
 describe("edges equal the model's", () => {
   it("cross-namespace both ways: data -> shop and shop -> data", async () => {
     const toShop = await byClassification(
-      `sum by (classification) (increase(response_total{direction="outbound",namespace="data",deployment="reports",dst_namespace="shop",dst_deployment="catalog"}[1h]))`,
+      "sum by (classification) " +
+`(increase(response_total{direction="outbound",namespace="data",deployment="reports",` +
+        `dst_namespace="shop",dst_deployment="catalog"}[1h]))`,
       T0 - 600,
     );
     assert.deepEqual(toShop, counts(expectedEdgeCounts(model, REFS.reports, REFS.catalog, T0 - 4200, T0 - 600)));
@@ -133,7 +137,8 @@ describe("edges equal the model's", () => {
 
   it("a Job destination is dst_k8s_job", async () => {
     const got = await byClassification(
-      `sum by (classification) (increase(response_total{direction="outbound",namespace="data",dst_namespace="data",dst_k8s_job="nightly-export"}[10m]))`,
+      "sum by (classification) " +
+`(increase(response_total{direction="outbound",namespace="data",dst_namespace="data",dst_k8s_job="nightly-export"}[10m]))`,
       T0,
     );
     assert.deepEqual(got, counts(expectedEdgeCounts(model, REFS.reports, REFS.nightlyExport, T0 - 600, T0)));
@@ -168,7 +173,8 @@ describe("latency histograms equal the model's", () => {
     const want = expectedInboundBuckets(model, REFS.db, T0 - 3600, T0, LINKERD_LATENCY_BOUNDS_MS);
     for (const q of [0.5, 0.9, 0.99]) {
       const [row] = await client.query(
-        `histogram_quantile(${q}, sum by (le) (rate(response_latency_ms_bucket{direction="inbound",namespace="data",statefulset="db"}[1h])))`,
+        `histogram_quantile(${q}, sum by (le) ` +
+`(rate(response_latency_ms_bucket{direction="inbound",namespace="data",statefulset="db"}[1h])))`,
         at(T0),
       );
       const expected = histogramQuantile(q, want);

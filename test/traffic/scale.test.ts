@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { expectedEdgeCounts, expectedInbound } from "../fixtures/expected.ts";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { buildModel, resourcesOf } from "../../src/traffic/model.ts";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { buildModel, resourcesOf } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, T0, scaleTopology } from "../fixtures/topology.ts";
 
@@ -22,7 +22,8 @@ before(async () => {
   const b = prom.backfill!;
   console.log(
     `# scale(300) prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)}s (${b.cached ? "cached" : "fresh"}: ` +
-      `${(b.stats.openMetricsBytes / 1e6).toFixed(0)} MB, ${b.stats.samples} samples, write ${b.stats.writeSeconds}s, promtool ${b.stats.promtoolSeconds}s)`,
+      `${(b.stats.openMetricsBytes / 1e6).toFixed(0)} MB, ${b.stats.samples} samples, write ${b.stats.writeSeconds}s, promtool ` +
+`${b.stats.promtoolSeconds}s)`,
   );
   client = new PrometheusClient({ baseUrl: prom.url });
 });

@@ -10,16 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AddressInfo } from "node:net";
-import type { Page, Request } from "playwright-core";
-import { linkerd } from "../../src/traffic/linkerd.ts";
-import { demoTopology } from "../../src/traffic/demo-topology.ts";
-import { buildModel } from "../../src/traffic/model.ts";
+import type { Page, Request, WebSocket } from "playwright-core";
+import { linkerd } from "../../src/demo/traffic/linkerd.ts";
+import { demoTopology } from "../../src/demo/traffic/demo-topology.ts";
+import { buildModel } from "../../src/demo/traffic/model.ts";
 import type { Gateway } from "../../src/server/gateway.ts";
 import { FakeKubeApiServer } from "../fakes/kube-apiserver.ts";
 import { namespace } from "../fakes/kube-objects.ts";
 import { objectsOf } from "../fakes/model-cluster.ts";
 import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web/src/format.ts";
 import { T0, STEP } from "../fixtures/topology.ts";
+import { fakeClusterFlags } from "../harness/kube.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { REPO_ROOT } from "../harness/tsdb.ts";
 import { isLoopback, launchChromium, type LaunchedChromium } from "../support/chromium.ts";
@@ -30,12 +31,21 @@ const model = buildModel(demoTopology);
 const WORKLOAD_KINDS = new Set(["DEPLOYMENT", "STATEFULSET", "DAEMONSET", "JOB"]);
 const id = (w: { kind: string; namespace: string; name: string }) => `${w.kind}/${w.namespace}/${w.name}`;
 
+/** Polls an expression in the page until it is true (waitForFunction would eval, which the console's CSP forbids). */
+async function until(page: Page, expression: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 // The handle the console page sets on its window (web/src/main.ts): what is drawn, and where.
 const drawnOn = async (page: Page) => (await page.evaluate("meshqlConsole.drawn()")) as { nodes: string[]; edges: string[] };
 const positionOf = async (page: Page, node: string) =>
   (await page.evaluate(`meshqlConsole.nodePosition(${JSON.stringify(node)})`)) as { x: number; y: number } | null;
 
-describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
+describe("console and IDE in Chromium", { timeout: 240_000 }, () => {
   let prom: PrometheusInstance;
   let gateway: Gateway;
   let chromium: LaunchedChromium;
@@ -53,21 +63,9 @@ describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
     fake.users.set("vera-token", { username: "vera", groups: [] });
     fake.sarRules.push({ user: "system:anonymous", allowed: true }, { user: "vera", namespace: "storefront", allowed: true });
     dir = mkdtempSync(join(tmpdir(), "meshql-browser-test-"));
-    const kubeconfig = join(dir, "kubeconfig");
-    fake.writeKubeconfig(kubeconfig);
     prom = await startPrometheus({ model, formats: [linkerd], start: T0 - 15 * 60, end: T0, step: STEP });
     gateway = await testGateway(prom.url, "linkerd", {
-      kube: {
-        kubeconfig,
-        requestheaderClientCAFile: null,
-        requestheaderAllowedNames: null,
-        requestheaderUsernameHeaders: null,
-        requestheaderGroupHeaders: null,
-        requestheaderExtraHeadersPrefix: null,
-        authenticationKubeconfig: null,
-        authorizationKubeconfig: null,
-        allowAnonymous: true,
-      },
+      kube: fakeClusterFlags(fake, dir, true),
     });
     await gateway.app.listen({ host: "127.0.0.1", port: 0 });
     base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
@@ -82,44 +80,86 @@ describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const openConsole = async (): Promise<Page> => {
+  const openConsole = async (hash = "ns=emojivoto,storefront&window=1m&refresh=off"): Promise<Page> => {
     const page = await chromium.context.newPage();
-    await page.goto(`${base}/#ns=emojivoto,storefront&window=1m&refresh=off`);
+    await page.goto(`${base}/#${hash}`);
     await page.waitForSelector("body[data-rendered]", { timeout: 30_000 });
     return page;
   };
+  const graphql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
+    const response = await gateway.app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: { query, variables } });
+    const body = response.json() as { data: T; errors?: unknown[] };
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    return body.data;
+  };
+  const shown = async (page: Page, field: string) => (await page.textContent(`#details table.metrics td[data-field="${field}"]`))?.trim();
+  type Sparklines = Record<string, { x: number[]; y: Array<number | null> }>;
+  const sparklinesOn = async (page: Page): Promise<Sparklines> => {
+    await page.waitForSelector('#details .spark[data-series="p99"] canvas', { timeout: 30_000 });
+    return (await page.evaluate("meshqlConsole.sparklines()")) as Sparklines;
+  };
+  type Point = { timestamp: string; requestsPerSecond: number; successRate: number | null; latency: { p99: number | null } };
+  const POINT = "timestamp requestsPerSecond successRate latency { p99 }";
+  /** The sparklines hold the series answer's points, and nothing else. */
+  const assertDrawnFrom = (drawn: Sparklines, points: readonly Point[]) => {
+    // The test backfills 15 minutes: the hour's earlier steps are absent, not zero.
+    assert.ok(points.length >= 10 && points.length <= 20, `${points.length} points in the last hour`);
+    const x = points.map((p) => Date.parse(p.timestamp) / 1000);
+    assert.deepEqual(drawn.success, { x, y: points.map((p) => p.successRate) });
+    assert.deepEqual(drawn.rps, { x, y: points.map((p) => p.requestsPerSecond) });
+    assert.deepEqual(drawn.p99, { x, y: points.map((p) => p.latency.p99) });
+  };
 
-  it("draws the demo graph with nothing loaded from outside the gateway", async () => {
+  // The graph as the API answers it: the console must draw exactly this.
+  const GRAPH = `query($namespaces: [String!]) { graph(namespaces: $namespaces, window: "1m") {
+    nodes { id type metrics { requestsPerSecond successRate requestCount failureCount latency { p50 p99 } } }
+    edges { source { id } destination { id } } } }`;
+  type GraphAnswer = {
+    graph: {
+      nodes: Array<{ id: string; type: string; metrics: { requestsPerSecond: number; successRate: number | null; requestCount: number; failureCount: number; latency: { p50: number | null; p99: number | null } } }>;
+      edges: Array<{ source: { id: string }; destination: { id: string } }>;
+    };
+  };
+
+  it("draws the demo graph, cross-kind edges and unknown callers included, with nothing loaded from outside the gateway", async () => {
     const page = await openConsole();
     await page.screenshot({ path: join(SHOTS, "console.png") });
     const drawn = await drawnOn(page);
 
-    // Every workload of the two namespaces is a node, idle ones included.
+    // Every workload of the two namespaces is a node, idle and unmeshed ones included, plus the unknown callers.
     const workloads = model.workloads.filter((w) => WORKLOAD_KINDS.has(w.kind)).map(id);
     assert.equal(workloads.length, 34);
-    for (const w of workloads) assert.ok(drawn.nodes.includes(w), `node ${w} is drawn`);
-    // Until the graph query exists, edges come from Resource.edges, which pairs a workload with peers of its own kind.
-    const sameKind = model.edges.filter((e) => e.from.kind === e.to.kind && e.from.meshed).map((e) => `${id(e.from)}->${id(e.to)}`);
-    assert.deepEqual(drawn.edges.filter((e) => !e.startsWith("unknown->")).sort(), [...sameKind].sort());
-    // The unmeshed load generator and the callers of other kinds arrive as unknown callers, never named.
-    const unknownTargets = drawn.edges.filter((e) => e.startsWith("unknown->")).map((e) => e.slice("unknown->".length)).sort();
-    const expectedUnknown = [
-      ...new Set(model.edges.filter((e) => e.from.kind !== e.to.kind || !e.from.meshed).map((e) => id(e.to))),
-    ].sort();
-    assert.deepEqual(unknownTargets, expectedUnknown);
-    assert.ok(drawn.nodes.includes("unknown"));
+    assert.deepEqual([...drawn.nodes].sort(), [...workloads, "unknown"].sort());
+    // Every call a meshed client made is an edge, whatever the kinds at its ends; the unmeshed load generator is an unknown caller.
+    const meshed = model.edges.filter((e) => e.from.meshed).map((e) => `${id(e.from)}->${id(e.to)}`);
+    const unknown = [...new Set(model.edges.filter((e) => !e.from.meshed).map((e) => `unknown->${id(e.to)}`))];
+    assert.deepEqual(unknown, ["unknown->DEPLOYMENT/storefront/web-frontend"]);
+    assert.deepEqual([...drawn.edges].sort(), [...meshed, ...unknown].sort());
+    for (const e of [
+      "DEPLOYMENT/storefront/cart->STATEFULSET/storefront/redis",
+      "DAEMONSET/storefront/fluent-bit->STATEFULSET/storefront/elasticsearch",
+      "JOB/storefront/db-migrate->STATEFULSET/storefront/postgres",
+      "DEPLOYMENT/storefront/recommendations->DEPLOYMENT/emojivoto/emoji",
+    ]) {
+      assert.ok(drawn.edges.includes(e), `cross-kind or cross-namespace edge ${e} is drawn`);
+    }
+    // ...and that is what the graph query answers.
+    const api = (await graphql<GraphAnswer>(GRAPH, { namespaces: ["emojivoto", "storefront"] })).graph;
+    assert.deepEqual([...drawn.nodes].sort(), api.nodes.map((n) => n.id).sort());
+    assert.deepEqual([...drawn.edges].sort(), api.edges.map((e) => `${e.source.id}->${e.destination.id}`).sort());
 
     const status = await page.textContent("#status");
-    // Idle: legacy-reports and node-exporter, and db-migrate, whose only calls go to another kind.
-    assert.match(status ?? "", /^35 nodes \(3 idle\)/);
+    // Idle: legacy-reports and node-exporter; auto-refresh is off in this page.
+    assert.match(status ?? "", /^35 nodes \(2 idle\), 36 edges .* auto-refresh off$/);
 
     const outside = requests.map((r) => r.url()).filter((u) => !isLoopback(u));
     assert.deepEqual(outside, [], "requests to non-loopback hosts");
-    assert.ok(requests.some((r) => r.url().endsWith("/graphql") && r.method() === "POST"), "the console asked the GraphQL API");
+    const graphPosts = requests.filter((r) => r.url().endsWith("/graphql") && r.method() === "POST" && (r.postData() ?? "").includes("ConsoleGraph"));
+    assert.equal(graphPosts.length, 1, "one graph query draws the whole picture");
     await page.close();
   });
 
-  it("shows a clicked node's numbers as the GraphQL API gives them", async () => {
+  it("shows a clicked node's numbers and sparklines as the GraphQL API gives them", async () => {
     const page = await openConsole();
     const target = "DEPLOYMENT/storefront/payments";
     const at = await positionOf(page, target);
@@ -127,47 +167,118 @@ describe("console and IDE in Chromium", { timeout: 110_000 }, () => {
     await page.mouse.click(at.x, at.y);
     await page.waitForSelector("#details table.metrics");
 
-    const response = await gateway.app.inject({
-      method: "POST",
-      url: "/graphql",
-      headers: { "content-type": "application/json" },
-      payload: {
-        query: `{ resource(kind: DEPLOYMENT, namespace: "storefront", name: "payments") {
-          metrics(window: "1m") { requestsPerSecond successRate requestCount failureCount latency { p50 p95 p99 } }
-          edges(window: "1m") { peer { name } metrics { requestsPerSecond } } } }`,
-      },
-    });
-    const m = response.json().data.resource.metrics;
-    const shown = async (field: string) => (await page.textContent(`#details table.metrics td[data-field="${field}"]`))?.trim();
-    assert.equal(await shown("rps"), formatRps(m.requestsPerSecond));
-    assert.equal(await shown("success"), formatPercent(m.successRate));
-    assert.equal(await shown("requests"), formatNumber(m.requestCount));
-    assert.equal(await shown("failures"), formatNumber(m.failureCount));
-    assert.equal(await shown("p50"), formatLatency(m.latency.p50));
-    assert.equal(await shown("p99"), formatLatency(m.latency.p99));
+    const m = (await graphql<GraphAnswer>(GRAPH, { namespaces: ["emojivoto", "storefront"] })).graph.nodes.find((n) => n.id === target)!.metrics;
+    assert.equal(await shown(page, "rps"), formatRps(m.requestsPerSecond));
+    assert.equal(await shown(page, "success"), formatPercent(m.successRate));
+    assert.equal(await shown(page, "requests"), formatNumber(m.requestCount));
+    assert.equal(await shown(page, "failures"), formatNumber(m.failureCount));
+    assert.equal(await shown(page, "p50"), formatLatency(m.latency.p50));
+    assert.equal(await shown(page, "p99"), formatLatency(m.latency.p99));
     // The model says payments answers 8% 500s: the console must not round that away.
-    assert.ok(m.successRate > 0.85 && m.successRate < 0.97, `success rate ${m.successRate}`);
+    assert.ok(m.successRate !== null && m.successRate > 0.85 && m.successRate < 0.97, `success rate ${m.successRate}`);
     assert.equal(await page.locator("#details table.edges tr[data-edge]").count(), 2);
-    assert.match((await page.textContent('#details [data-field="series"]')) ?? "", /no time series/);
+
+    // The sparklines are the node's `series` over the last hour, point for point.
+    const drawn = await sparklinesOn(page);
+    const series = await graphql<{ graph: { nodes: Array<{ id: string; series: Point[] }> } }>(
+      `{ graph(namespaces: ["storefront"], window: "1m") { nodes { id series(range: "1h") { ${POINT} } } } }`,
+    );
+    const points = series.graph.nodes.find((n) => n.id === target)!.series;
+    assertDrawnFrom(drawn, points);
+    assert.equal((await page.textContent('.spark[data-series="rps"] [data-field="last"]'))?.trim(), `last ${formatRps(points.at(-1)!.requestsPerSecond)}`);
     await page.screenshot({ path: join(SHOTS, "console-details.png") });
     await page.close();
   });
 
-  it("never names a caller the user may not see", async () => {
+  it("shows a clicked cross-kind edge's numbers and sparklines from the edge's series", async () => {
+    const page = await openConsole();
+    const edge = "DEPLOYMENT/storefront/cart->STATEFULSET/storefront/redis";
+    const at = (await page.evaluate(`meshqlConsole.edgeMidpoint(${JSON.stringify(edge)})`)) as { x: number; y: number } | null;
+    assert.ok(at, "the edge is drawn");
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector("#details table.metrics");
+    assert.match((await page.textContent("#details h2")) ?? "", /^cart · storefront → redis \(statefulset\) · storefront$/);
+
+    const answer = await graphql<{ graph: { edges: Array<{ source: { id: string }; destination: { id: string }; metrics: GraphAnswer["graph"]["nodes"][number]["metrics"]; series: Point[] }> } }>(
+      `{ graph(namespaces: ["storefront"], window: "1m") { edges { source { id } destination { id }
+          metrics { requestsPerSecond successRate requestCount failureCount latency { p50 p99 } } series(range: "1h") { ${POINT} } } } }`,
+    );
+    const e = answer.graph.edges.find((x) => `${x.source.id}->${x.destination.id}` === edge)!;
+    assert.equal(await shown(page, "rps"), formatRps(e.metrics.requestsPerSecond));
+    assert.equal(await shown(page, "p99"), formatLatency(e.metrics.latency.p99));
+    assertDrawnFrom(await sparklinesOn(page), e.series);
+    await page.close();
+  });
+
+  it("never names a peer the user may not see", async () => {
     const page = await chromium.context.newPage();
     // What a front proxy or kubectl port-forward with a token gives the page: a bearer token on every request.
     await page.setExtraHTTPHeaders({ authorization: "Bearer vera-token" });
     await page.goto(`${base}/#ns=storefront&window=1m&refresh=off`);
     await page.waitForSelector("body[data-rendered]", { timeout: 30_000 });
     const drawn = await drawnOn(page);
-    assert.ok(drawn.edges.includes("unknown->DEPLOYMENT/storefront/ads"), "emojivoto/web's calls to ads arrive from the unknown node");
+    // emojivoto/web calls ads and recommendations calls emojivoto/emoji: both are one hidden node each, with an opaque id.
+    const hidden = drawn.nodes.filter((n) => n.startsWith("hidden/"));
+    assert.equal(hidden.length, 2);
+    assert.ok(drawn.edges.some((e) => hidden.some((h) => e === `${h}->DEPLOYMENT/storefront/ads`)), "a hidden caller of ads");
+    assert.ok(drawn.edges.some((e) => hidden.some((h) => e === `DEPLOYMENT/storefront/recommendations->${h}`)), "a hidden peer called by recommendations");
     assert.ok(!drawn.nodes.some((n) => n.includes("emojivoto")), "no emojivoto node");
     const ads = await positionOf(page, "DEPLOYMENT/storefront/ads");
     assert.ok(ads);
     await page.mouse.click(ads.x, ads.y);
     await page.waitForSelector("#details table.edges");
+    assert.match((await page.textContent("#details table.edges")) ?? "", /not visible to you/);
+    await page.screenshot({ path: join(SHOTS, "console-hidden.png") });
     assert.doesNotMatch(await page.content(), /emojivoto/);
     assert.doesNotMatch((await page.textContent("#namespace-list")) ?? "", /emojivoto/);
+    await page.close();
+  });
+
+  it("follows the graph subscription over WebSocket, and time travel stops it", async () => {
+    const page = await chromium.context.newPage();
+    const frames: Array<{ type: string; payload?: { data?: { graph?: { nodes: Array<{ id: string }> } } } }> = [];
+    const sockets: WebSocket[] = [];
+    page.on("websocket", (ws) => {
+      sockets.push(ws);
+      ws.on("framereceived", (f) => frames.push(JSON.parse(String(f.payload))));
+    });
+    const before = requests.length;
+    await page.goto(`${base}/#ns=emojivoto,storefront&window=1m`);
+    // The first event comes at once, the next a scrape interval (10 s here) later.
+    await until(page, "Number(document.body.dataset.liveEvents) >= 2", 40_000);
+    const events = frames.filter((f) => f.type === "next");
+    assert.ok(events.length >= 2, `${events.length} events`);
+    assert.deepEqual(sockets.map((s) => new URL(s.url()).pathname), ["/graphql"]);
+    assert.ok(sockets.every((s) => isLoopback(s.url().replace(/^ws/, "http"))));
+    // What is drawn is the last event, and no graph query went over HTTP.
+    assert.deepEqual((await drawnOn(page)).nodes.sort(), events.at(-1)!.payload!.data!.graph!.nodes.map((n) => n.id).sort());
+    const posts = requests.slice(before).filter((r) => r.method() === "POST" && (r.postData() ?? "").includes("ConsoleGraph"));
+    assert.deepEqual(posts, []);
+    assert.match((await page.textContent("#status")) ?? "", /live: \d+ updates? over WebSocket$/);
+
+    // Time travel: one query at that moment, and the socket closes.
+    const closed = new Promise<void>((resolve) => sockets[0]!.on("close", () => resolve()));
+    // The input takes the browser's local time: five minutes before the gateway's clock.
+    const local = (await page.evaluate(`(() => { const d = new Date(${(T0 - 300) * 1000}); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`)) as string;
+    await page.fill("#at", local);
+    await page.dispatchEvent("#at", "change");
+    await closed;
+    await until(page, "/live updates paused/.test(document.getElementById('status').textContent)", 30_000);
+    await page.close();
+  });
+
+  it("polls the graph query instead when the WebSocket fails", async () => {
+    const page = await chromium.context.newPage();
+    // A proxy that refuses WebSocket: the upgrade is answered with a close at once.
+    await page.routeWebSocket(/\/graphql$/, (ws) => ws.close({ code: 1011, reason: "refused by a proxy" }));
+    const before = requests.length;
+    await page.goto(`${base}/#ns=emojivoto,storefront&window=1m`);
+    await page.waitForSelector("body[data-rendered]", { timeout: 30_000 });
+    assert.match((await page.textContent("#status")) ?? "", /polling every 10s \(the live connection closed \(1011: refused by a proxy\)\)$/);
+    const posts = requests.slice(before).filter((r) => r.method() === "POST" && (r.postData() ?? "").includes("ConsoleGraph"));
+    assert.equal(posts.length, 1);
+    const api = (await graphql<GraphAnswer>(GRAPH, { namespaces: ["emojivoto", "storefront"] })).graph;
+    assert.deepEqual((await drawnOn(page)).nodes.sort(), api.nodes.map((n) => n.id).sort());
     await page.close();
   });
 

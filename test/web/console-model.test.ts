@@ -1,20 +1,22 @@
 // The console's pure parts: numbers for people, Kiali's health thresholds,
-// the graph assembled from per-resource answers, and its GraphQL documents.
+// the graph drawn from the API's `graph` answer, and its GraphQL documents.
 
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { buildSchema, parse, validate } from "graphql";
 import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web/src/format.ts";
-import { buildGraph, type Metrics, type ResourceAnswer } from "../../web/src/graph.ts";
+import { buildGraph, type GraphAnswer, type Metrics } from "../../web/src/graph.ts";
 import { healthOf } from "../../web/src/health.ts";
-import { NAMESPACE_GRAPH_QUERY, NAMESPACES_QUERY } from "../../web/src/queries.ts";
+import { edgeLabel } from "../../web/src/labels.ts";
+import { EDGE_SERIES_QUERY, GRAPH_QUERY, GRAPH_SUBSCRIPTION, NAMESPACES_QUERY, NODE_SERIES_QUERY } from "../../web/src/queries.ts";
 
 describe("console numbers", () => {
   it("shows null as a dash and zero as zero", () => {
     for (const f of [formatNumber, formatPercent, formatLatency, formatRps]) assert.equal(f(null), "–");
     assert.equal(formatNumber(0), "0");
     assert.equal(formatRps(0), "0 rps");
+    assert.equal(edgeLabel({ id: "a->b", source: "a", destination: "b", mtls: null, metrics: null }), "– rps · p99 –");
     assert.equal(formatPercent(0), "0%");
   });
 
@@ -55,78 +57,82 @@ const metrics = (requestCount: number, successCount: number, seconds = 60): Metr
   successRate: requestCount > 0 ? successCount / requestCount : null,
   latency: { p50: requestCount > 0 ? 5 : null, p95: null, p99: null },
 });
-const ref = (name: string, namespace = "shop", kind = "DEPLOYMENT") => ({ kind, namespace, name });
+type AnswerNode = GraphAnswer["nodes"][number];
+const workload = (name: string, m: Metrics | null, pods = { meshed: 1, total: 1 }, kind = "DEPLOYMENT", namespace = "shop"): AnswerNode => ({
+  id: `${kind}/${namespace}/${name}`,
+  type: "WORKLOAD",
+  outside: namespace !== "shop",
+  resource: { kind, namespace, name, pods },
+  metrics: m,
+});
+const link = (source: string, destination: string, m: Metrics | null, mtls: boolean | null = true): GraphAnswer["edges"][number] => ({
+  source: { id: source },
+  destination: { id: destination },
+  mtls,
+  metrics: m,
+});
 
-describe("graph from resources", () => {
-  const web: ResourceAnswer = {
-    ...ref("web"),
-    pods: { meshed: 1, total: 1 },
-    metrics: metrics(600, 600),
+describe("graph from the API's graph answer", () => {
+  const answer: GraphAnswer = {
+    timestamp: "2026-11-01T12:00:00.000Z",
+    window: "1m",
+    nodes: [
+      workload("web", metrics(600, 600)),
+      workload("bot", metrics(0, 0)),
+      workload("api", metrics(300, 270)),
+      workload("redis", metrics(120, 120), { meshed: 1, total: 1 }, "STATEFULSET"),
+      workload("old", metrics(0, 0)),
+      workload("loadgen", metrics(0, 0), { meshed: 0, total: 1 }),
+      workload("ads", metrics(60, 60), { meshed: 1, total: 1 }, "DEPLOYMENT", "other"),
+      { id: "hidden/abc", type: "HIDDEN", outside: true, resource: null, metrics: metrics(30, 30) },
+      { id: "unknown", type: "UNKNOWN", outside: false, resource: null, metrics: metrics(0, 0) },
+    ],
     edges: [
-      // 480 of web's 600 requests come from a visible caller; the rest is unexplained.
-      { direction: "FROM", mtls: true, peer: ref("bot"), metrics: metrics(480, 480) },
-      { direction: "TO", mtls: false, peer: ref("api"), metrics: metrics(300, 270) },
-      { direction: "TO", mtls: true, peer: ref("ads", "other"), metrics: metrics(60, 60) },
+      link("DEPLOYMENT/shop/bot", "DEPLOYMENT/shop/web", metrics(480, 480)),
+      link("unknown", "DEPLOYMENT/shop/web", metrics(120, 114), null),
+      link("DEPLOYMENT/shop/web", "DEPLOYMENT/shop/api", metrics(300, 270), false),
+      link("DEPLOYMENT/shop/api", "STATEFULSET/shop/redis", metrics(120, 120)),
+      link("DEPLOYMENT/shop/web", "DEPLOYMENT/other/ads", metrics(60, 60)),
+      link("DEPLOYMENT/shop/web", "hidden/abc", metrics(30, 30)),
     ],
   };
-  const bot: ResourceAnswer = {
-    ...ref("bot"),
-    pods: { meshed: 1, total: 1 },
-    metrics: metrics(0, 0),
-    edges: [{ direction: "TO", mtls: true, peer: ref("web"), metrics: metrics(470, 470) }],
-  };
-  const api: ResourceAnswer = {
-    ...ref("api"),
-    pods: { meshed: 1, total: 1 },
-    metrics: metrics(300, 270),
-    edges: [{ direction: "FROM", mtls: false, peer: ref("web"), metrics: metrics(300, 270) }],
-  };
-  const idle: ResourceAnswer = { ...ref("old"), pods: { meshed: 1, total: 1 }, metrics: metrics(0, 0), edges: [] };
-  const unmeshed: ResourceAnswer = { ...ref("loadgen"), pods: { meshed: 0, total: 1 }, metrics: metrics(0, 0), edges: [] };
-  const graph = buildGraph([web, bot, api, idle, unmeshed], { namespaces: ["shop"], window: "1m" });
+  const graph = buildGraph(answer);
   const node = (id: string) => graph.nodes.find((n) => n.id === id)!;
-  const edge = (id: string) => graph.edges.find((e) => e.id === id)!;
 
-  it("keeps one edge per pair, the destination's own view first", () => {
-    assert.equal(graph.edges.filter((e) => e.id === "DEPLOYMENT/shop/bot->DEPLOYMENT/shop/web").length, 1);
-    assert.equal(edge("DEPLOYMENT/shop/bot->DEPLOYMENT/shop/web").metrics?.requestCount, 480);
-    assert.equal(edge("DEPLOYMENT/shop/web->DEPLOYMENT/shop/api").mtls, false);
-  });
-
-  it("turns inbound traffic no visible caller accounts for into an UNKNOWN caller, unnamed", () => {
-    const unknown = edge("unknown->DEPLOYMENT/shop/web");
-    assert.equal(unknown.derived, true);
-    assert.equal(unknown.metrics?.requestCount, 120);
-    assert.equal(unknown.metrics?.requestsPerSecond, 2);
-    assert.equal(unknown.metrics?.latency.p99, null);
-    assert.equal(node("unknown").type, "UNKNOWN");
+  it("keeps the API's nodes and edges, cross-kind ones included, with ids from their ends", () => {
+    assert.deepEqual(
+      graph.nodes.map((n) => n.id),
+      answer.nodes.map((n) => n.id),
+    );
+    assert.ok(graph.edges.some((e) => e.id === "DEPLOYMENT/shop/api->STATEFULSET/shop/redis"));
+    assert.equal(graph.edges.find((e) => e.id === "DEPLOYMENT/shop/web->DEPLOYMENT/shop/api")?.mtls, false);
     assert.equal(node("unknown").resource, null);
-    // api's only caller accounts for all of it: no unknown edge.
-    assert.equal(graph.edges.some((e) => e.id === "unknown->DEPLOYMENT/shop/api"), false);
+    assert.equal(node("hidden/abc").resource, null);
   });
 
-  it("marks peers outside the asked namespaces, idle workloads and unmeshed ones", () => {
-    assert.equal(node("DEPLOYMENT/other/ads").outside, true);
-    assert.equal(node("DEPLOYMENT/other/ads").metrics, null);
+  it("marks idle and unmeshed workloads; peers and stand-ins are never idle", () => {
     assert.equal(node("DEPLOYMENT/shop/old").idle, true);
     assert.equal(node("DEPLOYMENT/shop/loadgen").idle, false);
     assert.equal(node("DEPLOYMENT/shop/loadgen").meshed, false);
     assert.equal(node("DEPLOYMENT/shop/bot").idle, false);
+    assert.equal(node("DEPLOYMENT/other/ads").outside, true);
+    assert.equal(node("unknown").idle, false);
   });
 
   it("colours a pure client by what it sent and sizes nodes by rps", () => {
     assert.equal(node("DEPLOYMENT/shop/bot").healthRate, 1);
     assert.equal(node("DEPLOYMENT/shop/api").healthRate, 0.9);
     assert.equal(node("DEPLOYMENT/shop/web").rps, 10);
+    assert.equal(node("unknown").healthRate, 0.95);
+    assert.equal(node("unknown").rps, 2);
     assert.equal(node("DEPLOYMENT/shop/old").healthRate, null);
   });
 
-  it("treats null metrics and edges as unknown, not zero", () => {
-    const g = buildGraph([{ ...ref("x"), metrics: null, edges: null }], { namespaces: ["shop"], window: "1m" });
-    assert.equal(g.nodes.length, 1);
+  it("treats null metrics as unknown, not zero", () => {
+    const g = buildGraph({ timestamp: answer.timestamp, window: "1m", nodes: [workload("x", null, { meshed: 1, total: 1 })], edges: [] });
     assert.equal(g.nodes[0]!.metrics, null);
     assert.equal(g.nodes[0]!.rps, null);
-    assert.equal(g.edges.length, 0);
+    assert.equal(g.nodes[0]!.healthRate, null);
   });
 });
 
@@ -135,7 +141,7 @@ describe("the console's and the IDE's GraphQL documents", () => {
     const root = new URL("../../", import.meta.url);
     const schema = buildSchema(readFileSync(new URL("schema/schema.graphql", root), "utf8"));
     const examples = readdirSync(new URL("docs/operations/", root)).map((f) => readFileSync(new URL(`docs/operations/${f}`, root), "utf8"));
-    for (const doc of [NAMESPACE_GRAPH_QUERY, NAMESPACES_QUERY, ...examples]) {
+    for (const doc of [GRAPH_QUERY, GRAPH_SUBSCRIPTION, NODE_SERIES_QUERY, EDGE_SERIES_QUERY, NAMESPACES_QUERY, ...examples]) {
       assert.deepEqual(validate(schema, parse(doc)).map((e) => e.message), []);
     }
   });

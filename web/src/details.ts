@@ -1,12 +1,13 @@
 // The panel beside the graph: golden metrics and edges of what was clicked,
-// as tables, and sparklines when the API has time series.
+// as tables, and sparklines of the last hour from the API's `series`.
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { fetchSeries } from "./api.ts";
+import { fetchSeries, type GraphQuery, type Series, type SeriesPoint } from "./api.ts";
 import { formatBool, formatLatency, formatNumber, formatPercent, formatRps, MISSING } from "./format.ts";
 import type { Graph, GraphEdge, GraphNode, Metrics } from "./graph.ts";
-import { nodeLabel, type Selection } from "./graph-view.ts";
+import type { Selection } from "./graph-view.ts";
+import { nodeLabel } from "./labels.ts";
 
 /** The golden metrics rows, in the order people read them; `field` names them for tests. */
 export const METRIC_ROWS: ReadonlyArray<{ field: string; label: string; value: (m: Metrics) => string }> = [
@@ -19,7 +20,13 @@ export const METRIC_ROWS: ReadonlyArray<{ field: string; label: string; value: (
   { field: "p99", label: "Latency p99", value: (m) => formatLatency(m.latency.p99) },
 ];
 
-export function renderDetails(panel: HTMLElement, graph: Graph | null, selection: Selection): void {
+export interface DetailsContext {
+  readonly graph: Graph | null;
+  readonly selection: Selection;
+  readonly query: GraphQuery;
+}
+
+export function renderDetails(panel: HTMLElement, { graph, selection, query }: DetailsContext): void {
   panel.replaceChildren();
   if (!graph || !selection) {
     panel.append(el("p", { class: "hint" }, "Click a workload or an edge to see its golden metrics."));
@@ -37,19 +44,20 @@ export function renderDetails(panel: HTMLElement, graph: Graph | null, selection
     panel.append(el("h3", {}, "Received"), metricsTable(node.metrics));
     const edges = graph.edges.filter((e) => e.source === node.id || e.destination === node.id);
     panel.append(el("h3", {}, `Edges (${edges.length})`), edgesTable(edges, node.id, name));
-    void sparklines(panel, node.metrics !== null);
   } else {
     const edge = graph.edges.find((e) => e.id === selection.id);
     if (!edge) return;
     panel.append(el("h2", {}, `${name(edge.source)} → ${name(edge.destination)}`));
-    panel.append(el("p", { class: "sub" }, `mTLS: ${formatBool(edge.mtls, "yes", "no")}${edge.derived ? " · computed: the destination's requests that no visible caller accounts for" : ""}`));
+    const unknown = nodes.get(edge.source)?.type === "UNKNOWN" ? " · what the destination received beyond what its known callers sent" : "";
+    panel.append(el("p", { class: "sub" }, `mTLS: ${formatBool(edge.mtls, "yes", "no")}${unknown}`));
     panel.append(metricsTable(edge.metrics));
-    void sparklines(panel, edge.metrics !== null);
   }
+  void sparklines(panel, graph, selection, query);
 }
 
 function describe(n: GraphNode): string {
-  if (n.type === "UNKNOWN") return "Requests that no visible caller accounts for: unmeshed clients, callers of another kind, or callers you may not see.";
+  if (n.type === "UNKNOWN") return "Callers the mesh cannot name: unmeshed clients, ingress without a proxy. Its edges carry what their destinations received beyond what known callers sent.";
+  if (n.type === "HIDDEN") return "A peer you may not see: its name is withheld, its traffic still counts.";
   const parts = [
     n.resource?.kind.toLowerCase() ?? "",
     n.meshed === false ? "unmeshed: the mesh reports nothing it sends; what it receives without a proxy is not measured" : "",
@@ -88,29 +96,90 @@ function edgesTable(edges: readonly GraphEdge[], self: string, name: (id: string
   return table;
 }
 
-async function sparklines(panel: HTMLElement, measured: boolean): Promise<void> {
-  const box = el("div", { class: "sparklines" }, el("h3", {}, "Last hour"));
+/**
+ * The selection's last hour. Live events come every scrape interval, but a
+ * point covers a minute: the series is asked again once a minute, and the
+ * lines already drawn stay up until the new ones come.
+ */
+let cached: { key: string; minute: number; series: Promise<Series>; shown: { series: Series; end: number } | null } | null = null;
+/** The sparklines on the page, for tests: what uPlot was given to draw. */
+const drawn = new Map<string, uPlot>();
+
+const LINES: ReadonlyArray<{ field: string; label: string; pick: (p: SeriesPoint) => number | null; format: (v: number | null) => string }> = [
+  { field: "success", label: "Success rate", pick: (p) => p.successRate, format: formatPercent },
+  { field: "rps", label: "Requests per second", pick: (p) => p.requestsPerSecond, format: formatRps },
+  { field: "p99", label: "Latency p99", pick: (p) => p.latency.p99, format: formatLatency },
+];
+
+async function sparklines(panel: HTMLElement, graph: Graph, selection: NonNullable<Selection>, query: GraphQuery): Promise<void> {
+  // The hour ends at the graph's moment.
+  const end = Date.parse(graph.timestamp) / 1000;
+  const box = el("div", { class: "sparklines" });
   panel.append(box);
-  const series = measured ? await fetchSeries() : { available: false as const, reason: "no time series for this element" };
+  const key = JSON.stringify([selection, query]);
+  const minute = Math.floor(end / 60);
+  if (cached?.key !== key) cached = { key, minute, series: fetchSeries(graph, selection, query), shown: null };
+  else if (cached.minute !== minute) cached = { ...cached, minute, series: fetchSeries(graph, selection, query) };
+  const mine = cached;
+  if (mine.shown) drawSparklines(box, mine.shown.series, mine.shown.end);
+  else box.append(el("h3", {}, "Last hour"));
+  let series: Series;
+  try {
+    series = await mine.series;
+    mine.shown = { series, end };
+  } catch (e) {
+    if (cached === mine) cached = null;
+    series = { available: false, reason: `the series could not be fetched: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (box.isConnected) drawSparklines(box, series, end);
+}
+
+function drawSparklines(box: HTMLElement, series: Series, end: number): void {
+  for (const u of drawn.values()) u.destroy();
+  drawn.clear();
+  const clock = (t: number) => new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  box.replaceChildren(el("h3", {}, `Last hour · ${clock(end - 3600)} – ${clock(end)}`));
   if (!series.available) {
-    box.append(el("p", { class: "hint", "data-field": "series" }, series.reason));
+    box.append(el("p", { class: "hint", "data-field": "series" }, `No time series: ${series.reason}.`));
     return;
   }
+  // Steps before the backend's first data are absent: the line starts late rather than at zero.
   const x = series.points.map((p) => Date.parse(p.timestamp) / 1000);
-  const lines: Array<[string, (m: Metrics) => number | null]> = [
-    ["success rate", (m) => m.successRate],
-    ["rps", (m) => m.requestsPerSecond],
-    ["p99 (ms)", (m) => m.latency.p99],
-  ];
-  for (const [label, pick] of lines) {
-    const target = el("div", { class: "spark" }, el("span", {}, label));
+  for (const line of LINES) {
+    const y = series.points.map(line.pick);
+    const known = y.filter((v): v is number => v !== null);
+    const last = y.at(-1) ?? null;
+    const range = known.length > 0 ? `${line.format(Math.min(...known))} – ${line.format(Math.max(...known))}` : "no traffic";
+    const target = el(
+      "div",
+      { class: "spark", "data-series": line.field },
+      el("div", { class: "spark-text" }, el("span", {}, line.label), el("span", { "data-field": "last" }, `last ${line.format(last)}`), el("span", { class: "range" }, range)),
+    );
     box.append(target);
-    new uPlot(
-      { width: 320, height: 60, legend: { show: false }, axes: [{ show: false }, { show: false }], series: [{}, { stroke: "#0066cc", spanGaps: false }], cursor: { show: false } },
-      [x, series.points.map(pick)],
-      target,
+    drawn.set(
+      line.field,
+      new uPlot(
+        {
+          width: 400,
+          height: 48,
+          legend: { show: false },
+          cursor: { show: false },
+          axes: [{ show: false }, { show: false }],
+          scales: { x: { time: false, range: [end - 3600, end] } },
+          // A null is a step without traffic: a gap, never a line through zero.
+          series: [{}, { stroke: "#0066cc", width: 1.5, fill: "rgba(0, 102, 204, 0.08)", spanGaps: false, points: { show: false } }],
+        },
+        [x, y],
+        target,
+      ),
     );
   }
+  box.append(el("p", { class: "hint" }, `${series.points.length} points, each over the minute before it; gaps are steps without traffic.`));
+}
+
+/** What each sparkline was given, by field: x in seconds, y as the series answered it. */
+export function sparklineData(): Record<string, { x: number[]; y: Array<number | null> }> {
+  return Object.fromEntries([...drawn].map(([field, u]) => [field, { x: [...(u.data[0] as number[])], y: [...(u.data[1] as Array<number | null>)] }]));
 }
 
 function el(tag: string, attributes: Record<string, string>, ...children: Array<Node | string>): HTMLElement {

@@ -2,9 +2,9 @@
 // edge labels with rps and p99, line style by mTLS, idle workloads boxed apart.
 
 import cytoscape, { type Core, type ElementDefinition, type StylesheetJson } from "cytoscape";
-import { formatLatency, formatNumber } from "./format.ts";
-import type { Graph, GraphEdge, GraphNode } from "./graph.ts";
+import type { Graph } from "./graph.ts";
 import { HEALTH_COLOURS, healthOf } from "./health.ts";
+import { edgeLabel, nodeLabel } from "./labels.ts";
 import { layoutGraph } from "./layout.ts";
 
 const IDLE_GROUP = "group:idle";
@@ -25,21 +25,6 @@ export interface GraphView {
 
 export function nodeSize(rps: number | null): number {
   return 28 + 14 * Math.log10(1 + Math.max(0, rps ?? 0) * 10);
-}
-
-export function nodeLabel(n: GraphNode, multipleNamespaces: boolean): string {
-  if (n.type === "UNKNOWN") return "unknown callers";
-  if (n.type === "HIDDEN" || !n.resource) return "not visible to you";
-  const kind = n.resource.kind === "DEPLOYMENT" ? "" : ` (${n.resource.kind.toLowerCase()})`;
-  const unmeshed = n.meshed === false ? " · unmeshed" : "";
-  const ns = multipleNamespaces || n.outside ? `\n${n.resource.namespace ?? ""}` : "";
-  return `${n.resource.name}${kind}${unmeshed}${ns}`;
-}
-
-export function edgeLabel(e: GraphEdge): string {
-  if (!e.metrics) return "";
-  const p99 = e.metrics.latency.p99;
-  return p99 == null ? `${formatNumber(e.metrics.requestsPerSecond)} rps` : `${formatNumber(e.metrics.requestsPerSecond)} rps · p99 ${formatLatency(p99)}`;
 }
 
 const STYLE: StylesheetJson = [
@@ -65,6 +50,7 @@ const STYLE: StylesheetJson = [
   { selector: "node.outside", style: { "border-style": "dashed", "border-color": "#4f5255", "background-opacity": 0.55 } },
   { selector: "node.unmeshed", style: { shape: "round-rectangle", "background-color": "#ffffff", "border-color": "#6a6e73", "border-style": "dashed" } },
   { selector: "node.unknown", style: { shape: "diamond", "background-color": "#6a6e73", "border-style": "dotted", "border-color": "#1f2328" } },
+  { selector: "node.hidden", style: { shape: "hexagon", "background-color": "#b8bbbe", "border-style": "dotted", "border-color": "#1f2328" } },
   {
     selector: `node#${cssId(IDLE_GROUP)}`,
     style: {
@@ -117,7 +103,7 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
   let drawnKey = "";
 
   const elements = (graph: Graph): ElementDefinition[] => {
-    const namespaces = new Set(graph.nodes.filter((n) => !n.outside).map((n) => n.resource?.namespace));
+    const namespaces = new Set(graph.nodes.flatMap((n) => (n.resource && !n.outside ? [n.resource.namespace] : [])));
     const out: ElementDefinition[] = [];
     if (graph.nodes.some((n) => n.idle)) out.push({ group: "nodes", data: { id: IDLE_GROUP, label: "idle: no traffic seen in this window" }, selectable: false });
     for (const n of graph.nodes) {
@@ -131,7 +117,9 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
           search: `${n.resource?.namespace ?? ""}/${n.resource?.name ?? nodeLabel(n, false)} ${n.resource?.kind ?? ""}`.toLowerCase(),
           ...(n.idle ? { parent: IDLE_GROUP } : {}),
         },
-        classes: [n.outside ? "outside" : "", n.type === "UNKNOWN" ? "unknown" : "", n.meshed === false ? "unmeshed" : ""].filter(Boolean),
+        classes: [n.outside ? "outside" : "", n.type === "UNKNOWN" ? "unknown" : "", n.type === "HIDDEN" ? "hidden" : "", n.meshed === false ? "unmeshed" : ""].filter(
+          Boolean,
+        ),
       });
     }
     for (const e of graph.edges) {

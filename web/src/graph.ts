@@ -1,6 +1,7 @@
-// The workload graph in the shape of issue 9's `graph` query, assembled from
-// per-resource answers: nodes, deduplicated edges, the inbound traffic that no
-// visible caller accounts for (an UNKNOWN node), and which workloads are idle.
+// The workload graph as the console draws it: the API's `graph` answer
+// (workloads of every kind, UNKNOWN callers, HIDDEN peers, cross-kind edges)
+// plus what drawing needs and the API leaves to clients: which workloads are
+// idle or unmeshed, and the rate and rps that colour and size each node.
 
 export interface Latency {
   readonly p50: number | null;
@@ -20,29 +21,34 @@ export interface Metrics {
   readonly latency: Latency;
 }
 
-export const WORKLOAD_KINDS = ["DEPLOYMENT", "STATEFULSET", "DAEMONSET", "JOB"] as const;
-
 export interface ResourceId {
   readonly kind: string;
   readonly namespace: string | null;
   readonly name: string;
 }
 
-export interface EdgeAnswer {
-  readonly direction: "FROM" | "TO";
-  readonly mtls: boolean | null;
-  readonly peer: ResourceId;
-  readonly metrics: Metrics | null;
-}
-
-export interface ResourceAnswer extends ResourceId {
-  /** Meshed and total pods; null without a cluster connection. */
-  readonly pods?: { readonly meshed: number; readonly total: number } | null;
-  readonly metrics: Metrics | null;
-  readonly edges: readonly EdgeAnswer[] | null;
-}
-
 export type GraphNodeType = "WORKLOAD" | "UNKNOWN" | "HIDDEN";
+
+/** `graph { … }` as GRAPH_QUERY and GRAPH_SUBSCRIPTION select it. */
+export interface GraphAnswer {
+  readonly timestamp: string;
+  readonly window: string;
+  readonly nodes: ReadonlyArray<{
+    readonly id: string;
+    readonly type: GraphNodeType;
+    readonly outside: boolean;
+    /** Meshed and total pods; null without a cluster connection. */
+    readonly resource: (ResourceId & { readonly pods?: { readonly meshed: number; readonly total: number } | null }) | null;
+    /** null when the backend failed. */
+    readonly metrics: Metrics | null;
+  }>;
+  readonly edges: ReadonlyArray<{
+    readonly source: { readonly id: string };
+    readonly destination: { readonly id: string };
+    readonly mtls: boolean | null;
+    readonly metrics: Metrics | null;
+  }>;
+}
 
 export interface GraphNode {
   readonly id: string;
@@ -51,13 +57,13 @@ export interface GraphNode {
   readonly resource: ResourceId | null;
   /** In a namespace that was not asked for. */
   readonly outside: boolean;
-  /** What it received; null where the API gave none (peers outside the asked namespaces, UNKNOWN). */
+  /** What it received, as the API gives it; null where the backend failed. */
   readonly metrics: Metrics | null;
   /** false: no pod runs a proxy, so the mesh reports nothing of it; null: not known. */
   readonly meshed: boolean | null;
-  /** Meshed, with no traffic either way in the window. */
+  /** A meshed workload with no traffic either way in the window. */
   readonly idle: boolean;
-  /** Success rate that colours the node: what it received, else what it sent (a pure client). */
+  /** Success rate that colours the node: what it received, else what it sent (a pure client, the unknown callers). */
   readonly healthRate: number | null;
   /** Requests per second that size the node: received, else sent. */
   readonly rps: number | null;
@@ -69,123 +75,51 @@ export interface GraphEdge {
   readonly destination: string;
   readonly mtls: boolean | null;
   readonly metrics: Metrics | null;
-  /** Computed by subtraction (the UNKNOWN caller's edge), not measured on one edge. */
-  readonly derived: boolean;
 }
 
 export interface Graph {
-  readonly timestamp: string | null;
+  readonly timestamp: string;
   readonly window: string;
   readonly nodes: readonly GraphNode[];
   readonly edges: readonly GraphEdge[];
 }
 
-export const UNKNOWN_ID = "unknown";
-/** Inbound requests that the visible callers leave unexplained, as a share, before an UNKNOWN edge is drawn. */
-const UNEXPLAINED_SHARE = 0.01;
+export const edgeId = (source: string, destination: string): string => `${source}->${destination}`;
 
-export function nodeId(r: ResourceId): string {
-  return `${r.kind}/${r.namespace ?? ""}/${r.name}`;
-}
-
-export function buildGraph(resources: readonly ResourceAnswer[], q: { readonly namespaces: readonly string[]; readonly window: string }): Graph {
-  const asked = new Set(q.namespaces);
-  const known = new Map<string, ResourceAnswer>();
-  for (const r of resources) known.set(nodeId(r), r);
-
-  // One edge per (source, destination); the destination's own (FROM) view wins, as Kiali prefers the reporter that served.
-  const edges = new Map<string, GraphEdge & { fromDestination: boolean }>();
-  const peers = new Map<string, ResourceId>();
-  for (const r of resources) {
-    for (const e of r.edges ?? []) {
-      const self = nodeId(r);
-      const peer = nodeId(e.peer);
-      if (!known.has(peer)) peers.set(peer, e.peer);
-      const [source, destination] = e.direction === "FROM" ? [peer, self] : [self, peer];
-      const id = `${source}->${destination}`;
-      const fromDestination = e.direction === "FROM";
-      const existing = edges.get(id);
-      if (existing && (existing.fromDestination || !fromDestination)) continue;
-      edges.set(id, { id, source, destination, mtls: e.mtls, metrics: e.metrics, derived: false, fromDestination });
-    }
-  }
-
-  const all: GraphEdge[] = [...edges.values()].map(({ fromDestination: _, ...e }) => e);
-  const unknownEdges = unexplainedInbound(resources, all);
-  all.push(...unknownEdges);
-
+export function buildGraph(answer: GraphAnswer): Graph {
+  const edges: GraphEdge[] = answer.edges.map((e) => ({
+    id: edgeId(e.source.id, e.destination.id),
+    source: e.source.id,
+    destination: e.destination.id,
+    mtls: e.mtls,
+    metrics: e.metrics,
+  }));
   const outboundOf = new Map<string, GraphEdge[]>();
   const touched = new Set<string>();
-  for (const e of all) {
-    if ((e.metrics?.requestCount ?? 0) > 0) {
-      touched.add(e.source).add(e.destination);
-    }
+  for (const e of edges) {
+    if ((e.metrics?.requestCount ?? 0) > 0) touched.add(e.source).add(e.destination);
     const list = outboundOf.get(e.source) ?? [];
     list.push(e);
     outboundOf.set(e.source, list);
   }
-  const nodeOf = (id: string, type: GraphNodeType, resource: ResourceId | null, metrics: Metrics | null, pods?: ResourceAnswer["pods"]): GraphNode => {
-    const received = metrics && metrics.requestCount > 0 ? metrics : null;
+  const nodes = answer.nodes.map((n): GraphNode => {
+    const pods = n.resource?.pods;
     const meshed = pods == null || pods.total === 0 ? null : pods.meshed > 0;
-    const sent = sum((outboundOf.get(id) ?? []).map((e) => e.metrics));
+    const received = n.metrics && n.metrics.requestCount > 0 ? n.metrics : null;
+    const sent = sum((outboundOf.get(n.id) ?? []).map((e) => e.metrics));
     return {
-      id,
-      type,
-      resource,
-      outside: resource !== null && resource.namespace !== null && !asked.has(resource.namespace),
-      metrics,
+      id: n.id,
+      type: n.type,
+      resource: n.resource && { kind: n.resource.kind, namespace: n.resource.namespace, name: n.resource.name },
+      outside: n.outside,
+      metrics: n.metrics,
       meshed,
-      idle: meshed !== false && type === "WORKLOAD" && !touched.has(id) && !received,
+      idle: meshed !== false && n.type === "WORKLOAD" && !touched.has(n.id) && !received,
       healthRate: received ? received.successRate : sent.requests > 0 ? sent.success / sent.requests : null,
-      rps: received ? received.requestsPerSecond : sent.requests > 0 ? sent.rps : metrics ? metrics.requestsPerSecond : null,
+      rps: received ? received.requestsPerSecond : sent.requests > 0 ? sent.rps : n.metrics ? n.metrics.requestsPerSecond : null,
     };
-  };
-
-  const nodes: GraphNode[] = [
-    ...resources.map((r) => nodeOf(nodeId(r), "WORKLOAD", { kind: r.kind, namespace: r.namespace, name: r.name }, r.metrics, r.pods)),
-    ...[...peers].map(([id, p]) => nodeOf(id, "WORKLOAD", p, null)),
-  ];
-  if (unknownEdges.length > 0) nodes.push(nodeOf(UNKNOWN_ID, "UNKNOWN", null, null));
-  const timestamp = resources.find((r) => r.metrics)?.metrics?.timestamp ?? null;
-  return { timestamp, window: q.window, nodes, edges: all };
-}
-
-/**
- * Inbound requests that no visible caller accounts for: unmeshed clients,
- * callers of another kind, or callers this user may not see. They become one
- * edge from the UNKNOWN node, so nothing is dropped and nobody is named.
- */
-function unexplainedInbound(resources: readonly ResourceAnswer[], edges: readonly GraphEdge[]): GraphEdge[] {
-  const out: GraphEdge[] = [];
-  for (const r of resources) {
-    const m = r.metrics;
-    if (!m || m.requestCount <= 0) continue;
-    const id = nodeId(r);
-    const seen = sum(edges.filter((e) => e.destination === id).map((e) => e.metrics));
-    const requests = m.requestCount - seen.requests;
-    if (requests <= m.requestCount * UNEXPLAINED_SHARE) continue;
-    const success = Math.max(0, m.successCount - seen.success);
-    const failure = Math.max(0, m.failureCount - (seen.requests - seen.success));
-    const perRequest = m.requestsPerSecond / m.requestCount;
-    out.push({
-      id: `${UNKNOWN_ID}->${id}`,
-      source: UNKNOWN_ID,
-      destination: id,
-      mtls: null,
-      derived: true,
-      metrics: {
-        timestamp: m.timestamp,
-        window: m.window,
-        requestCount: requests,
-        successCount: success,
-        failureCount: failure,
-        requestsPerSecond: requests * perRequest,
-        successRate: Math.min(1, success / requests),
-        latency: { p50: null, p95: null, p99: null },
-      },
-    });
-  }
-  return out;
+  });
+  return { timestamp: answer.timestamp, window: answer.window, nodes, edges };
 }
 
 function sum(metrics: ReadonlyArray<Metrics | null>): { requests: number; success: number; rps: number } {

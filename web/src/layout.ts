@@ -65,7 +65,7 @@ export async function layoutGraph(graph: Graph, size: (id: string) => number): P
   const cell = 120;
   const columns = Math.max(4, Math.min(idle.length, Math.floor(Math.max(right - left, cell * 6) / cell)));
   const top = bottom + 120;
-  idle.forEach((n, i) => positions.set(n.id, { x: left + cell / 2 + (i % columns) * cell, y: top + 50 + Math.floor(i / columns) * 90 }));
+  for (const [i, n] of idle.entries()) positions.set(n.id, { x: left + cell / 2 + (i % columns) * cell, y: top + 50 + Math.floor(i / columns) * 90 });
   const rows = Math.ceil(idle.length / columns);
   return { positions, idleBox: { x: left - 20, y: top, width: Math.min(columns, idle.length) * cell + 40, height: rows * 90 + 40 } };
 }

@@ -1,9 +1,12 @@
 // The console page: controls (namespaces, window, time travel, auto-refresh,
 // search) kept in the URL's hash, the graph, and the details panel.
+// Auto-refresh follows the `graph` subscription; only when its WebSocket
+// fails does the page poll the `graph` query instead. Time travel shows one
+// moment, without live updates.
 
 import "./styles.css";
-import { ApiError, fetchGraph, fetchNamespaces } from "./api.ts";
-import { renderDetails } from "./details.ts";
+import { ApiError, fetchGraph, fetchNamespaces, type GraphQuery, subscribeGraph } from "./api.ts";
+import { renderDetails, sparklineData } from "./details.ts";
 import type { Graph } from "./graph.ts";
 import { createGraphView, type Selection } from "./graph-view.ts";
 
@@ -46,53 +49,121 @@ async function main(): Promise<void> {
   let graph: Graph | null = null;
   let selection: Selection = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopLive: (() => void) | null = null;
+  /** Why the WebSocket failed: from then on this page polls instead. */
+  let socketFailed: string | null = null;
   let loading = 0;
+  let liveEvents = 0;
 
   const status = $("status");
   const details = $("details");
+  const query = (): GraphQuery => ({ namespaces: state.namespaces, window: state.window, at: state.at });
+  const showDetails = () => renderDetails(details, { graph, selection, query: query() });
   const view = createGraphView($("graph"), (s) => {
     selection = s;
-    renderDetails(details, graph, selection);
+    showDetails();
   });
-  // A handle for tests and the render bench: where to click, and when drawing is done.
-  Object.assign(window, { meshqlConsole: { nodePosition: view.nodePosition, edgeMidpoint: view.edgeMidpoint, drawn: view.drawn } });
+  // A handle for tests and the render bench: where to click, what is drawn, and when drawing is done.
+  Object.assign(window, { meshqlConsole: { nodePosition: view.nodePosition, edgeMidpoint: view.edgeMidpoint, drawn: view.drawn, sparklines: sparklineData } });
 
   const setStatus = (text: string, error = false) => {
     status.textContent = text;
     status.classList.toggle("error", error);
   };
+  const updates = (): string => {
+    if (state.at) return "time travel: live updates paused";
+    if (!state.refresh) return "auto-refresh off";
+    if (socketFailed) return `polling every ${REFRESH_MS / 1000}s (${socketFailed})`;
+    return `live: ${liveEvents} update${liveEvents === 1 ? "" : "s"} over WebSocket`;
+  };
+  const showError = (what: string, e: unknown) => {
+    const code = e instanceof ApiError && e.code ? ` (${e.code})` : "";
+    setStatus(`${what}: ${e instanceof Error ? e.message : String(e)}${code}`, true);
+  };
+
+  const showSummary = (g: Graph) => {
+    const when = new Date(g.timestamp).toLocaleString();
+    const idle = g.nodes.filter((n) => n.idle).length;
+    setStatus(`${g.nodes.length} nodes (${idle} idle), ${g.edges.length} edges · window ${g.window} ending ${when} · ${updates()}`);
+  };
+
+  /** Draws a graph unless a newer load began meanwhile; false when it was dropped. */
+  const draw = async (next: Graph, mine: number): Promise<boolean> => {
+    if (mine !== loading) return false;
+    const fetched = performance.now();
+    await view.show(next);
+    if (mine !== loading) return false;
+    graph = next;
+    performance.measure("meshql:draw", { start: fetched, end: performance.now() });
+    if (state.search) view.search(state.search);
+    showDetails();
+    showSummary(next);
+    document.body.dataset.rendered = String(next.nodes.length);
+    return true;
+  };
+
+  /** Auto-refresh over the `graph` subscription: each event is drawn when it differs from the last one drawn. */
+  const live = (mine: number): void => {
+    setStatus("Connecting…");
+    let drawnRaw = "";
+    let pending: { graph: Graph; raw: string } | null = null;
+    let drawing = false;
+    const drain = async () => {
+      if (drawing) return;
+      drawing = true;
+      try {
+        while (pending && mine === loading) {
+          const next = pending;
+          pending = null;
+          if (next.raw !== drawnRaw && (await draw(next.graph, mine))) drawnRaw = next.raw;
+        }
+      } catch (e) {
+        if (mine === loading) showError("Could not draw the live graph", e);
+      }
+      drawing = false;
+      if (mine !== loading) return;
+      // An event without news is not drawn again, but it is counted.
+      if (graph && !status.classList.contains("error")) showSummary(graph);
+      document.body.dataset.liveEvents = String(liveEvents);
+    };
+    stopLive = subscribeGraph(query(), {
+      next: (next, raw) => {
+        if (mine !== loading) return;
+        liveEvents++;
+        pending = { graph: next, raw };
+        void drain();
+      },
+      error: (e) => {
+        if (mine === loading) showError("The live graph has an error", e);
+      },
+      ended: (reason) => {
+        if (mine !== loading) return;
+        socketFailed = reason;
+        stopLive = null;
+        void load();
+      },
+    });
+  };
 
   const load = async (): Promise<void> => {
     const mine = ++loading;
     if (timer) clearTimeout(timer);
+    stopLive?.();
+    stopLive = null;
     writeState(state);
     if (state.namespaces.length === 0) {
       setStatus("Choose at least one namespace.");
       return;
     }
+    if (state.refresh && !state.at && !socketFailed) return live(mine);
     setStatus("Loading…");
     const started = performance.now();
     try {
-      const next = await fetchGraph({ namespaces: state.namespaces, window: state.window, at: state.at });
-      if (mine !== loading) return;
-      graph = next;
-      const fetched = performance.now();
-      await view.show(graph);
-      performance.measure("meshql:draw", { start: fetched, end: performance.now() });
-      if (mine !== loading) return;
-      if (state.search) view.search(state.search);
-      renderDetails(details, graph, selection);
-      const when = graph.timestamp ? new Date(graph.timestamp).toLocaleString() : "–";
-      const idle = graph.nodes.filter((n) => n.idle).length;
-      setStatus(`${graph.nodes.length} nodes (${idle} idle), ${graph.edges.length} edges · window ${graph.window} ending ${when}`);
-      document.body.dataset.rendered = String(graph.nodes.length);
-      performance.measure("meshql:graph", { start: started, end: performance.now() });
+      if (await draw(await fetchGraph(query()), mine)) performance.measure("meshql:graph", { start: started, end: performance.now() });
     } catch (e) {
-      if (mine !== loading) return;
-      const code = e instanceof ApiError && e.code ? ` (${e.code})` : "";
-      setStatus(`Could not load the graph: ${e instanceof Error ? e.message : String(e)}${code}`, true);
+      if (mine === loading) showError("Could not load the graph", e);
     }
-    if (state.refresh && !state.at) timer = setTimeout(() => void load(), REFRESH_MS);
+    if (mine === loading && state.refresh && !state.at) timer = setTimeout(() => void load(), REFRESH_MS);
   };
 
   // Controls.

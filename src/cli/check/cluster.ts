@@ -4,6 +4,7 @@
 
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { LoadedKubeConfig } from "../../kube/config.ts";
 import type { KubeFlags } from "../options.ts";
 import { fail, ok, warn, type CheckResult } from "./report.ts";
 
@@ -30,7 +31,7 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
   const { loadKubeConfig } = await import("../../kube/config.ts");
   const { KubeClient, isKubeApiError } = await import("../../kube/client.ts");
   const { delegationClient, loadRequestHeaderSettings } = await import("../../kube/authn-config.ts");
-  let loaded;
+  let loaded: LoadedKubeConfig | null;
   try {
     loaded = loadKubeConfig({ kubeconfigPath: o.kube.kubeconfig, env: o.env });
   } catch (e) {
@@ -49,14 +50,17 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
     try {
       apiService = await main.json<ApiService>("GET", APISERVICE_PATH);
       const available = apiService.status?.conditions?.find((c) => c.type === "Available");
+      const detail = available?.message ? `: ${available.message}` : "";
+      const reason = available?.reason ? ` (${available.reason}${detail})` : "";
       results.push(ok(`the APIService ${APISERVICE} exists`, `at ${server}`));
       results.push(
         available?.status === "True"
           ? ok(`the APIService ${APISERVICE} is Available`)
           : fail(
               `the APIService ${APISERVICE} is Available`,
-              `Available is ${available?.status ?? "unset"}${available?.reason ? ` (${available.reason}${available.message ? `: ${available.message}` : ""})` : ""}`,
-              `check that the Service ${apiService.spec?.service?.namespace ?? "?"}/${apiService.spec?.service?.name ?? "?"} has ready endpoints and that meshql serves HTTPS there`,
+              `Available is ${available?.status ?? "unset"}${reason}`,
+              `check that the Service ${apiService.spec?.service?.namespace ?? "?"}/${apiService.spec?.service?.name ?? "?"} has ` +
+"ready endpoints and that meshql serves HTTPS there",
             ),
       );
     } catch (e) {

@@ -7,7 +7,7 @@ import type { InstantQuerier } from "../../prometheus/client.ts";
 import { by, eq, type Matcher, neq, selector } from "../../prometheus/promql.ts";
 import { SpecAdapter } from "../engine.ts";
 import { promRange } from "../../domain/window.ts";
-import { directEnd, groupLabels, refFromLabels } from "../refs.ts";
+import { directEnd, groupLabels, refFromLabels, refMatchers } from "../refs.ts";
 import { type MeshSpec, series } from "../spec.ts";
 import { dstLabels, selfLabels } from "./labels.ts";
 
@@ -61,10 +61,12 @@ export const LINKERD_SPEC: MeshSpec<unknown> = {
     },
   },
   seen: {
-    query(kind, period, namespace) {
+    query(kind, period, namespace, only) {
       const labels = selfLabels(kind);
       const matchers: Matcher[] = labels.composed ? [] : [neq(labels.name, "")];
-      if (namespace !== null) matchers.push(eq("namespace", namespace));
+      // Asking about a few resources reads their series only, not the namespace's (the existence check of one resource).
+      if (only && only.length > 0) matchers.push(...refMatchers(kind, only, labels));
+      else if (namespace !== null) matchers.push(eq("namespace", namespace));
       return `group ${by(groupLabels(kind, labels))} (present_over_time(${selector(RESPONSES, matchers)}[${promRange(period)}]))`;
     },
     refs: (kind, samples) => samples.flatMap((s) => refFromLabels(kind, s.labels, selfLabels(kind)) ?? []),

@@ -2,8 +2,8 @@
 // workloads. Every counter a mesh writer emits is a pure function of absolute
 // unix time (see counters.ts), so tests compute expectations from the model.
 
-import type { ResourceKind } from "../domain/kinds.ts";
-import type { ResourceRef } from "../domain/resource.ts";
+import type { ResourceKind } from "../../domain/kinds.ts";
+import type { ResourceRef } from "../../domain/resource.ts";
 import { countAt } from "./counters.ts";
 import { latencyDistribution, type LatencyDistribution, type LatencySpec } from "./latency.ts";
 import { podSuffixes, podTemplateHash } from "./names.ts";

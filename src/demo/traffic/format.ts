@@ -43,7 +43,7 @@ export interface MeshFormat {
   readonly name: string;
   /**
    * The writer's module URL (`import.meta.url`). Backfill caches hash this
-   * file with the generator's core; without it they hash all of src/traffic.
+   * file with the generator's core; without it they hash all of src/demo/traffic.
    */
   readonly source?: string;
   families(model: TrafficModel): MetricFamily[];

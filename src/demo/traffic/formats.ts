@@ -1,6 +1,6 @@
 // The mesh formats the generator can write, by mesh name.
 
-import type { MeshName } from "../mesh/adapter.ts";
+import type { MeshName } from "../../mesh/adapter.ts";
 import type { MeshFormat } from "./format.ts";
 import { consul } from "./consul.ts";
 import { istio } from "./istio.ts";
