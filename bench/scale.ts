@@ -5,12 +5,12 @@
 // and a soak. Every gateway runs in a child process (bench/support/gateway-process.ts)
 // so its RSS and profile are its own.
 //
-//   node --import tsx bench/scale.ts [--sizes 10,100,1000,5000] [--parts floor,identical,memory,cached,soak]
-//        [--iterations N] [--soak-seconds S] [--cannon-seconds S]
+//   node --import tsx bench/scale.ts [--sizes 10,100,1000,5000] [--parts floor,profile,identical,memory,cached,soak]
+//        [--iterations N] [--soak-seconds S] [--cannon-seconds S] [--before REV | --no-before]
 //
 // Medians and ratios from this one run, interleaved; see bench/README.md.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -20,29 +20,33 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { print } from "graphql";
-import { linkerd } from "../src/demo/traffic/linkerd.ts";
-import { buildModel } from "../src/demo/traffic/model.ts";
-import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
+import { SCALE_NAMESPACE, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument, ResourceMetricsDocument } from "../test/generated/graphql.ts";
-import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
+import type { PrometheusInstance } from "../test/harness/prometheus.ts";
+import { BUILD_DIR, type Build, buildGateway } from "./support/build.ts";
+import { startScalePrometheus } from "./support/scale-prometheus.ts";
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: "string", default: "10,100,1000,5000" },
-    parts: { type: "string", default: "floor,identical,memory,cached,soak" },
+    parts: { type: "string", default: "floor,profile,identical,memory,cached,soak" },
     iterations: { type: "string", default: "5" },
     "soak-seconds": { type: "string", default: "600" },
     "cannon-seconds": { type: "string", default: "5" },
     "large-size": { type: "string", default: "1000" },
+    "profile-sizes": { type: "string", default: "1000" },
+    /** The revision the "before" gateway is built from; default: where this branch left main. */
+    before: { type: "string" },
+    /** Skip the "before" build: measure this checkout only. */
+    "no-before": { type: "boolean", default: false },
   },
 });
 const SIZES = args.sizes!.split(",").map(Number);
+const PROFILE_SIZES = args["profile-sizes"]!.split(",").map(Number);
 const PARTS = new Set(args.parts!.split(","));
 const ITERATIONS = Number(args.iterations);
 const SOAK_SECONDS = Number(args["soak-seconds"]);
 const CANNON_SECONDS = Number(args["cannon-seconds"]);
-/** Short, coarse history: a 1m window at T0 needs only the last minutes (backfills 5,000 Deployments in minutes). */
-export const BENCH_HISTORY = { start: T0 - 120, end: T0, step: 15 } as const;
 /** Size of the concurrency, cached-path and soak parts. */
 const LARGE = Number(args["large-size"]);
 const CONCURRENT = 64;
@@ -65,15 +69,24 @@ interface Child {
   readonly process: ChildProcess;
   /** VmHWM / VmRSS in KiB. */
   memory(): { peak: number; rss: number };
+  /** User + system CPU time so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 const children = new Set<Child>();
 const prometheuses = new Set<PrometheusInstance>();
 
-async function child(flags: string[], nodeFlags: string[] = []): Promise<Child> {
-  const p = spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(ROOT, "bench/support/gateway-process.ts"), ...flags], {
+/** The compiled gateways: "after" is this checkout, "before" the revision it is compared with. */
+const builds: Build[] = [];
+const buildFacts: string[] = [];
+const after = (): Build => builds.find((b) => b.name === "after")!;
+
+async function child(flags: string[], nodeFlags: string[] = [], build: Build = after()): Promise<Child> {
+  // NODE_ENV=production as the image and the chart run it (graphql-js skips its development checks).
+  const p = spawn(process.execPath, [...nodeFlags, build.script, ...flags], {
     stdio: ["ignore", "pipe", "inherit"],
     cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production" },
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: p.stdout! }).once("line", resolve);
@@ -86,6 +99,11 @@ async function child(flags: string[], nodeFlags: string[] = []): Promise<Child> 
       const status = readFileSync(`/proc/${p.pid}/status`, "utf8");
       const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
       return { peak: kb("VmHWM"), rss: kb("VmRSS") };
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/PID/stat (after the parenthesized command): utime, stime in clock ticks (100/s).
+      const fields = readFileSync(`/proc/${p.pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     async stop() {
       children.delete(c);
@@ -103,12 +121,13 @@ async function cleanup(): Promise<void> {
   await Promise.all([...children].map((c) => c.stop().catch(() => {})));
   await Promise.all([...prometheuses].map((p) => p.stop().catch(() => {})));
   prometheuses.clear();
+  await rm(BUILD_DIR, { recursive: true, force: true });
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 
 async function prometheusFor(n: number): Promise<PrometheusInstance> {
   const started = performance.now();
-  const p = await startPrometheus({ model: buildModel(scaleTopology(n)), formats: [linkerd], ...BENCH_HISTORY, readyTimeoutMs: 300_000, queryTimeout: "10m" });
+  const p = await startScalePrometheus(n);
   prometheuses.add(p);
   const b = p.backfill!;
   progress(
@@ -179,28 +198,29 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Self time per function, top `count`, as shares of all sampled time. */
-function topFunctions(dir: string, count: number): string[] {
+/** Self time per function, top `count`, as shares of the busy (not idle) samples. */
+function topFunctions(dir: string, count: number): { rows: string[] } {
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (!file) return ["(no profile written)"];
+  if (!file) return { rows: ["| (no profile written) | |"] };
   const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
-  let total = 0;
+  let busy = 0;
   profile.samples.forEach((id, i) => {
     const node = byId.get(id)!;
     const dt = profile.timeDeltas[i] ?? 0;
     const f = node.callFrame;
+    if (f.functionName === "(idle)") return;
     const where = f.url ? `${f.url.replace(/^.*\/(node_modules\/|src\/)/, "$1")}:${f.lineNumber + 1}` : "";
     const key = `${f.functionName || "(anonymous)"} ${where}`.trim();
     self.set(key, (self.get(key) ?? 0) + dt);
-    total += dt;
+    busy += dt;
   });
-  return [...self.entries()]
-    .filter(([k]) => k !== "(idle)")
+  const rows = [...self.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .map(([k, v]) => `| ${k.replace(/\|/g, "\\|")} | ${((100 * v) / total).toFixed(1)}% |`);
+    .map(([k, v]) => `| ${k.replace(/\|/g, "\\|")} | ${((100 * v) / busy).toFixed(1)}% |`);
+  return { rows };
 }
 
 // ---------------------------------------------------------------- parts
@@ -212,45 +232,76 @@ const out = (line = "") => {
 };
 
 async function floorPart(): Promise<void> {
-  out(`## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up`);
+  const names = builds.map((b) => b.name);
+  out(`## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up; builds: ${names.join(", ")}`);
   out();
-  out("| Deployments | meshql median | floor median | meshql / floor | backend queries | answer bytes | peak RSS (gateway) |");
-  out("|---:|---:|---:|---:|---:|---:|---:|");
-  const profiles: string[] = [];
+  const each = (f: (b: string) => string) => names.map(f).join(" | ");
+  const right = names.map(() => "---:|").join("");
+  out(`| Deployments | ${each((b) => `meshql ${b} median`)} | floor median | ${each((b) => `${b} / floor`)} | ${each((b) => `gateway CPU / document, ${b}`)} | backend queries | answer bytes | ${each((b) => `peak RSS ${b}`)} |`);
+  out(`|---:|${right}---:|${right}${right}---:|---:|${right}`);
   for (const n of SIZES) {
     const prometheus = await prometheusFor(n);
-    const gateway = await child(["--prometheus", prometheus.url]);
+    const gateways = new Map<string, Child>();
+    for (const b of builds) gateways.set(b.name, await child(["--prometheus", prometheus.url], [], b));
     prometheus.resetQueries();
-    const { bytes } = await graphql(gateway.url, overviewBody());
+    const { bytes } = await graphql(gateways.get("after")!.url, overviewBody());
     const queries = prometheus.queries();
+    for (const b of builds) if (b.name !== "after") await graphql(gateways.get(b.name)!.url, overviewBody());
     await floor(prometheus.url, queries);
-    const times = { meshql: [] as number[], floor: [] as number[] };
+    const contenders = [...names, "floor"];
+    const times = new Map(contenders.map((c) => [c, [] as number[]]));
+    const cpu0 = names.map((b) => gateways.get(b)!.cpuMs());
     for (let i = 0; i < ITERATIONS; i++) {
-      const order = i % 2 ? (["floor", "meshql"] as const) : (["meshql", "floor"] as const);
-      for (const who of order) {
-        times[who].push(await timed<unknown>(() => (who === "meshql" ? graphql(gateway.url, overviewBody()) : floor(prometheus.url, queries))));
+      for (let j = 0; j < contenders.length; j++) {
+        const who = contenders[(i + j) % contenders.length]!;
+        const gateway = gateways.get(who);
+        times.get(who)!.push(await timed<unknown>(() => (gateway ? graphql(gateway.url, overviewBody()) : floor(prometheus.url, queries))));
       }
     }
-    const peak = gateway.memory().peak;
-    await gateway.stop();
-    const m = median(times.meshql);
-    const f = median(times.floor);
-    out(`| ${n} | ${ms(m)} | ${ms(f)} | ${ratio(m / f)} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${mib(peak)} |`);
-    progress(`n=${n}: meshql ${ms(m)}, floor ${ms(f)}`);
-    if (n >= 1000) profiles.push(...(await profileAt(n, prometheus)));
+    const peaks = names.map((b) => gateways.get(b)!.memory().peak);
+    const cpu = names.map((b, i) => (gateways.get(b)!.cpuMs() - cpu0[i]!) / ITERATIONS);
+    for (const g of gateways.values()) await g.stop();
+    const m = names.map((b) => median(times.get(b)!));
+    const f = median(times.get("floor")!);
+    out(
+      `| ${n} | ${m.map(ms).join(" | ")} | ${ms(f)} | ${m.map((x) => ratio(x / f)).join(" | ")} | ${cpu.map(ms).join(" | ")} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${peaks.map(mib).join(" | ")} |`,
+    );
+    progress(`n=${n}: ${names.map((b, i) => `${b} ${ms(m[i]!)}`).join(", ")}, floor ${ms(f)}`);
     await stopPrometheus(prometheus);
   }
   out();
-  for (const line of profiles) out(line);
 }
 
-async function profileAt(n: number, prometheus: PrometheusInstance): Promise<string[]> {
+/** CPU profiles of each build at --profile-sizes (default 1,000). */
+async function profilePart(): Promise<void> {
+  for (const n of PROFILE_SIZES) {
+    const prometheus = await prometheusFor(n);
+    for (const b of builds) for (const line of await profileAt(n, prometheus, b)) out(line);
+    await stopPrometheus(prometheus);
+  }
+}
+
+async function profileAt(n: number, prometheus: PrometheusInstance, build: Build): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "meshql-prof-"));
   try {
-    const gateway = await child(["--prometheus", prometheus.url], ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    const gateway = await child(["--prometheus", prometheus.url, "--profile-dir", dir], [], build);
+    // Start-up (module loading) is not the document's: warm up, then profile only the timed documents.
+    await graphql(gateway.url, overviewBody());
+    gateway.process.kill("SIGUSR2");
+    await new Promise((r) => setTimeout(r, 200));
+    const cpu0 = gateway.cpuMs();
     for (let i = 0; i < ITERATIONS; i++) await graphql(gateway.url, overviewBody());
+    const cpu = (gateway.cpuMs() - cpu0) / ITERATIONS;
     await gateway.stop();
-    return [`### CPU profile of the gateway at ${n} Deployments (${ITERATIONS} documents, self time, top 12)`, "", "| function | self |", "|---|---:|", ...topFunctions(dir, 12), ""];
+    const { rows } = topFunctions(dir, 15);
+    return [
+      `### CPU profile of the ${build.name} gateway at ${n} Deployments (${ITERATIONS} documents after 1 warm-up; ${ms(cpu)} of gateway CPU per document (user + system, /proc); self time as a share of the profile's busy samples, top 15)`,
+      "",
+      "| function | self |",
+      "|---|---:|",
+      ...rows,
+      "",
+    ];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -400,7 +451,17 @@ async function soakPart(prometheus: PrometheusInstance, n: number): Promise<void
 async function main() {
   const load0 = loadavg();
   const began = performance.now();
+  if ((PARTS.has("floor") || PARTS.has("profile")) && !args["no-before"]) {
+    const base = args.before ?? execFileSync("git", ["merge-base", "HEAD", "main"], { cwd: ROOT, encoding: "utf8" }).trim();
+    progress(`building "before" from ${base}`);
+    builds.push(buildGateway("before", base));
+    buildFacts.push(`before = ${base.slice(0, 10)} (tsc of its src/ and test/support)`);
+  }
+  progress("building \"after\" from the working tree");
+  builds.push(buildGateway("after", null));
+  buildFacts.push(`after = the working tree at ${execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim()}`);
   if (PARTS.has("floor")) await floorPart();
+  if (PARTS.has("profile")) await profilePart();
   if (["identical", "memory", "cached", "soak"].some((p) => PARTS.has(p))) {
     const prometheus = await prometheusFor(LARGE);
     if (PARTS.has("identical")) await identicalPart(prometheus);
@@ -413,6 +474,7 @@ async function main() {
   out();
   out(`- ${availableParallelism()} CPUs, node ${process.version}; shared with other work`);
   out(`- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ${loadavg().map((x) => x.toFixed(2)).join(" / ")}`);
+  out(`- gateways compiled with tsc, run as plain JS: ${buildFacts.join("; ")}`);
   out(`- total ${((performance.now() - began) / 1000).toFixed(0)} s`);
 }
 

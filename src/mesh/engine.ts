@@ -216,13 +216,20 @@ export class SpecAdapter<D> implements MeshAdapter {
   ): Promise<Map<string, Collected>> {
     const plan = this.plan(view, batch, isEdge, selection);
     // Measure queries first, the directory last: the order the query log shows.
-    const answers = Promise.all(plan.map((p) => this.backend.query(p.promql, batch.at)));
+    const answers: (Promise<Sample[]> | null)[] = plan.map((p) => this.backend.query(p.promql, batch.at));
     const directorySpec = this.spec.directory;
     const directory =
       directorySpec && selection.directory
         ? this.backend.query(directorySpec.query(batch.window, null), batch.at).then((s) => directorySpec.build(s, this.resolver))
-        : null;
-    const [samples, dir] = await Promise.all([answers, directory]);
+        : Promise.resolve(null);
+    // The first failure fails the batch at once, as Promise.all would; but each
+    // answer is folded (in plan order) as soon as it is there and then dropped,
+    // rather than all answers held until the last has come.
+    const failed = new Promise<never>((_, reject) => {
+      for (const a of [...answers, directory]) a?.catch(reject);
+    });
+    const first = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failed]);
+    const dir = await first(directory);
 
     const out = new Map<string, Collected>();
     const mtls = this.spec.mtls;
@@ -230,8 +237,10 @@ export class SpecAdapter<D> implements MeshAdapter {
       isSuccess: (labels: Labels) => this.spec.success.isSuccess(labels),
       records: (read: string) => rowOf(view, measure, read) !== undefined,
     });
-    plan.forEach((p, i) => {
-      for (const s of samples[i]!) {
+    for (const [i, p] of plan.entries()) {
+      const samples = await first(answers[i]!);
+      answers[i] = null;
+      for (const s of samples) {
         const key = keyOf(s.labels, dir);
         if (key === null) continue;
         let c = out.get(key);
@@ -248,7 +257,7 @@ export class SpecAdapter<D> implements MeshAdapter {
         if (isEdge && mtls.from === "counts" && read === MEASURES[p.measure].classified && s.value > 0)
           c.mtls.add(s.labels[mtls.label] ?? "");
       }
-    });
+    }
     return out;
   }
 

@@ -1,6 +1,7 @@
 // Reads a backend answer with a bound on its size, and on the bytes of all
 // answers being read at once: a huge or endless answer costs bounded memory.
 
+import { StringDecoder } from "node:string_decoder";
 import { BackendError } from "./errors.ts";
 
 /** Bytes held by answers being read, shared by all queries of one gateway. */
@@ -37,7 +38,9 @@ export async function readLimited(response: Response, limit: number, budget: Byt
     throw tooLarge(limit, `it declares ${declared} bytes`);
   }
   if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
+  // Decoded chunk by chunk: no array of chunks and joined copy next to the text.
+  const decoder = new StringDecoder("utf8");
+  let text = "";
   /** Bytes kept so far, all of them taken from the budget. */
   let size = 0;
   const reader = response.body.getReader();
@@ -53,7 +56,7 @@ export async function readLimited(response: Response, limit: number, budget: Byt
         );
       }
       size += value.byteLength;
-      chunks.push(value);
+      text += decoder.write(value);
     }
   } catch (e) {
     stop.abort();
@@ -62,7 +65,7 @@ export async function readLimited(response: Response, limit: number, budget: Byt
   } finally {
     budget?.release(size);
   }
-  return Buffer.concat(chunks, size).toString("utf8");
+  return text + decoder.end();
 }
 
 function tooLarge(limit: number, detail: string): BackendError {

@@ -2,6 +2,7 @@
 // with explicit evaluation times. Works against any Prometheus-compatible backend.
 
 import { ByteBudget, readLimited } from "./body.ts";
+import { decodeVector, sampleNumber } from "./decode.ts";
 import { BackendError } from "./errors.ts";
 
 export interface Sample {
@@ -258,6 +259,8 @@ export class NotPrometheusError extends BackendError {
 
 /** Parses a /api/v1/query answer; anything not of the documented shape is a bad_response. */
 export function parseQueryResponse(status: number, text: string): Sample[] {
+  const compact = status === 200 ? decodeVector(text) : null;
+  if (compact) return compact;
   const { resultType, result } = parseEnvelope(status, text);
   if (resultType === "scalar") return [{ labels: {}, value: parseValue(result) }];
   if (resultType !== "vector" || !Array.isArray(result)) {
@@ -324,11 +327,7 @@ function parseValue(pair: unknown): number {
   if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[1] !== "string") {
     throw new BackendError("bad_response", "sample value is not a [time, \"value\"] pair");
   }
-  const v = pair[1];
-  if (v === "NaN") return Number.NaN;
-  if (v === "+Inf") return Number.POSITIVE_INFINITY;
-  if (v === "-Inf") return Number.NEGATIVE_INFINITY;
-  const n = Number(v);
-  if (v.trim() === "" || Number.isNaN(n)) throw new BackendError("bad_response", `sample value ${JSON.stringify(v)} is not a number`);
+  const n = sampleNumber(pair[1]);
+  if (n === null) throw new BackendError("bad_response", `sample value ${JSON.stringify(pair[1])} is not a number`);
   return n;
 }

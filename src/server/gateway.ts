@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Server as TlsServer } from "node:tls";
 import type { FastifyInstance } from "fastify";
 import type { KubeFlags } from "../cli/options.ts";
-import { startKubeIntegration, type KubeIntegration } from "../kube/index.ts";
+import type { KubeIntegration } from "../kube/index.ts";
 import { watchServingCertificate } from "../kube/tls-reload.ts";
 import { type Window } from "../domain/window.ts";
 import type { MeshAdapter, MeshName } from "../mesh/adapter.ts";
@@ -190,8 +190,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   }
 }
 
-function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: string) => void): Promise<KubeIntegration> {
+/** Imported only when asked for: @kubernetes/client-node alone is ~70 MiB of RSS a backend-only gateway does not need. */
+async function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: string) => void): Promise<KubeIntegration> {
   const { kubeconfig, ...authn } = flags;
+  const { startKubeIntegration } = await import("../kube/index.ts");
   return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log });
 }
 

@@ -107,6 +107,13 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
     assert.equal(got.resource?.metrics?.failureCount, want.failure);
   });
 
+  it("answers with cache-control: no-store (the schema has no cache hints), errors too", async () => {
+    for (const query of ["{ __typename }", "{ nope }"]) {
+      const reply = await gateway.app.inject({ method: "POST", url: "/graphql", payload: { query } });
+      assert.equal(reply.headers["cache-control"], "no-store", query);
+    }
+  });
+
   it("counts 4xx as success and 5xx as failure", async () => {
     const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "1h" });
     const want = expectedInbound(model, REFS.catalog, T0 - 3600, T0);
