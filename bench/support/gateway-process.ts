@@ -1,7 +1,8 @@
 // A gateway (or the bare Apollo + fastify `{ hello }` server) in a process of
 // its own, so benches can read its peak RSS and CPU profile apart from theirs.
 //
-//   node --import tsx bench/support/gateway-process.ts --prometheus URL [--cache-ttl MS] [--no-sharing] [--max-concurrent N]
+//   node --import tsx bench/support/gateway-process.ts --prometheus URL [--mesh linkerd|istio|consul] [--cache-ttl MS] [--no-sharing]
+//     [--max-concurrent N]
 //   node --import tsx bench/support/gateway-process.ts --bare
 //
 // Prints one JSON line {"url": ...} when listening; exits cleanly on SIGTERM
@@ -12,11 +13,13 @@ import { ApolloServer } from "@apollo/server";
 import fastifyApollo from "@as-integrations/fastify";
 import Fastify, { type FastifyInstance } from "fastify";
 import { parseArgs } from "node:util";
+import type { MeshName } from "../../src/mesh/adapter.ts";
 import { testGateway } from "../../test/support/gateway.ts";
 
 const { values } = parseArgs({
   options: {
     prometheus: { type: "string" },
+    mesh: { type: "string", default: "linkerd" },
     "cache-ttl": { type: "string", default: "0" },
     "no-sharing": { type: "boolean", default: false },
     "max-concurrent": { type: "string", default: "16" },
@@ -34,7 +37,7 @@ async function bare(): Promise<FastifyInstance> {
 
 async function meshql(): Promise<FastifyInstance> {
   if (!values.prometheus) throw new Error("--prometheus URL is required");
-  const gateway = await testGateway(values.prometheus, "linkerd", {
+  const gateway = await testGateway(values.prometheus, values.mesh as MeshName, {
     cacheTtlMs: Number(values["cache-ttl"]),
     shareExecutions: !values["no-sharing"],
     maxConcurrentDocuments: Number(values["max-concurrent"]),

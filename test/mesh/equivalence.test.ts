@@ -45,7 +45,15 @@ import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/linke
 import { resourcesOf, workloadRef } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
-import { checkExistence, edgeFlows, expectedSeen, isStandaloneReplicaSet, modelResolver, percentileBound, trueQuantile } from "./support.ts";
+import {
+  checkExistence,
+  edgeFlows,
+  expectedSeen,
+  isStandaloneReplicaSet,
+  modelResolver,
+  percentileBound,
+  trueQuantile,
+} from "./support.ts";
 
 const model = topologyModel();
 const resolver = modelResolver(model);
