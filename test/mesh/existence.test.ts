@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { consul } from "../../src/demo/traffic/consul.ts";
 import type { MeshFormat } from "../../src/demo/traffic/format.ts";
 import { istio } from "../../src/demo/traffic/istio.ts";
-import { buildModel, type TopologySpec } from "../../src/demo/traffic/model.ts";
+import { buildModel, type EdgeSpec, type TopologySpec } from "../../src/demo/traffic/model.ts";
 import { latencyOf } from "../../src/demo/traffic/latency.ts";
 import { refKey } from "../../src/domain/resource.ts";
 import type { MeshName } from "../../src/mesh/adapter.ts";
@@ -26,6 +26,14 @@ import { data, testGateway } from "../support/gateway.ts";
 import { checkExistence } from "./support.ts";
 
 const NS = "exist";
+const edge = (from: string, to: string): EdgeSpec => ({
+  from: { namespace: NS, name: from },
+  to: { namespace: NS, name: to },
+  rps: 1,
+  status: { 200: 1 },
+  latency: latencyOf(1, 2, 4, 8, 16),
+  tls: true,
+});
 const TOPOLOGY: TopologySpec = {
   workloads: [
     { namespace: NS, name: "client", kind: "DEPLOYMENT", replicas: 1 },
@@ -34,32 +42,7 @@ const TOPOLOGY: TopologySpec = {
     { namespace: NS, name: "api", kind: "DEPLOYMENT", replicas: 1 },
     { namespace: NS, name: "store", kind: "STATEFULSET", replicas: 2 },
   ],
-  edges: [
-    {
-      from: { namespace: NS, name: "client" },
-      to: { namespace: NS, name: "web-stable" },
-      rps: 2,
-      status: { 200: 1 },
-      latency: latencyOf(1, 2, 4, 8, 16),
-      tls: true,
-    },
-    {
-      from: { namespace: NS, name: "web-canary" },
-      to: { namespace: NS, name: "api" },
-      rps: 1,
-      status: { 200: 1 },
-      latency: latencyOf(1, 2, 4, 8, 16),
-      tls: true,
-    },
-    {
-      from: { namespace: NS, name: "api" },
-      to: { namespace: NS, name: "store" },
-      rps: 1,
-      status: { 200: 1 },
-      latency: latencyOf(1, 2, 4, 8, 16),
-      tls: true,
-    },
-  ],
+  edges: [edge("client", "web-stable"), edge("web-canary", "api"), edge("api", "store")],
 };
 const model = buildModel(TOPOLOGY);
 const at = new Date(T0 * 1000).toISOString();
