@@ -120,7 +120,7 @@ try {
   const items = (JSON.parse(bodies.get("after")!) as { items: unknown[] }).items.length;
   const offset = logSize(prometheus.queryLog);
   await fetch(contenders.after.url + PATH);
-  const afterQueries = logSince(prometheus.queryLog, offset).map((e) => e.query);
+  const afterQueries = logSince(prometheus.queryLog, offset).map((e) => `${e.evalMs.toFixed(2)} ms  ${e.query}`);
 
   console.log(`\n${MESH}, ${SIZE} Deployments, GET ${PATH} (${items} edges, identical bytes before and after)`);
   console.log(
@@ -143,7 +143,9 @@ try {
   console.log(
     `\nafter / before: wall ${ratio((s) => s.wall)}×, Prometheus eval ${ratio((s) => s.evalSum)}×, existence check ${ratio((s) => s.existence)}×`,
   );
-  console.log(`\nafter's queries:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`);
+  console.log(
+    `\nafter's queries, with Prometheus' evaluation time of one more request:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`,
+  );
 } finally {
   stopChildren();
   await prometheus.stop();
