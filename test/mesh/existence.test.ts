@@ -97,6 +97,24 @@ for (const [mesh] of MESHES) {
       const canary = `DEPLOYMENT/${NS}/web-canary`;
       assert.equal(deployments.includes(canary), mesh === "istio", deployments.join(", "));
       assert.ok(deployments.includes(`DEPLOYMENT/${NS}/web-stable`));
+      // Several resources asked at once (one tick's existence checks) get the listing's answer for each.
+      const asked = ["api", "web-stable", "web-canary", "store", "nobody-here"].map((name) => ({
+        kind: "DEPLOYMENT" as const,
+        namespace: NS,
+        name,
+      }));
+      const answer = await adapter().seenResources({
+        kind: "DEPLOYMENT",
+        namespace: NS,
+        at: T0_DATE,
+        lookback: { seconds: 3600 },
+        only: asked,
+      });
+      const found = new Set(answer.map(refKey));
+      assert.deepEqual(
+        asked.map((r) => found.has(refKey(r))),
+        asked.map((r) => deployments.includes(refKey(r))),
+      );
     });
 
     it("reads the resource's series only; unknown resources stay NotFound over SMI and null in GraphQL", async () => {
