@@ -193,8 +193,11 @@ export class SpecAdapter<D> implements MeshAdapter {
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
-    const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace, scope.only), scope.at);
-    return this.spec.seen.refs(scope.kind, samples, this.resolver);
+    const { seen } = this.spec;
+    const first = await this.backend.query(seen.query(scope.kind, scope.lookback, scope.namespace, scope.only), scope.at);
+    const refined = scope.only?.length ? seen.refine?.(scope.kind, scope.lookback, scope.only, first, this.resolver) : null;
+    const samples = refined ? await this.backend.query(refined, scope.at) : first;
+    return seen.refs(scope.kind, samples, this.resolver);
   }
 
   async detect(at: Date): Promise<boolean> {
