@@ -168,8 +168,8 @@ export async function fetchSeries(graph: Graph, selection: NonNullable<Selection
  * workloads: from the `edges` of the end in an asked namespace, narrowed to the
  * direction and the other end's kind, so the gateway computes this one
  * resource's edges. An edge with an UNKNOWN or HIDDEN end exists only in the
- * graph: from the graph of the namespaces of its ends, whose steps the gateway
- * builds once for all of its edges.
+ * graph (so does one the end's edges leave out): from the graph of the
+ * namespaces of its ends, whose steps the gateway builds once for all of its edges.
  */
 async function edgeSeries(
   edge: GraphEdge,
@@ -196,7 +196,8 @@ async function edgeSeries(
     const found = data.resource?.edges?.find(
       (e) => e.peer.kind === peer.kind && e.peer.namespace === peer.namespace && e.peer.name === peer.name,
     );
-    return found ? found.series : undefined;
+    if (found) return found.series;
+    // Not among the end's edges: a peer the user may list but not get is named in the graph only.
   }
   const namespaces = [source, destination].flatMap((n) => (n?.resource && !n.outside ? [n.resource.namespace] : []));
   type Answer = { graph: { edges: Array<{ source: { id: string }; destination: { id: string }; series: SeriesPoint[] | null }> } };
