@@ -6,6 +6,7 @@
 
 import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
+import { latencyField } from "../domain/latency.ts";
 import type { MeasureName, MeasureStats, RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import { promRange } from "../domain/window.ts";
@@ -130,7 +131,7 @@ export class SpecAdapter<D> implements MeshAdapter {
       window: batch.window,
       at: batch.at,
       measures: ["golden"],
-      ...(batch.latency === false ? { latency: false } : {}),
+      ...latencyField(batch.latency !== false),
     };
     const residuals = new Map<string, { to: ResourceRef; residual: GoldenResidual }>();
     const residualOf = (to: ResourceRef): GoldenResidual => {
