@@ -10,11 +10,8 @@
 //
 //   node --import tsx bench/edge-series.ts --before DIR [--size 300] [--iterations 7] [--warmup 1]
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { linkerd } from "../src/demo/traffic/linkerd.ts";
 import { buildModel } from "../src/demo/traffic/model.ts";
@@ -22,6 +19,7 @@ import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtu
 import { startPrometheus } from "../test/harness/prometheus.ts";
 import { EDGE_SERIES_QUERY, GRAPH_EDGE_SERIES_QUERY } from "../web/src/queries.ts";
 import { median } from "./support/query-log.ts";
+import { startSourceGateway, stopSourceGateways } from "./support/source-gateway.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,38 +34,12 @@ const SIZE = Number(args.size);
 const ITERATIONS = Number(args.iterations);
 const WARMUP = Number(args.warmup);
 const AFTER = new URL("../", import.meta.url).pathname;
-const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const at = new Date(T0 * 1000).toISOString();
 const [source, destination] = scaleTopology(SIZE)
   .workloads.slice(1, 3)
   .map((w) => `DEPLOYMENT/${SCALE_NAMESPACE}/${w.name}`) as [string, string];
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
-
-const children: ChildProcess[] = [];
-async function gateway(root: string, prometheusUrl: string): Promise<{ url: string; pid: number }> {
-  const p = spawn(
-    process.execPath,
-    ["--import", "tsx", join(root, "bench/support/gateway-process.ts"), "--prometheus", prometheusUrl, "--cache-ttl", "0"],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      cwd: root,
-    },
-  );
-  children.push(p);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: p.stdout! }).once("line", resolve);
-    p.once("exit", (code) => reject(new Error(`gateway in ${root} exited with ${code}`)));
-  });
-  return { url: (JSON.parse(line) as { url: string }).url, pid: p.pid! };
-}
-
-/** The process' CPU time so far (user + system), in ms, from /proc/PID/stat. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
 
 type Point = { timestamp: string; requestsPerSecond: number };
 /** Each contender's request and how to find the clicked edge's series in its answer. */
@@ -107,7 +79,8 @@ const prometheus = await startPrometheus({
 });
 progress(`n=${SIZE}: Prometheus ready (${prometheus.backfill?.cached ? "cached" : "built"} TSDB)`);
 try {
-  const gateways = { before: await gateway(resolve(args.before), prometheus.url), after: await gateway(AFTER, prometheus.url) };
+  const flags = ["--prometheus", prometheus.url, "--cache-ttl", "0"];
+  const gateways = { before: await startSourceGateway(resolve(args.before), flags), after: await startSourceGateway(AFTER, flags) };
   const contenders: Array<{ name: string; gateway: keyof typeof gateways; document: DocumentName }> = [
     { name: "before, every edge's series", gateway: "before", document: "every edge's series (the console before)" },
     { name: "after, every edge's series", gateway: "after", document: "every edge's series (the console before)" },
@@ -118,9 +91,9 @@ try {
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
     for (let j = 0; j < contenders.length; j++) {
       const c = contenders[(i + j) % contenders.length]!;
-      const { url, pid } = gateways[c.gateway];
+      const { url, cpuMs } = gateways[c.gateway];
       const doc = DOCUMENTS[c.document];
-      const cpu = cpuMs(pid);
+      const cpu = cpuMs();
       const t = performance.now();
       const response = await fetch(`${url}/graphql`, {
         method: "POST",
@@ -129,7 +102,7 @@ try {
       });
       const body = await response.text();
       const wall = performance.now() - t;
-      const used = cpuMs(pid) - cpu;
+      const used = cpuMs() - cpu;
       const parsed = JSON.parse(body) as { data?: unknown; errors?: unknown[] };
       if (parsed.errors || !parsed.data) throw new Error(`${c.name}: ${body.slice(0, 300)}`);
       const series = doc.series(parsed.data);
@@ -154,7 +127,7 @@ try {
       .map((x) => x.toFixed(2))
       .join(
         " ",
-      )} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved; gateway CPU in ${TICK_MS} ms ticks\n`,
+      )} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved; gateway CPU in ${gateways.after.tickMs} ms ticks\n`,
   );
   console.log("| gateway, request | gateway CPU (median) | wall (median) | answer bytes |");
   console.log("|---|---:|---:|---:|");
@@ -170,6 +143,6 @@ try {
     );
   }
 } finally {
-  for (const p of children) if (p.exitCode === null) p.kill("SIGTERM");
+  stopSourceGateways();
   await prometheus.stop();
 }

@@ -10,10 +10,7 @@
 // DIR is a checkout with its own bench/support/gateway-process.ts and node_modules; for --mesh other
 // than linkerd its gateway-process.ts must take --mesh (copy this one's into it).
 
-import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { demoFormat } from "../src/demo/traffic/formats.ts";
 import type { MeshName } from "../src/mesh/adapter.ts";
@@ -21,6 +18,7 @@ import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
 import { logSince, logSize, median } from "./support/query-log.ts";
+import { startSourceGateway, stopSourceGateways } from "./support/source-gateway.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -45,41 +43,6 @@ const PATH = `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/d
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-interface Child {
-  readonly url: string;
-  readonly process: ChildProcess;
-}
-const children: ChildProcess[] = [];
-async function gateway(root: string, prometheusUrl: string): Promise<Child> {
-  const p = spawn(
-    process.execPath,
-    // main's gateway-process.ts has no --mesh: it is passed only where needed.
-    [
-      "--import",
-      "tsx",
-      join(root, "bench/support/gateway-process.ts"),
-      "--prometheus",
-      prometheusUrl,
-      "--cache-ttl",
-      "0",
-      ...(MESH === "linkerd" ? [] : ["--mesh", MESH]),
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      cwd: root,
-    },
-  );
-  children.push(p);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: p.stdout! }).once("line", resolve);
-    p.once("exit", (code) => reject(new Error(`gateway in ${root} exited with ${code}`)));
-  });
-  return { url: (JSON.parse(line) as { url: string }).url, process: p };
-}
-const stopChildren = () => {
-  for (const p of children) if (p.exitCode === null) p.kill("SIGTERM");
-};
-
 const prometheus = await startPrometheus({
   model: buildModel(scaleTopology(SIZE)),
   formats: [FORMAT],
@@ -88,7 +51,9 @@ const prometheus = await startPrometheus({
 });
 progress(`${MESH}, n=${SIZE}: Prometheus ready (${prometheus.backfill?.cached ? "cached" : "built"} TSDB)`);
 try {
-  const contenders = { before: await gateway(args.before, prometheus.url), after: await gateway(AFTER, prometheus.url) };
+  // main's gateway-process.ts had no --mesh: it is passed only where needed.
+  const flags = ["--prometheus", prometheus.url, "--cache-ttl", "0", ...(MESH === "linkerd" ? [] : ["--mesh", MESH])];
+  const contenders = { before: await startSourceGateway(args.before, flags), after: await startSourceGateway(AFTER, flags) };
   const names = Object.keys(contenders) as (keyof typeof contenders)[];
   const bodies = new Map<string, string>();
   const samples = Object.fromEntries(
@@ -147,6 +112,6 @@ try {
     `\nafter's queries, with Prometheus' evaluation time of one more request:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`,
   );
 } finally {
-  stopChildren();
+  stopSourceGateways();
   await prometheus.stop();
 }
