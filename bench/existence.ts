@@ -5,30 +5,33 @@
 // directory), "after" from this one. Interleaved rounds, medians, and
 // Prometheus' own evaluation time per request from its query log.
 //
-//   node --import tsx bench/existence.ts --before DIR [--size 1000] [--iterations 21] [--warmup 3]
+//   node --import tsx bench/existence.ts --before DIR [--mesh linkerd|istio|consul] [--size 1000] [--iterations 21] [--warmup 3]
 //
-// DIR is a checkout with its own bench/support/gateway-process.ts and node_modules.
+// DIR is a checkout with its own bench/support/gateway-process.ts and node_modules; for --mesh other
+// than linkerd its gateway-process.ts must take --mesh (copy this one's into it).
 
-import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { linkerd } from "../src/demo/traffic/linkerd.ts";
+import { demoFormat } from "../src/demo/traffic/formats.ts";
+import type { MeshName } from "../src/mesh/adapter.ts";
 import { buildModel } from "../src/demo/traffic/model.ts";
 import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts";
 import { startPrometheus } from "../test/harness/prometheus.ts";
 import { logSince, logSize, median } from "./support/query-log.ts";
+import { startSourceGateway, stopSourceGateways } from "./support/source-gateway.ts";
 
 const { values: args } = parseArgs({
   options: {
     before: { type: "string" },
+    mesh: { type: "string", default: "linkerd" },
     size: { type: "string", default: "1000" },
     iterations: { type: "string", default: "21" },
     warmup: { type: "string", default: "3" },
   },
 });
 if (!args.before) throw new Error("--before DIR is required (a checkout to compare with, e.g. main)");
+const MESH = args.mesh as MeshName;
+const FORMAT = demoFormat(MESH);
 const SIZE = Number(args.size);
 const ITERATIONS = Number(args.iterations);
 const WARMUP = Number(args.warmup);
@@ -40,40 +43,17 @@ const PATH = `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SCALE_NAMESPACE}/d
 
 const progress = (line: string) => process.stderr.write(`# ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-interface Child {
-  readonly url: string;
-  readonly process: ChildProcess;
-}
-const children: ChildProcess[] = [];
-async function gateway(root: string, prometheusUrl: string): Promise<Child> {
-  const p = spawn(
-    process.execPath,
-    ["--import", "tsx", join(root, "bench/support/gateway-process.ts"), "--prometheus", prometheusUrl, "--cache-ttl", "0"],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      cwd: root,
-    },
-  );
-  children.push(p);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: p.stdout! }).once("line", resolve);
-    p.once("exit", (code) => reject(new Error(`gateway in ${root} exited with ${code}`)));
-  });
-  return { url: (JSON.parse(line) as { url: string }).url, process: p };
-}
-const stopChildren = () => {
-  for (const p of children) if (p.exitCode === null) p.kill("SIGTERM");
-};
-
 const prometheus = await startPrometheus({
   model: buildModel(scaleTopology(SIZE)),
-  formats: [linkerd],
+  formats: [FORMAT],
   ...BENCH_HISTORY,
   readyTimeoutMs: 600_000,
 });
-progress(`n=${SIZE}: Prometheus ready (${prometheus.backfill?.cached ? "cached" : "built"} TSDB)`);
+progress(`${MESH}, n=${SIZE}: Prometheus ready (${prometheus.backfill?.cached ? "cached" : "built"} TSDB)`);
 try {
-  const contenders = { before: await gateway(args.before, prometheus.url), after: await gateway(AFTER, prometheus.url) };
+  // main's gateway-process.ts had no --mesh: it is passed only where needed.
+  const flags = ["--prometheus", prometheus.url, "--cache-ttl", "0", ...(MESH === "linkerd" ? [] : ["--mesh", MESH])];
+  const contenders = { before: await startSourceGateway(args.before, flags), after: await startSourceGateway(AFTER, flags) };
   const names = Object.keys(contenders) as (keyof typeof contenders)[];
   const bodies = new Map<string, string>();
   const samples = Object.fromEntries(
@@ -94,7 +74,10 @@ try {
       const s = samples[name]!;
       s.wall.push(wall);
       s.evalSum.push(log.reduce((a, e) => a + e.evalMs, 0));
-      s.existence.push(log.filter((e) => e.query.includes("present_over_time")).reduce((a, e) => a + e.evalMs, 0));
+      // The lookback's (1 h) query; Istio's and Consul's edges also map peers over the request's window.
+      s.existence.push(
+        log.filter((e) => e.query.includes("present_over_time") && e.query.includes("[3600s]")).reduce((a, e) => a + e.evalMs, 0),
+      );
       s.queries.push(log.length);
     }
   }
@@ -102,9 +85,9 @@ try {
   const items = (JSON.parse(bodies.get("after")!) as { items: unknown[] }).items.length;
   const offset = logSize(prometheus.queryLog);
   await fetch(contenders.after.url + PATH);
-  const afterQueries = logSince(prometheus.queryLog, offset).map((e) => e.query);
+  const afterQueries = logSince(prometheus.queryLog, offset).map((e) => `${e.evalMs.toFixed(2)} ms  ${e.query}`);
 
-  console.log(`\n${SIZE} Deployments, GET ${PATH} (${items} edges, identical bytes before and after)`);
+  console.log(`\n${MESH}, ${SIZE} Deployments, GET ${PATH} (${items} edges, identical bytes before and after)`);
   console.log(
     `machine: ${availableParallelism()} CPUs, load average ${loadavg()
       .map((x) => x.toFixed(2))
@@ -125,8 +108,10 @@ try {
   console.log(
     `\nafter / before: wall ${ratio((s) => s.wall)}×, Prometheus eval ${ratio((s) => s.evalSum)}×, existence check ${ratio((s) => s.existence)}×`,
   );
-  console.log(`\nafter's queries:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`);
+  console.log(
+    `\nafter's queries, with Prometheus' evaluation time of one more request:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`,
+  );
 } finally {
-  stopChildren();
+  stopSourceGateways();
   await prometheus.stop();
 }

@@ -1,7 +1,8 @@
 // A gateway (or the bare Apollo + fastify `{ hello }` server) in a process of
 // its own, so benches can read its peak RSS and CPU profile apart from theirs.
 //
-//   node gateway-process.js --prometheus URL [--cache-ttl MS] [--no-sharing] [--max-concurrent N] [--profile-dir DIR]
+//   node gateway-process.js --prometheus URL [--mesh linkerd|istio|consul] [--cache-ttl MS] [--no-sharing]
+//     [--max-concurrent N] [--profile-dir DIR]
 //   node gateway-process.js --bare
 //
 // (compiled by bench/support/build.ts; `node --import tsx` runs the source.)
@@ -17,12 +18,14 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { MeshName } from "../../src/mesh/adapter.ts";
 import { DEFAULT_SERVER_LIMITS } from "../../src/server/limits.ts";
 import { testGateway } from "../../test/support/gateway.ts";
 
 const { values } = parseArgs({
   options: {
     prometheus: { type: "string" },
+    mesh: { type: "string", default: "linkerd" },
     "cache-ttl": { type: "string", default: "0" },
     "no-sharing": { type: "boolean", default: false },
     "max-concurrent": { type: "string", default: "16" },
@@ -41,7 +44,7 @@ async function bare(): Promise<FastifyInstance> {
 
 async function meshql(): Promise<FastifyInstance> {
   if (!values.prometheus) throw new Error("--prometheus URL is required");
-  const gateway = await testGateway(values.prometheus, "linkerd", {
+  const gateway = await testGateway(values.prometheus, values.mesh as MeshName, {
     cacheTtlMs: Number(values["cache-ttl"]),
     shareExecutions: !values["no-sharing"],
     maxConcurrentDocuments: Number(values["max-concurrent"]),

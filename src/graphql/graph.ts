@@ -5,7 +5,15 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, ObjectType, Query, registerEnumType, Resolver, Root } from "type-graphql";
 import { EMPTY_GOLDEN, type GoldenMetrics, goldenMetrics } from "../domain/metrics.ts";
 import type { Window } from "../domain/window.ts";
-import type { GraphBasis, GraphEdgeView, GraphNodeType as DomainNodeType, GraphNodeView, GraphView } from "../service/graph.ts";
+import {
+  edgeKey,
+  type GraphBasis,
+  type GraphEdgeView,
+  type GraphNodeType as DomainNodeType,
+  type GraphNodeView,
+  type GraphView,
+  type IndexedGraph,
+} from "../service/graph.ts";
 import type { MetricsQuery, RequestScope } from "../service/types.ts";
 import type { GraphQLContext } from "./context.ts";
 import { DateTimeScalar, DurationScalar } from "./scalars.ts";
@@ -13,11 +21,15 @@ import { selectsLatency } from "./selection.ts";
 import { SERIES_HELP, SeriesArgs } from "./series-args.ts";
 import { Resource, TrafficMetrics } from "./types.ts";
 
-export const GraphNodeType = { WORKLOAD: "WORKLOAD", UNKNOWN: "UNKNOWN", HIDDEN: "HIDDEN" } as const satisfies Record<DomainNodeType, DomainNodeType>;
+export const GraphNodeType = { WORKLOAD: "WORKLOAD", UNKNOWN: "UNKNOWN", HIDDEN: "HIDDEN" } as const satisfies Record<
+  DomainNodeType,
+  DomainNodeType
+>;
 registerEnumType(GraphNodeType, {
   name: "GraphNodeType",
-  description: "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a " +
-"peer the user may not see.",
+  description:
+    "WORKLOAD: a named workload. UNKNOWN: callers the mesh cannot name (unmeshed clients, ingress without a proxy). HIDDEN: a " +
+    "peer the user may not see.",
 });
 
 @ObjectType({ description: "A workload in the graph, or a stand-in for callers that cannot or may not be named." })
@@ -41,7 +53,10 @@ export class GraphNode {
 export class GraphEdge {
   @Field(() => GraphNode) source!: GraphNode;
   @Field(() => GraphNode) destination!: GraphNode;
-  @Field(() => Boolean, { nullable: true, description: "true when all of the traffic was mutual TLS, false when any was not; null when the mesh does not say." })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "true when all of the traffic was mutual TLS, false when any was not; null when the mesh does not say.",
+  })
   mtls!: boolean | null;
   @Field(() => TrafficMetrics, { nullable: true }) metrics!: TrafficMetrics;
 
@@ -76,7 +91,11 @@ export class GraphQueryResolver {
   async graph(
     @Ctx() { scope }: GraphQLContext,
     @Arg("namespaces", () => [String], { nullable: true }) namespaces: string[] | null | undefined,
-    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: "How far back from `at` to look; null: the server's --default-window." })
+    @Arg("window", () => DurationScalar, {
+      nullable: true,
+      defaultValue: "30s",
+      description: "How far back from `at` to look; null: the server's --default-window.",
+    })
     window: string | null,
     @Info() info: GraphQLResolveInfo,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
@@ -92,14 +111,17 @@ export class GraphNodeResolver {
     nullable: true,
     description:
       "What the node received over the graph's window, as Resource.metrics. For UNKNOWN and HIDDEN nodes: the sum of this " +
-"graph's edges into them, without latency. null when the backend failed.",
+      "graph's edges into them, without latency. null when the backend failed.",
   })
   async metrics(@Root() node: GraphNode, @Ctx() { scope }: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<TrafficMetrics> {
     if (node.view.received) return TrafficMetrics.of(node.view.received);
     return TrafficMetrics.of(await scope.metrics(node.view.resource!.ref, node.query, selectsLatency(info)));
   }
 
-  @FieldResolver(() => [TrafficMetrics], { nullable: true, description: `${SERIES_HELP} For UNKNOWN and HIDDEN nodes, as their metrics: from this graph's edges.` })
+  @FieldResolver(() => [TrafficMetrics], {
+    nullable: true,
+    description: `${SERIES_HELP} For UNKNOWN and HIDDEN nodes, as their metrics: from this graph's edges.`,
+  })
   async series(
     @Root() node: GraphNode,
     @Ctx() { scope }: GraphQLContext,
@@ -111,7 +133,7 @@ export class GraphNodeResolver {
       return (await scope.series(node.view.resource.ref, steps, selectsLatency(info))).map((m) => TrafficMetrics.of(m));
     }
     // What UNKNOWN and HIDDEN nodes received is summed from edges, without latency: no bucket query.
-    return stepGraphs(scope, node.basis, args, false, (g) => g.nodes.find((n) => n.id === node.id)?.received ?? null);
+    return stepGraphs(scope, node.basis, args, false, (g) => g.nodes.get(node.id)?.received ?? null);
   }
 }
 
@@ -124,8 +146,8 @@ export class GraphEdgeResolver {
     @Args(() => SeriesArgs) args: SeriesArgs,
     @Info() info: GraphQLResolveInfo,
   ): Promise<TrafficMetrics[]> {
-    const same = (e: GraphEdgeView) => e.source.id === edge.source.id && e.destination.id === edge.destination.id;
-    return stepGraphs(scope, edge.basis, args, selectsLatency(info), (g) => g.edges.find(same)?.metrics ?? null);
+    const key = edgeKey(edge.source.id, edge.destination.id);
+    return stepGraphs(scope, edge.basis, args, selectsLatency(info), (g) => g.edges.get(key)?.metrics ?? null);
   }
 }
 
@@ -135,9 +157,9 @@ async function stepGraphs(
   basis: GraphBasis,
   args: SeriesArgs,
   latency: boolean,
-  pick: (g: GraphView) => GoldenMetrics | null,
+  pick: (g: IndexedGraph) => GoldenMetrics | null,
 ): Promise<TrafficMetrics[]> {
   const steps = scope.seriesQuery(args);
   const graphs = await scope.graphSeries(basis, steps, latency);
-  return graphs.map((g) => TrafficMetrics.of(pick(g) ?? goldenMetrics(EMPTY_GOLDEN, g.window, g.timestamp)));
+  return graphs.map((g) => TrafficMetrics.of(pick(g) ?? goldenMetrics(EMPTY_GOLDEN, g.view.window, g.view.timestamp)));
 }

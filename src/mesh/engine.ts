@@ -6,6 +6,7 @@
 
 import type { EdgeStats } from "../domain/edges.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
+import { latencyField } from "../domain/latency.ts";
 import type { MeasureName, MeasureStats, RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
 import { promRange } from "../domain/window.ts";
@@ -130,7 +131,7 @@ export class SpecAdapter<D> implements MeshAdapter {
       window: batch.window,
       at: batch.at,
       measures: ["golden"],
-      ...(batch.latency === false ? { latency: false } : {}),
+      ...latencyField(batch.latency !== false),
     };
     const residuals = new Map<string, { to: ResourceRef; residual: GoldenResidual }>();
     const residualOf = (to: ResourceRef): GoldenResidual => {
@@ -193,8 +194,11 @@ export class SpecAdapter<D> implements MeshAdapter {
   }
 
   async seenResources(scope: ListScope): Promise<ResourceRef[]> {
-    const samples = await this.backend.query(this.spec.seen.query(scope.kind, scope.lookback, scope.namespace, scope.only), scope.at);
-    return this.spec.seen.refs(scope.kind, samples, this.resolver);
+    const { seen } = this.spec;
+    const first = await this.backend.query(seen.query(scope.kind, scope.lookback, scope.namespace, scope.only), scope.at);
+    const refined = scope.only?.length ? seen.refine?.(scope.kind, scope.lookback, scope.only, first, this.resolver) : null;
+    const samples = refined ? await this.backend.query(refined, scope.at) : first;
+    return seen.refs(scope.kind, samples, this.resolver);
   }
 
   async detect(at: Date): Promise<boolean> {

@@ -82,6 +82,17 @@ export interface MeshSpec<D = unknown> {
   readonly seen: {
     /** only: the resources asked about, which the query may narrow to (a superset answer is fine). */
     query(kind: ResourceKind, period: Window, namespace: string | null, only?: readonly ResourceRef[]): string;
+    /**
+     * With `only`, where the first answer merely finds candidates: the query whose answer refs()
+     * reads, built from it (Consul: the services that a workload's pods serve); null: the first answer is it.
+     */
+    refine?(
+      kind: ResourceKind,
+      period: Window,
+      only: readonly ResourceRef[],
+      first: readonly Sample[],
+      resolver: WorkloadResolver | null,
+    ): string | null;
     refs(kind: ResourceKind, samples: readonly Sample[], resolver: WorkloadResolver | null): ResourceRef[];
   };
   /** A series whose presence means the backend holds this mesh's metrics. */

@@ -52,6 +52,13 @@ export function oneOf(label: string, values: Iterable<string>): Matcher {
   return unique.length === 1 ? eq(label, unique[0]!) : { label, op: "=~", value: unique.map(escapeRegex).join("|") };
 }
 
+/** Matches values that begin with any of the literal prefixes (and go on), each escaped. */
+export function startsWith(label: string, prefixes: Iterable<string>): Matcher {
+  const unique = [...new Set(prefixes)].sort();
+  if (unique.length === 0) throw new Error(`startsWith(${label}) needs at least one prefix`);
+  return { label, op: "=~", value: `(${unique.map(escapeRegex).join("|")}).+` };
+}
+
 /** A pattern written in code, never from users, e.g. regex("status_code", "5.."). */
 export const regex = (label: string, pattern: string): Matcher => ({ label, op: "=~", value: pattern });
 

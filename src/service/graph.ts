@@ -58,6 +58,24 @@ export interface GraphInput extends GraphBasis {
   readonly pairs: readonly TrafficPair[];
 }
 
+/** A graph with its nodes by id and its edges by their ends' ids: one lookup each, however large the graph. */
+export interface IndexedGraph {
+  readonly view: GraphView;
+  readonly nodes: ReadonlyMap<string, GraphNodeView>;
+  readonly edges: ReadonlyMap<string, GraphEdgeView>;
+}
+
+/** The key of an edge in IndexedGraph.edges. */
+export const edgeKey = (sourceId: string, destinationId: string): string => `${sourceId} ${destinationId}`;
+
+export function indexGraph(view: GraphView): IndexedGraph {
+  return {
+    view,
+    nodes: new Map(view.nodes.map((n) => [n.id, n])),
+    edges: new Map(view.edges.map((e) => [edgeKey(e.source.id, e.destination.id), e])),
+  };
+}
+
 /** The stable id of a workload node: kind/namespace/name. */
 export const workloadNodeId = (ref: ResourceRef): string => `${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
 
@@ -66,7 +84,8 @@ export const UNKNOWN_NODE_ID = "unknown";
 // Per process: ids of hidden nodes are stable across refreshes, so layouts do
 // not jump, yet cannot be reversed into names by guessing them.
 const HIDDEN_KEY = randomBytes(32);
-const hiddenNodeId = (ref: ResourceRef): string => `hidden/${createHmac("sha256", HIDDEN_KEY).update(refKey(ref)).digest("base64url").slice(0, 16)}`;
+const hiddenNodeId = (ref: ResourceRef): string =>
+  `hidden/${createHmac("sha256", HIDDEN_KEY).update(refKey(ref)).digest("base64url").slice(0, 16)}`;
 
 export function assembleGraph(input: GraphInput): GraphView {
   const { query, pairs, ...basis } = input;
@@ -87,7 +106,13 @@ export function assembleGraph(input: GraphInput): GraphView {
     outside: !input.namespaces.has(ref.namespace ?? ref.name),
     received: null,
   });
-  const hiddenNode = (ref: ResourceRef): GraphNodeView => ({ id: hiddenNodeId(ref), type: "HIDDEN", resource: null, outside: true, received: null });
+  const hiddenNode = (ref: ResourceRef): GraphNodeView => ({
+    id: hiddenNodeId(ref),
+    type: "HIDDEN",
+    resource: null,
+    outside: true,
+    received: null,
+  });
   const unknownNode = (): GraphNodeView => ({ id: UNKNOWN_NODE_ID, type: "UNKNOWN", resource: null, outside: false, received: null });
 
   for (const view of input.present) nodeOf(view.ref);

@@ -5,6 +5,7 @@
 import DataLoader from "dataloader";
 import { InvalidInputError } from "../domain/errors.ts";
 import type { EdgeDirection, EdgeStats } from "../domain/edges.ts";
+import { latencyField, latencyKeySuffix } from "../domain/latency.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
 import { EMPTY_STATS, type MeasureName, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
@@ -36,7 +37,7 @@ const batchKey = (k: StatsKey): string => `${k.ref.kind}|${k.window.seconds}|${k
 const measureOf = (k: StatsKey): MeasureName => k.measure ?? "golden";
 const statsKey = (k: StatsKey): string => `${batchKey(k)}|${measureOf(k)}|${refKey(k.ref)}`;
 /** A key without latency is another question: its answer must never serve a key that wants latency. */
-const cacheKey = (k: StatsKey): string => `${statsKey(k)}${k.latency === false ? "|-latency" : ""}`;
+const cacheKey = (k: StatsKey): string => `${statsKey(k)}${latencyKeySuffix(k)}`;
 
 /** Groups keys into one StatsBatch per kind, window, moment and direction, reading the union of their measures. */
 function batches(keys: readonly StatsKey[]): StatsBatch[] {
@@ -68,7 +69,7 @@ function batches(keys: readonly StatsKey[]): StatsBatch[] {
     refs: [...g.refs.values()],
     measures: [...g.measures],
     ...(g.direction ? { direction: g.direction } : {}),
-    ...(g.latency ? {} : { latency: false }),
+    ...latencyField(g.latency),
   }));
 }
 
@@ -153,7 +154,7 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
       throw new InvalidInputError(
         "document",
         `this request needs more than ${maxBatches} separate metrics batches (each distinct window, time and kind, at each ` +
-"nesting level, is one): ask for fewer windows or times, or split the document",
+          "nesting level, is one): ask for fewer windows or times, or split the document",
       );
     }
   };
@@ -205,9 +206,10 @@ export function createLoaders(adapter: MeshAdapter, options: LoaderOptions): Loa
 
   const traffic = new DataLoader<TrafficBatch, TrafficPair[], string>(
     // Each key fails alone: one graph's backend error must not fail another's.
-    (keys) => Promise.all(spend([...keys]).map((k) => adapter.traffic(k).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
+    (keys) =>
+      Promise.all(spend([...keys]).map((k) => adapter.traffic(k).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))))),
     {
-      cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}${k.latency === false ? "|-latency" : ""}`,
+      cacheKeyFn: (k) => `${k.namespaces.join(",")}|${k.window.seconds}|${k.at.getTime()}${latencyKeySuffix(k)}`,
       batchScheduleFn: schedule,
     },
   );

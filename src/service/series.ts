@@ -5,6 +5,7 @@
 
 import DataLoader from "dataloader";
 import type { EdgeStats } from "../domain/edges.ts";
+import { latencyField, latencyKeySuffix } from "../domain/latency.ts";
 import type { ResourceKind } from "../domain/kinds.ts";
 import { EMPTY_STATS, type RawStats } from "../domain/metrics.ts";
 import { refKey, type ResourceRef } from "../domain/resource.ts";
@@ -41,10 +42,9 @@ export interface SeriesLoaders {
   readonly traffic: DataLoader<TrafficSeriesKey, SeriesPoint<TrafficPair[]>[], string>;
 }
 
-const stepsKey = (s: SeriesSteps): string => `${s.window.seconds}|${s.start.getTime()}|${s.end.getTime()}|${s.stepSeconds}`;
+export const stepsKey = (s: SeriesSteps): string => `${s.window.seconds}|${s.start.getTime()}|${s.end.getTime()}|${s.stepSeconds}`;
 const batchKey = (k: SeriesKey): string => `${k.ref.kind}|${stepsKey(k.steps)}`;
-const withoutLatency = (k: { readonly latency?: boolean }): string => (k.latency === false ? "|-latency" : "");
-const seriesKey = (k: SeriesKey): string => `${batchKey(k)}|${refKey(k.ref)}${withoutLatency(k)}`;
+const seriesKey = (k: SeriesKey): string => `${batchKey(k)}|${refKey(k.ref)}${latencyKeySuffix(k)}`;
 
 const times = (s: SeriesSteps): Date[] => Array.from({ length: s.count }, (_, i) => new Date(s.start.getTime() + i * s.stepSeconds * 1000));
 
@@ -86,7 +86,12 @@ function groups(keys: readonly SeriesKey[]): Group[] {
 }
 
 /** Each group fails alone, and with it only its own keys. */
-async function perGroup<V>(keys: readonly SeriesKey[], spend: (n: number) => void, answer: (g: Group) => Promise<Map<string, V>>, fallback: V): Promise<(V | Error)[]> {
+async function perGroup<V>(
+  keys: readonly SeriesKey[],
+  spend: (n: number) => void,
+  answer: (g: Group) => Promise<Map<string, V>>,
+  fallback: V,
+): Promise<(V | Error)[]> {
   const gs = groups(keys);
   spend(gs.length);
   const answers = new Map<string, Map<string, V> | Error>();
@@ -102,7 +107,11 @@ async function perGroup<V>(keys: readonly SeriesKey[], spend: (n: number) => voi
   });
 }
 
-export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: number) => void, schedule: (cb: () => void) => void): SeriesLoaders {
+export function createSeriesLoaders(
+  factory: SeriesAdapterFactory,
+  spend: (n: number) => void,
+  schedule: (cb: () => void) => void,
+): SeriesLoaders {
   // One adapter per range in a request: its range answers serve every loader (the presence check too).
   const adapters = new Map<string, MeshAdapter>();
   const adapterFor = (steps: SeriesSteps): MeshAdapter => {
@@ -122,7 +131,7 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
           async (g) => {
             const adapter = adapterFor(g.steps);
             const points = await perStep(adapter, g.steps, (at) =>
-              ask(adapter, { kind: g.kind, refs: g.refs, window: g.steps.window, at, ...(g.latency ? {} : { latency: false }) }),
+              ask(adapter, { kind: g.kind, refs: g.refs, window: g.steps.window, at, ...latencyField(g.latency) }),
             );
             return new Map(g.refs.map((r) => [refKey(r), points.map((p) => ({ at: p.at, value: pick(p.value, r) }))]));
           },
@@ -146,14 +155,12 @@ export function createSeriesLoaders(factory: SeriesAdapterFactory, spend: (n: nu
         keys.map((k) => {
           const adapter = adapterFor(k.steps);
           return perStep(adapter, k.steps, (at) =>
-            adapter.traffic({ namespaces: k.namespaces, window: k.steps.window, at, ...(k.latency === false ? { latency: false } : {}) }),
-          ).catch((e: unknown) =>
-            e instanceof Error ? e : new Error(String(e)),
-          );
+            adapter.traffic({ namespaces: k.namespaces, window: k.steps.window, at, ...latencyField(k.latency !== false) }),
+          ).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
         }),
       );
     },
-    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${stepsKey(k.steps)}${withoutLatency(k)}`, batchScheduleFn: schedule },
+    { cacheKeyFn: (k) => `${k.namespaces.join(",")}|${stepsKey(k.steps)}${latencyKeySuffix(k)}`, batchScheduleFn: schedule },
   );
 
   return { stats, edges, traffic };

@@ -4,19 +4,27 @@
 import { compareEdges, type EdgeDirection, type EdgeStats } from "../domain/edges.ts";
 import { ForbiddenError, InvalidInputError, UnsupportedError } from "../domain/errors.ts";
 import { KIND_INFO, type ResourceKind } from "../domain/kinds.ts";
-import { EMPTY_GOLDEN, goldenMetrics, type GoldenMetrics, type GoldenStats, type MeasureName, type MeasureStats } from "../domain/metrics.ts";
+import {
+  EMPTY_GOLDEN,
+  goldenMetrics,
+  type GoldenMetrics,
+  type GoldenStats,
+  type MeasureName,
+  type MeasureStats,
+} from "../domain/metrics.ts";
 import { validateLabelName } from "../domain/names.ts";
 import { compareRefs, refKey, resourceRef, sameRef, type ResourceRef } from "../domain/resource.ts";
 import { parseSelector } from "../domain/selector.ts";
+import { latencyField, latencyKeySuffix } from "../domain/latency.ts";
 import { checkAt, parseAt } from "../domain/time.ts";
 import { formatWindow, parseWindow, type Window } from "../domain/window.ts";
 import type { MeshAdapter } from "../mesh/adapter.ts";
 import type { AccessCheck, AccessRecorder, Authorizer, UserInfo } from "./access.ts";
 import type { Inventory } from "./inventory.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
-import type { SeriesAdapterFactory, SeriesLoaders, SeriesPoint } from "./series.ts";
+import { type SeriesAdapterFactory, type SeriesLoaders, type SeriesPoint, stepsKey } from "./series.ts";
 import { isWorkloadKind, WORKLOAD_KINDS } from "../domain/traffic.ts";
-import { assembleGraph, type GraphBasis, type GraphView } from "./graph.ts";
+import { assembleGraph, type GraphBasis, type GraphView, type IndexedGraph, indexGraph } from "./graph.ts";
 import { seriesSteps, type SeriesSteps } from "../domain/series.ts";
 import type { EdgeView, MetricsQuery, RequestScope, ResourceView } from "./types.ts";
 
@@ -50,8 +58,10 @@ export class MeshqlService {
     readonly config: ServiceConfig,
   ) {
     if (config.defaultWindow.seconds < minWindow(config).seconds) {
-      throw new Error(`the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the ` +
-"scrape interval");
+      throw new Error(
+        `the default window ${formatWindow(config.defaultWindow)} is shorter than ${formatWindow(minWindow(config))}, twice the ` +
+          "scrape interval",
+      );
     }
     this.clock = config.clock ?? (() => new Date());
   }
@@ -86,6 +96,8 @@ export class MeshqlService {
 class Scope implements RequestScope {
   /** `plural/namespace` pairs whose list this request already authorized: their items need no `get` each. */
   private readonly listed = new Set<string>();
+  /** Each graph's steps, per steps and latency: built once for all of its nodes' and edges' series in this request. */
+  private readonly graphSteps = new WeakMap<GraphBasis, Map<string, Promise<readonly IndexedGraph[]>>>();
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -100,21 +112,30 @@ class Scope implements RequestScope {
     return this.deps.inventory.source;
   }
 
-  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
+  metricsQuery(
+    input: { window?: string | Window | null; at?: string | Date | null },
+    fields: { window?: string; at?: string } = {},
+  ): MetricsQuery {
     const windowField = fields.window ?? "window";
     const window =
-      input.window == null ? this.config.defaultWindow : typeof input.window === "string" ? parseWindow(input.window, windowField) : input.window;
+      input.window == null
+        ? this.config.defaultWindow
+        : typeof input.window === "string"
+          ? parseWindow(input.window, windowField)
+          : input.window;
     const min = minWindow(this.config);
     if (window.seconds < min.seconds) {
       throw new InvalidInputError(
         windowField,
         `${windowField} ${formatWindow(window)} is shorter than ${formatWindow(min)}, twice the backend's scrape interval: rates ` +
-"need at least two samples",
+          "need at least two samples",
       );
     }
     const atField = fields.at ?? "at";
     const at =
-      input.at == null ? this.now : input.at instanceof Date
+      input.at == null
+        ? this.now
+        : input.at instanceof Date
           ? checkAt(input.at, this.now, atField, this.config.maxAtAge)
           : parseAt(input.at, this.now, atField, this.config.maxAtAge);
     return { window, at };
@@ -133,7 +154,7 @@ class Scope implements RequestScope {
 
   async series(ref: ResourceRef, steps: SeriesSteps, latency = true): Promise<GoldenMetrics[]> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    const points = await this.seriesLoaders().stats.load({ ref, steps, ...withLatency(latency) });
+    const points = await this.seriesLoaders().stats.load({ ref, steps, ...latencyField(latency) });
     return toMetrics(points, steps, (raw) => raw.golden ?? EMPTY_GOLDEN);
   }
 
@@ -141,21 +162,36 @@ class Scope implements RequestScope {
     // The edge was authorized when it was listed: its resource's edges and its peer.
     const { resource, peer, direction } = edge;
     if (peer.kind === resource.kind) {
-      const points = await this.seriesLoaders().edges.load({ ref: resource, steps, ...withLatency(latency) });
-      const stats = (edges: EdgeStats[]): GoldenStats => edges.find((e) => e.direction === direction && sameRef(e.peer, peer))?.stats.golden ?? EMPTY_GOLDEN;
+      const points = await this.seriesLoaders().edges.load({ ref: resource, steps, ...latencyField(latency) });
+      const stats = (edges: EdgeStats[]): GoldenStats =>
+        edges.find((e) => e.direction === direction && sameRef(e.peer, peer))?.stats.golden ?? EMPTY_GOLDEN;
       return toMetrics(points, steps, stats);
     }
     const [from, to] = direction === "TO" ? [resource, peer] : [peer, resource];
     const namespaces = [resource.namespace ?? resource.name];
-    const points = await this.seriesLoaders().traffic.load({ namespaces, steps, ...withLatency(latency) });
-    return toMetrics(points, steps, (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats.golden ?? EMPTY_GOLDEN);
+    const points = await this.seriesLoaders().traffic.load({ namespaces, steps, ...latencyField(latency) });
+    return toMetrics(
+      points,
+      steps,
+      (pairs) => pairs.find((p) => p.from !== null && sameRef(p.from, from) && sameRef(p.to, to))?.stats.golden ?? EMPTY_GOLDEN,
+    );
   }
 
   /** The graph at every step of the series, with the nodes and visibility of `graph`. */
-  async graphSeries(basis: GraphBasis, steps: SeriesSteps, latency = true): Promise<GraphView[]> {
+  graphSeries(basis: GraphBasis, steps: SeriesSteps, latency = true): Promise<readonly IndexedGraph[]> {
+    // Keyed by the basis itself: it holds this request's visibility, so nothing is shared across users or requests.
+    let bySteps = this.graphSteps.get(basis);
+    if (!bySteps) this.graphSteps.set(basis, (bySteps = new Map()));
+    const key = `${stepsKey(steps)}${latencyKeySuffix({ latency })}`;
+    let graphs = bySteps.get(key);
+    if (!graphs) bySteps.set(key, (graphs = this.assembleSteps(basis, steps, latency)));
+    return graphs;
+  }
+
+  private async assembleSteps(basis: GraphBasis, steps: SeriesSteps, latency: boolean): Promise<readonly IndexedGraph[]> {
     if (basis.namespaces.size === 0) return [];
-    const points = await this.seriesLoaders().traffic.load({ namespaces: [...basis.namespaces].sort(), steps, ...withLatency(latency) });
-    return points.map((p) => assembleGraph({ ...basis, query: { window: steps.window, at: p.at }, pairs: p.value }));
+    const points = await this.seriesLoaders().traffic.load({ namespaces: [...basis.namespaces].sort(), steps, ...latencyField(latency) });
+    return points.map((p) => indexGraph(assembleGraph({ ...basis, query: { window: steps.window, at: p.at }, pairs: p.value })));
   }
 
   private seriesLoaders(): SeriesLoaders {
@@ -179,7 +215,7 @@ class Scope implements RequestScope {
     if (selector && selector.requirements.length > 0 && this.deps.inventory.source !== "kubernetes") {
       throw new UnsupportedError(
         "labelSelector needs a cluster connection: labels live in Kubernetes, not in the metrics backend (start meshql with " +
-"--kubeconfig or in a cluster)",
+          "--kubeconfig or in a cluster)",
         "labelSelector",
       );
     }
@@ -205,7 +241,7 @@ class Scope implements RequestScope {
 
   async metrics(ref: ResourceRef, q: MetricsQuery, latency = true): Promise<GoldenMetrics> {
     if (!this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`)) await this.require([getCheck(ref)]);
-    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, ...withLatency(latency) });
+    const raw = await this.loaders.stats.load({ ref, window: q.window, at: q.at, ...latencyField(latency) });
     return goldenMetrics(raw.golden ?? EMPTY_GOLDEN, q.window, q.at);
   }
 
@@ -226,7 +262,7 @@ class Scope implements RequestScope {
     const kinds = new Set(peerKinds ?? [ref.kind]);
     const [same, cross] = await Promise.all([
       kinds.has(ref.kind)
-        ? this.loaders.edges.load({ ref, window: q.window, at: q.at, ...(direction ? { direction } : {}), ...withLatency(latency) })
+        ? this.loaders.edges.load({ ref, window: q.window, at: q.at, ...(direction ? { direction } : {}), ...latencyField(latency) })
         : [],
       this.crossKindEdges(ref, q, kinds, latency),
     ]);
@@ -234,7 +270,10 @@ class Scope implements RequestScope {
     const chosen = [...same, ...cross].filter((e) => direction == null || e.direction === direction).sort(compareEdges);
     // A peer the user may not see is left out, so its name and namespace never show;
     // its traffic still counts in the resource's own metrics, which the user may see.
-    const visible = await this.authorizer.allowed(this.user, chosen.map((e) => getCheck(e.peer)));
+    const visible = await this.authorizer.allowed(
+      this.user,
+      chosen.map((e) => getCheck(e.peer)),
+    );
     return chosen
       .filter((_, i) => visible[i])
       .map((e) => ({
@@ -261,7 +300,7 @@ class Scope implements RequestScope {
     latency: boolean,
   ): Promise<EdgeStats[]> {
     if (!isWorkloadKind(ref.kind) || ref.namespace === null || ![...kinds].some((k) => k !== ref.kind)) return [];
-    const pairs = await this.loaders.traffic.load({ namespaces: [ref.namespace], window: q.window, at: q.at, ...withLatency(latency) });
+    const pairs = await this.loaders.traffic.load({ namespaces: [ref.namespace], window: q.window, at: q.at, ...latencyField(latency) });
     const other = (peer: ResourceRef | null): peer is ResourceRef => peer !== null && peer.kind !== ref.kind && kinds.has(peer.kind);
     return pairs.flatMap((p): EdgeStats[] => {
       const { stats, mtls } = p;
@@ -278,16 +317,22 @@ class Scope implements RequestScope {
       : (await this.listResources("NAMESPACE", null)).map((v) => v.ref.name).sort();
     // A kind the user may list in an asked namespace shows by name; others become hidden nodes.
     const lists = asked.flatMap((ns) => WORKLOAD_KINDS.map((kind) => ({ kind, ns, check: listCheck(KIND_INFO[kind].plural, ns) })));
-    const listable = await this.authorizer.allowed(this.user, lists.map((l) => l.check));
+    const listable = await this.authorizer.allowed(
+      this.user,
+      lists.map((l) => l.check),
+    );
     const readable = new Set(lists.filter((_, i) => listable[i]).map((l) => `${KIND_INFO[l.kind].plural}/${l.ns}`));
     if (explicit) {
       const denied = asked.find((ns) => !WORKLOAD_KINDS.some((kind) => readable.has(`${KIND_INFO[kind].plural}/${ns}`)));
-      if (denied !== undefined) throw new ForbiddenError(`user ${JSON.stringify(this.user.username)} cannot list workloads in namespace ${denied}`);
+      if (denied !== undefined)
+        throw new ForbiddenError(`user ${JSON.stringify(this.user.username)} cannot list workloads in namespace ${denied}`);
     }
     for (const r of readable) this.listed.add(r);
 
     const pairs =
-      asked.length === 0 ? [] : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at, ...withLatency(latency) });
+      asked.length === 0
+        ? []
+        : await this.loaders.traffic.load({ namespaces: asked, window: q.window, at: q.at, ...latencyField(latency) });
     // Only a cluster knows idle workloads; without one, the traffic is the only witness.
     const present =
       this.deps.inventory.source === "kubernetes"
@@ -296,9 +341,13 @@ class Scope implements RequestScope {
             .flatMap((l) => this.deps.inventory.list({ kind: l.kind, namespace: l.ns, selector: null }, []))
         : [];
     const peers = new Map<string, ResourceRef>();
-    for (const p of pairs) for (const r of [p.from, p.to]) if (r && !this.listed.has(`${KIND_INFO[r.kind].plural}/${r.namespace}`)) peers.set(refKey(r), r);
+    for (const p of pairs)
+      for (const r of [p.from, p.to]) if (r && !this.listed.has(`${KIND_INFO[r.kind].plural}/${r.namespace}`)) peers.set(refKey(r), r);
     const peerRefs = [...peers.values()];
-    const peerVisible = await this.authorizer.allowed(this.user, peerRefs.map((r) => getCheck(r)));
+    const peerVisible = await this.authorizer.allowed(
+      this.user,
+      peerRefs.map((r) => getCheck(r)),
+    );
     const hidden = new Set(peerRefs.filter((_, i) => !peerVisible[i]).map(refKey));
     return assembleGraph({
       query: q,
@@ -307,7 +356,8 @@ class Scope implements RequestScope {
       present,
       viewOf: (ref) => this.deps.inventory.get(ref, [ref]) ?? { ref, labels: null, pods: null, inCluster: null },
       // Peers seen only at other steps of a series were never checked: hide them too.
-      visible: (ref) => !hidden.has(refKey(ref)) && (this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`) || peers.has(refKey(ref))),
+      visible: (ref) =>
+        !hidden.has(refKey(ref)) && (this.listed.has(`${KIND_INFO[ref.kind].plural}/${ref.namespace}`) || peers.has(refKey(ref))),
     });
   }
 
@@ -343,11 +393,6 @@ class Scope implements RequestScope {
 function getCheck(ref: ResourceRef, subresource: "edges" | null = null): AccessCheck {
   const namespace = ref.kind === "NAMESPACE" ? ref.name : ref.namespace;
   return { verb: "get", resource: KIND_INFO[ref.kind].plural, subresource, namespace, name: ref.name };
-}
-
-/** A key's latency field: absent when wanted, so that keys read as they did before selections were read. */
-function withLatency(latency: boolean): { readonly latency?: false } {
-  return latency ? {} : { latency: false };
 }
 
 /** Golden metrics of each point, from the raw stats `pick` finds in it. */

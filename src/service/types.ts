@@ -7,7 +7,7 @@ import type { GoldenMetrics, MeasureName, MeasureStats } from "../domain/metrics
 import type { ResourceRef } from "../domain/resource.ts";
 import type { Window } from "../domain/window.ts";
 import type { SeriesSteps } from "../domain/series.ts";
-import type { GraphBasis, GraphView } from "./graph.ts";
+import type { GraphBasis, GraphView, IndexedGraph } from "./graph.ts";
 import type { InventoryItem } from "./inventory.ts";
 
 /** Reads one measure (e.g. "tcp") when called; null where the mesh recorded none for it. */
@@ -48,7 +48,10 @@ export interface ResourceScope {
    * are the configured window and `now`. A Window a transport parsed itself is
    * still checked against the scrape interval. Throws InvalidInputError.
    */
-  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields?: { window?: string; at?: string }): MetricsQuery;
+  metricsQuery(
+    input: { window?: string | Window | null; at?: string | Date | null },
+    fields?: { window?: string; at?: string },
+  ): MetricsQuery;
 
   /** null when the inventory does not know it. Throws InvalidInputError for bad names. */
   getResource(kind: ResourceKind, namespace: string | null | undefined, name: string): Promise<ResourceView | null>;
@@ -97,6 +100,9 @@ export interface RequestScope extends ResourceScope {
   /** An edge's golden metrics at each step. */
   edgeSeries(edge: EdgeView, steps: SeriesSteps, latency?: boolean): Promise<GoldenMetrics[]>;
 
-  /** The graph at each step, with the namespaces and visibility it was built with. */
-  graphSeries(basis: GraphBasis, steps: SeriesSteps, latency?: boolean): Promise<GraphView[]>;
+  /**
+   * The graph at each step, with the namespaces and visibility it was built with.
+   * Built once per basis, steps and latency in a request: every node and edge of a graph shares it.
+   */
+  graphSeries(basis: GraphBasis, steps: SeriesSteps, latency?: boolean): Promise<readonly IndexedGraph[]>;
 }

@@ -45,7 +45,15 @@ import { linkerd, LINKERD_LATENCY_BOUNDS_MS } from "../../src/demo/traffic/linke
 import { resourcesOf, workloadRef } from "../../src/demo/traffic/model.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { DATA, HISTORY, REFS, SHOP, T0, topologyModel } from "../fixtures/topology.ts";
-import { edgeFlows, expectedSeen, isStandaloneReplicaSet, modelResolver, percentileBound, trueQuantile } from "./support.ts";
+import {
+  checkExistence,
+  edgeFlows,
+  expectedSeen,
+  isStandaloneReplicaSet,
+  modelResolver,
+  percentileBound,
+  trueQuantile,
+} from "./support.ts";
 
 const model = topologyModel();
 const resolver = modelResolver(model);
@@ -229,6 +237,11 @@ for (const mesh of MESHES) {
       const got = await adapter(mesh.name).seenResources({ kind: "DEPLOYMENT", namespace: DATA, at: at(T0), lookback: { seconds: 300 } });
       assert.deepEqual(got.map(refKey), [refKey(REFS.reports)]);
     });
+    for (const kind of mesh.statKinds) {
+      it(`${kind}: each resource's existence check, asking about it alone, answers as the listing`, async () => {
+        assert.ok((await checkExistence(adapter(mesh.name), model, kind, at(T0), { seconds: 3600 })) > 0, "some are seen");
+      });
+    }
   });
 
   describe(`${mesh.name}: the special cases`, () => {
@@ -372,6 +385,8 @@ describe("without a resolver: kinds from pod names alone", () => {
       );
       assert.deepEqual(await seen("DAEMONSET"), [`DAEMONSET/${DATA}/nightly-export`, `DAEMONSET/${SHOP}/canary`, `DAEMONSET/${SHOP}/node-agent`]);
       assert.deepEqual(await seen("JOB"), []);
+      // A Deployment and a StatefulSet stay apart, with the rest, when each existence check asks about one name.
+      for (const kind of ALL) await checkExistence(a, model, kind, at(T0), { seconds: 3600 });
       const refs = resourcesOf(model, "DEPLOYMENT");
       const stats = await a.resourceStats({ kind: "DEPLOYMENT", refs, window: { seconds: 300 }, at: at(T0) });
       for (const r of refs) {

@@ -1,10 +1,13 @@
 // Shared by the mesh adapter tests: a resolver that answers from the model
 // (standing in for the Kubernetes inventory), the model's ground truth for
-// "seen" resources, edge flows and true percentiles, and the error bound of
-// a histogram percentile.
+// "seen" resources, edge flows and true percentiles, the error bound of a
+// histogram percentile, and the check that existence checks answer as listings.
 
-import type { ResourceKind } from "../../src/domain/kinds.ts";
-import type { ResourceRef } from "../../src/domain/resource.ts";
+import assert from "node:assert/strict";
+import { RESOURCE_KINDS, type ResourceKind } from "../../src/domain/kinds.ts";
+import { refKey, type ResourceRef } from "../../src/domain/resource.ts";
+import type { Window } from "../../src/domain/window.ts";
+import type { MeshAdapter } from "../../src/mesh/adapter.ts";
 import type { PodFacts, WorkloadResolver } from "../../src/mesh/infer.ts";
 import { consulService } from "../../src/demo/traffic/consul.ts";
 import { countAt } from "../../src/demo/traffic/counters.ts";
@@ -19,13 +22,15 @@ export function modelResolver(model: TrafficModel): WorkloadResolver {
   return {
     workloadKind: (namespace, name) => model.workloads.find((w) => w.namespace === namespace && w.name === name)?.kind ?? null,
     podFacts: () =>
-      model.pods.map((p): PodFacts => ({
-        namespace: p.namespace,
-        name: p.name,
-        labels: { app: p.workload.name },
-        annotations: p.workload.meshed ? { "consul.hashicorp.com/connect-service": consulService(p.workload) } : {},
-        owner: workloadRef(p.workload),
-      })),
+      model.pods.map(
+        (p): PodFacts => ({
+          namespace: p.namespace,
+          name: p.name,
+          labels: { app: p.workload.name },
+          annotations: p.workload.meshed ? { "consul.hashicorp.com/connect-service": consulService(p.workload) } : {},
+          owner: workloadRef(p.workload),
+        }),
+      ),
     generation: 0,
   };
 }
@@ -90,4 +95,36 @@ export function percentileBound(bounds: readonly number[], estimate: number, tru
 /** Every Deployment-owned or standalone ReplicaSet; standalone ones are workloads of kind REPLICASET. */
 export function isStandaloneReplicaSet(model: TrafficModel, ref: ResourceRef): boolean {
   return model.workloads.some((w) => w.kind === "REPLICASET" && w.namespace === ref.namespace && w.name === ref.name);
+}
+
+/**
+ * Each resource's existence check (seenResources narrowed to it, `only`) against the listing of
+ * its kind: seen exactly when the listing has it. The candidates are the model's resources of
+ * every kind asked as `kind` (a StatefulSet's name asked as a Deployment, and so on) and a name
+ * nobody has; each is asked alone, as a single resource's request asks. Returns how many were seen.
+ */
+export async function checkExistence(
+  adapter: MeshAdapter,
+  model: TrafficModel,
+  kind: ResourceKind,
+  at: Date,
+  lookback: Window,
+): Promise<number> {
+  const listed = new Set((await adapter.seenResources({ kind, namespace: null, at, lookback })).map(refKey));
+  const names = new Map<string, ResourceRef>();
+  for (const k of RESOURCE_KINDS) {
+    for (const r of resourcesOf(model, k)) {
+      if ((r.namespace === null) !== (kind === "NAMESPACE")) continue;
+      names.set(refKey({ ...r, kind }), { ...r, kind });
+    }
+  }
+  const nobody: ResourceRef = { kind, namespace: kind === "NAMESPACE" ? null : (model.namespaces[0] ?? null), name: "nobody-here" };
+  let seen = 0;
+  for (const ref of [...names.values(), nobody]) {
+    const answer = await adapter.seenResources({ kind, namespace: ref.namespace, at, lookback, only: [ref] });
+    const found = answer.some((r) => refKey(r) === refKey(ref));
+    assert.equal(found, listed.has(refKey(ref)), `${refKey(ref)}: existence check ${found}, listing ${listed.has(refKey(ref))}`);
+    if (found) seen++;
+  }
+  return seen;
 }

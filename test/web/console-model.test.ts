@@ -9,7 +9,15 @@ import { formatLatency, formatNumber, formatPercent, formatRps } from "../../web
 import { buildGraph, type GraphAnswer, type Metrics } from "../../web/src/graph.ts";
 import { healthOf } from "../../web/src/health.ts";
 import { edgeLabel } from "../../web/src/labels.ts";
-import { EDGE_SERIES_QUERY, GRAPH_QUERY, GRAPH_SUBSCRIPTION, NAMESPACES_QUERY, NODE_SERIES_QUERY } from "../../web/src/queries.ts";
+import { answerOf, graphOf, refusal } from "../../web/src/answers.ts";
+import {
+  EDGE_SERIES_QUERY,
+  GRAPH_EDGE_SERIES_QUERY,
+  GRAPH_QUERY,
+  GRAPH_SUBSCRIPTION,
+  NAMESPACES_QUERY,
+  NODE_SERIES_QUERY,
+} from "../../web/src/queries.ts";
 
 describe("console numbers", () => {
   it("shows null as a dash and zero as zero", () => {
@@ -58,7 +66,13 @@ const metrics = (requestCount: number, successCount: number, seconds = 60): Metr
   latency: { p50: requestCount > 0 ? 5 : null, p95: null, p99: null },
 });
 type AnswerNode = GraphAnswer["nodes"][number];
-const workload = (name: string, m: Metrics | null, pods = { meshed: 1, total: 1 }, kind = "DEPLOYMENT", namespace = "shop"): AnswerNode => ({
+const workload = (
+  name: string,
+  m: Metrics | null,
+  pods = { meshed: 1, total: 1 },
+  kind = "DEPLOYMENT",
+  namespace = "shop",
+): AnswerNode => ({
   id: `${kind}/${namespace}/${name}`,
   type: "WORKLOAD",
   outside: namespace !== "shop",
@@ -136,13 +150,63 @@ describe("graph from the API's graph answer", () => {
   });
 });
 
+describe("answers with errors", () => {
+  const unavailable = { message: "the backend did not answer", extensions: { code: "BACKEND_UNAVAILABLE" } };
+  const timestamp = "2026-11-01T12:00:00.000Z";
+
+  it("draws a partial graph: a node whose metrics failed is null, its error kept for the status line", () => {
+    const body = {
+      data: { graph: { timestamp, window: "1m", nodes: [workload("x", null), workload("y", metrics(60, 60))], edges: [] } },
+      errors: [unavailable],
+    };
+    const { data, errors } = graphOf(answerOf(body, "test"));
+    assert.deepEqual(
+      data.nodes.map((n) => [n.id, n.metrics?.requestCount ?? null]),
+      [
+        ["DEPLOYMENT/shop/x", null],
+        ["DEPLOYMENT/shop/y", 60],
+      ],
+    );
+    assert.deepEqual(
+      errors.map((e) => [e.message, e.code]),
+      [[unavailable.message, "BACKEND_UNAVAILABLE"]],
+    );
+  });
+
+  it("throws the errors of an answer without data, or without a graph", () => {
+    assert.throws(() => answerOf({ data: null, errors: [unavailable] }, "test"), {
+      message: unavailable.message,
+      code: "BACKEND_UNAVAILABLE",
+    });
+    assert.throws(() => graphOf(answerOf({ data: { graph: null }, errors: [unavailable] }, "test")), { code: "BACKEND_UNAVAILABLE" });
+  });
+
+  it("tells a refused subscription (GraphQL errors) from a failed socket (CloseEvent or Error)", () => {
+    const refused = refusal([{ message: "namespaces: not a label value", extensions: { code: "BAD_USER_INPUT" } }]);
+    assert.deepEqual([refused?.message, refused?.code], ["namespaces: not a label value", "BAD_USER_INPUT"]);
+    assert.equal(refusal({ code: 1006, reason: "" }), null);
+    assert.equal(refusal(new Error("socket hang up")), null);
+  });
+});
+
 describe("the console's and the IDE's GraphQL documents", () => {
   it("are valid against the schema", () => {
     const root = new URL("../../", import.meta.url);
     const schema = buildSchema(readFileSync(new URL("schema/schema.graphql", root), "utf8"));
     const examples = readdirSync(new URL("docs/operations/", root)).map((f) => readFileSync(new URL(`docs/operations/${f}`, root), "utf8"));
-    for (const doc of [GRAPH_QUERY, GRAPH_SUBSCRIPTION, NODE_SERIES_QUERY, EDGE_SERIES_QUERY, NAMESPACES_QUERY, ...examples]) {
-      assert.deepEqual(validate(schema, parse(doc)).map((e) => e.message), []);
+    for (const doc of [
+      GRAPH_QUERY,
+      GRAPH_SUBSCRIPTION,
+      NODE_SERIES_QUERY,
+      EDGE_SERIES_QUERY,
+      GRAPH_EDGE_SERIES_QUERY,
+      NAMESPACES_QUERY,
+      ...examples,
+    ]) {
+      assert.deepEqual(
+        validate(schema, parse(doc)).map((e) => e.message),
+        [],
+      );
     }
   });
 });

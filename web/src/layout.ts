@@ -5,6 +5,7 @@
 import ELK from "elkjs/lib/elk-api.js";
 import elkWorkerUrl from "elkjs/lib/elk-worker.min.js?url";
 import type { Graph } from "./graph.ts";
+import { measureLatest } from "./timing.ts";
 
 export interface Point {
   readonly x: number;
@@ -38,7 +39,11 @@ export async function layoutGraph(graph: Graph, size: (id: string) => number): P
       "elk.edgeRouting": "POLYLINE",
       // Large graphs skip crossing minimization, which costs ELK seconds there (bench/console-render.ts).
       ...(active.length > LARGE_LAYOUT
-        ? { "elk.layered.thoroughness": "1", "elk.layered.nodePlacement.strategy": "SIMPLE", "elk.layered.crossingMinimization.strategy": "NONE" }
+        ? {
+            "elk.layered.thoroughness": "1",
+            "elk.layered.nodePlacement.strategy": "SIMPLE",
+            "elk.layered.crossingMinimization.strategy": "NONE",
+          }
         : {}),
     },
     children: active.map((n) => ({ id: n.id, width: size(n.id), height: size(n.id) })),
@@ -46,7 +51,7 @@ export async function layoutGraph(graph: Graph, size: (id: string) => number): P
       .filter((e) => ids.has(e.source) && ids.has(e.destination) && e.source !== e.destination)
       .map((e) => ({ id: e.id, sources: [e.source], targets: [e.destination] })),
   });
-  performance.measure("meshql:layout", { start: started, end: performance.now() });
+  measureLatest("meshql:layout", started);
   const positions = new Map<string, Point>();
   let bottom = 0;
   let left = Number.POSITIVE_INFINITY;
@@ -65,7 +70,8 @@ export async function layoutGraph(graph: Graph, size: (id: string) => number): P
   const cell = 120;
   const columns = Math.max(4, Math.min(idle.length, Math.floor(Math.max(right - left, cell * 6) / cell)));
   const top = bottom + 120;
-  for (const [i, n] of idle.entries()) positions.set(n.id, { x: left + cell / 2 + (i % columns) * cell, y: top + 50 + Math.floor(i / columns) * 90 });
+  for (const [i, n] of idle.entries())
+    positions.set(n.id, { x: left + cell / 2 + (i % columns) * cell, y: top + 50 + Math.floor(i / columns) * 90 });
   const rows = Math.ceil(idle.length / columns);
   return { positions, idleBox: { x: left - 20, y: top, width: Math.min(columns, idle.length) * cell + 40, height: rows * 90 + 40 } };
 }

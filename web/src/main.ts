@@ -5,10 +5,12 @@
 // moment, without live updates.
 
 import "./styles.css";
-import { ApiError, fetchGraph, fetchNamespaces, type GraphQuery, subscribeGraph } from "./api.ts";
+import { type Answer, ApiError, oneError } from "./answers.ts";
+import { fetchGraph, fetchNamespaces, type GraphQuery, subscribeGraph } from "./api.ts";
 import { renderDetails, sparklineData } from "./details.ts";
 import type { Graph } from "./graph.ts";
 import { createGraphView, type Selection } from "./graph-view.ts";
+import { measureLatest } from "./timing.ts";
 
 const WINDOWS = ["30s", "1m", "5m", "15m", "30m", "1h", "6h", "1d"] as const;
 const REFRESH_MS = 10_000;
@@ -47,6 +49,8 @@ function writeState(s: State): void {
 async function main(): Promise<void> {
   const state = readState();
   let graph: Graph | null = null;
+  /** What the backend failed to answer of the graph drawn: its numbers there are null, shown as "–". */
+  let graphErrors: readonly ApiError[] = [];
   let selection: Selection = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopLive: (() => void) | null = null;
@@ -64,7 +68,9 @@ async function main(): Promise<void> {
     showDetails();
   });
   // A handle for tests and the render bench: where to click, what is drawn, and when drawing is done.
-  Object.assign(window, { meshqlConsole: { nodePosition: view.nodePosition, edgeMidpoint: view.edgeMidpoint, drawn: view.drawn, sparklines: sparklineData } });
+  Object.assign(window, {
+    meshqlConsole: { nodePosition: view.nodePosition, edgeMidpoint: view.edgeMidpoint, drawn: view.drawn, sparklines: sparklineData },
+  });
 
   const setStatus = (text: string, error = false) => {
     status.textContent = text;
@@ -84,17 +90,21 @@ async function main(): Promise<void> {
   const showSummary = (g: Graph) => {
     const when = new Date(g.timestamp).toLocaleString();
     const idle = g.nodes.filter((n) => n.idle).length;
-    setStatus(`${g.nodes.length} nodes (${idle} idle), ${g.edges.length} edges · window ${g.window} ending ${when} · ${updates()}`);
+    const summary = `${g.nodes.length} nodes (${idle} idle), ${g.edges.length} edges · window ${g.window} ending ${when} · ${updates()}`;
+    if (graphErrors.length === 0) return setStatus(summary);
+    const e = oneError(graphErrors);
+    setStatus(`${summary} · partly unanswered: ${e.message}${e.code ? ` (${e.code})` : ""}`, true);
   };
 
-  /** Draws a graph unless a newer load began meanwhile; false when it was dropped. */
-  const draw = async (next: Graph, mine: number): Promise<boolean> => {
+  /** Draws a graph, partial or not, unless a newer load began meanwhile; false when it was dropped. */
+  const draw = async ({ data: next, errors }: Answer<Graph>, mine: number): Promise<boolean> => {
     if (mine !== loading) return false;
     const fetched = performance.now();
     await view.show(next);
     if (mine !== loading) return false;
     graph = next;
-    performance.measure("meshql:draw", { start: fetched, end: performance.now() });
+    graphErrors = errors;
+    measureLatest("meshql:draw", fetched);
     if (state.search) view.search(state.search);
     showDetails();
     showSummary(next);
@@ -106,7 +116,7 @@ async function main(): Promise<void> {
   const live = (mine: number): void => {
     setStatus("Connecting…");
     let drawnRaw = "";
-    let pending: { graph: Graph; raw: string } | null = null;
+    let pending: { graph: Answer<Graph>; raw: string } | null = null;
     let drawing = false;
     const drain = async () => {
       if (drawing) return;
@@ -136,11 +146,17 @@ async function main(): Promise<void> {
       error: (e) => {
         if (mine === loading) showError("The live graph has an error", e);
       },
-      ended: (reason) => {
+      failed: (reason) => {
         if (mine !== loading) return;
         socketFailed = reason;
         stopLive = null;
         void load();
+      },
+      finished: () => {
+        if (mine !== loading) return;
+        stopLive = null;
+        // The event before it said why (FORBIDDEN, shown); otherwise say so here.
+        if (!status.classList.contains("error")) setStatus("The gateway ended the live graph: change the view to follow it again.", true);
       },
     });
   };
@@ -159,7 +175,7 @@ async function main(): Promise<void> {
     setStatus("Loading…");
     const started = performance.now();
     try {
-      if (await draw(await fetchGraph(query()), mine)) performance.measure("meshql:graph", { start: started, end: performance.now() });
+      if (await draw(await fetchGraph(query()), mine)) measureLatest("meshql:graph", started);
     } catch (e) {
       if (mine === loading) showError("Could not load the graph", e);
     }

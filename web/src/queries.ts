@@ -31,8 +31,23 @@ export const NODE_SERIES_QUERY = `query ConsoleNodeSeries($kind: ResourceKind!, 
   }
 }`;
 
-/** The last hour of the graph's edges (GraphEdge.series), in the namespaces of the edge's ends. */
-export const EDGE_SERIES_QUERY = `query ConsoleEdgeSeries($namespaces: [String!], $window: Duration, $at: DateTime) {
+/**
+ * The last hour of a workload's edges in one direction with peers of one kind
+ * (Edge.series): the console asks it of one end of an edge between two named workloads.
+ */
+export const EDGE_SERIES_QUERY = `query ConsoleEdgeSeries(
+  $kind: ResourceKind!, $namespace: String, $name: String!, $direction: EdgeDirection!, $peerKinds: [ResourceKind!], $window: Duration, $at: DateTime
+) {
+  resource(kind: $kind, namespace: $namespace, name: $name) {
+    edges(direction: $direction, peerKinds: $peerKinds, window: $window, at: $at) {
+      peer { kind namespace name }
+      series(range: "1h", at: $at) { ${POINT} }
+    }
+  }
+}`;
+
+/** The last hour of the graph's edges (GraphEdge.series), in the namespaces of the edge's ends: for edges with an unnamed end. */
+export const GRAPH_EDGE_SERIES_QUERY = `query ConsoleGraphEdgeSeries($namespaces: [String!], $window: Duration, $at: DateTime) {
   graph(namespaces: $namespaces, window: $window, at: $at) {
     edges { source { id } destination { id } series(range: "1h", at: $at) { ${POINT} } }
   }

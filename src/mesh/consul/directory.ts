@@ -17,9 +17,16 @@ import { commonPodOwner, type ObservedWorkload, type WorkloadResolver } from "..
 import { consulServiceOwner } from "./owner.ts";
 import { CONSUL, CONSUL_DEFAULT_NAMESPACE, DOWNSTREAM_COMPLETED, PUBLIC_LISTENER, UPSTREAM_COMPLETED } from "./labels.ts";
 
-/** Its text depends only on the period (and a listing's namespace), so one window's calls share it. */
-export function directoryQuery(period: Window, namespace: string | null = null): string {
-  const scoped = (matchers: Matcher[]): Matcher[] => (namespace === null ? matchers : [...matchers, eq(CONSUL.namespace, namespace)]);
+/**
+ * Its text depends only on the period (and a listing's namespace), so one window's calls share it.
+ * `narrow` adds matchers to both sides (an existence check's: see ./seen.ts).
+ */
+export function directoryQuery(period: Window, namespace: string | null = null, narrow: readonly Matcher[] = []): string {
+  const scoped = (matchers: Matcher[]): Matcher[] => [
+    ...matchers,
+    ...narrow,
+    ...(namespace === null ? [] : [eq(CONSUL.namespace, namespace)]),
+  ];
   // Only the servers' rows keep the listener prefix (upstream stats have none), so a pod that both
   // serves and calls gives two rows, which `or` keeps apart, and the servers can be told from clients.
   const group = by([CONSUL.namespace, CONSUL.srcNamespace, CONSUL.service, CONSUL.pod, CONSUL.prefix]);

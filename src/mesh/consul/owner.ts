@@ -4,7 +4,7 @@
 // app=<service>, else a workload of that name. The most common owner wins.
 
 import { compareRefs, refKey, type ResourceRef } from "../../domain/resource.ts";
-import type { WorkloadResolver } from "../infer.ts";
+import type { PodFacts, WorkloadResolver } from "../infer.ts";
 
 const CONNECT_SERVICE = "consul.hashicorp.com/connect-service";
 
@@ -32,10 +32,7 @@ function ownersFromPods(resolver: WorkloadResolver): Map<string, ResourceRef> {
   const byAnnotation = new Map<string, OwnerTally>();
   const byApp = new Map<string, OwnerTally>();
   for (const p of resolver.podFacts()) {
-    const declared = (p.annotations[CONNECT_SERVICE] ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== "");
+    const declared = declaredServices(p);
     for (const service of new Set(declared)) tally(byAnnotation, serviceKey(p.namespace, service), p.owner);
     const app = p.labels.app;
     if (declared.length === 0 && app !== undefined) tally(byApp, serviceKey(p.namespace, app), p.owner);
@@ -49,6 +46,28 @@ function ownersFromPods(resolver: WorkloadResolver): Map<string, ResourceRef> {
     }
   }
   return owners;
+}
+
+/** The services a pod declares in its connect-service annotation. */
+function declaredServices(p: PodFacts): string[] {
+  return (p.annotations[CONNECT_SERVICE] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/**
+ * The services that pods owned by workloads of these names, in these namespaces, declare or are
+ * labelled app= with: a superset of the services consulServiceOwner gives to those workloads from pods.
+ */
+export function consulServicesOf(resolver: WorkloadResolver, namespaces: ReadonlySet<string>, names: ReadonlySet<string>): string[] {
+  const out = new Set<string>();
+  for (const p of resolver.podFacts()) {
+    if (!namespaces.has(p.namespace) || !names.has(p.owner.name)) continue;
+    for (const service of declaredServices(p)) out.add(service);
+    if (p.labels.app !== undefined) out.add(p.labels.app);
+  }
+  return [...out];
 }
 
 function tally(tallies: Map<string, OwnerTally>, key: string, ref: ResourceRef): void {

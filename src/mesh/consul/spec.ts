@@ -33,6 +33,7 @@ import {
   UPSTREAM_TIME_BUCKETS,
   UPSTREAM_XX,
 } from "./labels.ts";
+import { refineSeen, seenQuery } from "./seen.ts";
 
 /** The resource of `kind` standing for a service served in a Kubernetes namespace. */
 function serviceRef(
@@ -148,7 +149,8 @@ export const CONSUL_SPEC: MeshSpec<ConsulDirectory> = {
   },
   directory: { query: directoryQuery, build: (samples, resolver) => new ConsulDirectory(samples, resolver) },
   seen: {
-    query: (_kind, period, namespace) => directoryQuery(period, namespace),
+    query: seenQuery,
+    refine: refineSeen,
     refs: (kind, samples, resolver) => resourcesOfKind(new ConsulDirectory(samples, resolver).all(), kind),
   },
   detect: series(DOWNSTREAM_XX, publicListener, neq(CONSUL.service, "")),

@@ -6,8 +6,9 @@
 import type { ResourceKind } from "../../domain/kinds.ts";
 import { promRange, type Window } from "../../domain/window.ts";
 import type { Sample } from "../../prometheus/client.ts";
-import { by, eq, type Matcher, selector } from "../../prometheus/promql.ts";
-import { inferWorkloadKind, type ObservedWorkload, type WorkloadResolver } from "../infer.ts";
+import type { ResourceRef } from "../../domain/resource.ts";
+import { by, eq, type Matcher, oneOf, selector } from "../../prometheus/promql.ts";
+import { inferWorkloadKind, type ObservedWorkload, type WorkloadResolver, workloadNamesFor } from "../infer.ts";
 import { ISTIO, REQUESTS, UNKNOWN } from "./labels.ts";
 
 /**
@@ -15,14 +16,38 @@ import { ISTIO, REQUESTS, UNKNOWN } from "./labels.ts";
  * destination reporter's the server pod. Its text depends only on the period
  * (and the namespace of a listing), never on a batch's refs, so resourceStats
  * and edges of one window share it through the backend's coalescing.
+ * `narrow` adds matchers to each side (an existence check's: see seenQuery).
  */
-export function directoryQuery(period: Window, namespace: string | null = null): string {
+export function directoryQuery(
+  period: Window,
+  namespace: string | null = null,
+  narrow: (namespaceLabel: string, workloadLabel: string) => Matcher[] = () => [],
+): string {
   const side = (reporter: "source" | "destination", ns: string, name: string): string => {
-    const matchers: Matcher[] = [eq(ISTIO.reporter, reporter)];
+    const matchers: Matcher[] = [eq(ISTIO.reporter, reporter), ...narrow(ns, name)];
     if (namespace !== null) matchers.push(eq(ns, namespace));
     return `group ${by([ns, name, ISTIO.pod])} (present_over_time(${selector(REQUESTS, matchers)}[${promRange(period)}]))`;
   };
   return `${side("source", ISTIO.srcNamespace, ISTIO.srcWorkload)} or ${side("destination", ISTIO.dstNamespace, ISTIO.dstWorkload)}`;
+}
+
+/**
+ * The seen query; asking about a few resources reads their workloads' rows only. That is exact: a
+ * workload's kind is inferred from its own rows (its name and pods), all of which its name selects,
+ * so a Deployment and a StatefulSet of one name read as the namespace listing reads them. Pods and
+ * namespaces are labels of the rows themselves.
+ */
+export function seenQuery(kind: ResourceKind, period: Window, namespace: string | null, only?: readonly ResourceRef[]): string {
+  if (!only || only.length === 0) return directoryQuery(period, namespace);
+  const names = only.map((r) => r.name);
+  const namespaces = only.map((r) => r.namespace ?? "");
+  const workloads = only.flatMap((r) => workloadNamesFor(kind, r.name));
+  return directoryQuery(period, null, (ns, name) => {
+    if (kind === "NAMESPACE") return [oneOf(ns, names)];
+    // Either reporter's `pod` is its own side's pod.
+    if (kind === "POD") return [oneOf(ns, namespaces), oneOf(ISTIO.pod, names)];
+    return [oneOf(ns, namespaces), oneOf(name, workloads)];
+  });
 }
 
 export class IstioDirectory {

@@ -16,7 +16,7 @@ import { eq, oneOf } from "../../prometheus/promql.ts";
 import { SpecAdapter } from "../engine.ts";
 import { resourcesOfKind, type WorkloadResolver, workloadAsKind, workloadNamesFor } from "../infer.ts";
 import { type MeshSpec, series, type SeriesEnd } from "../spec.ts";
-import { directoryQuery, IstioDirectory } from "./directory.ts";
+import { directoryQuery, IstioDirectory, seenQuery } from "./directory.ts";
 import { DURATION_BUCKETS, ISTIO, REQUESTS, UNKNOWN } from "./labels.ts";
 
 /** Success is any response but a 5xx: a 404 is the server answering correctly (as Kiali and Flagger count). */
@@ -120,7 +120,7 @@ export const ISTIO_SPEC: MeshSpec<IstioDirectory> = {
   },
   directory: { query: directoryQuery, build: (samples, resolver) => new IstioDirectory(samples, resolver) },
   seen: {
-    query: (_kind, period, namespace) => directoryQuery(period, namespace),
+    query: seenQuery,
     refs: (kind, samples, resolver) => resourcesOfKind(new IstioDirectory(samples, resolver).all(), kind),
   },
   detect: series(REQUESTS, eq(ISTIO.reporter, "destination")),
