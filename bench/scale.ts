@@ -170,13 +170,16 @@ async function timed<T>(f: () => Promise<T>): Promise<number> {
   return performance.now() - started;
 }
 
-/** The floor: the document's PromQL straight to Prometheus, all at once, answers read whole. */
+/**
+ * The floor: the document's PromQL straight to Prometheus, all at once, answers read whole;
+ * uncompressed, as the gateway asks by default (fetch would ask for gzip, which costs Prometheus CPU).
+ */
 async function floor(url: string, queries: readonly string[]): Promise<void> {
   await Promise.all(
     queries.map(async (query) => {
       const r = await fetch(`${url}/api/v1/query`, {
         method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", "accept-encoding": "identity" },
         body: new URLSearchParams({ query, time: T0.toFixed(3), timeout: "600s" }),
       });
       await r.arrayBuffer();

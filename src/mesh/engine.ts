@@ -141,8 +141,9 @@ export class SpecAdapter<D> implements MeshAdapter {
       return r.residual;
     };
 
-    const pairs = new Map<string, { from: ResourceRef; to: ResourceRef }>();
-    const receivers = new Map<string, ResourceRef>();
+    // Each key holds the residual its samples go to, found once per key rather than per sample.
+    const pairs = new Map<string, { from: ResourceRef; to: ResourceRef; residual: GoldenResidual | null }>();
+    const receivers = new Map<string, GoldenResidual>();
     const edge = this.spec.edge;
     const [src, dst] = edge.ends;
     const [server] = this.spec.resource.ends;
@@ -157,14 +158,11 @@ export class SpecAdapter<D> implements MeshAdapter {
           // The namespace matchers are a superset where a mesh names peers loosely (Consul upstreams).
           if (!from || !to || !(inAsked(from) || inAsked(to))) return null;
           const key = `${refKey(from)}>${refKey(to)}`;
-          if (!pairs.has(key)) pairs.set(key, { from, to });
+          if (!pairs.has(key)) pairs.set(key, { from, to, residual: inAsked(to) ? residualOf(to) : null });
           return key;
         },
         workloadSelection(edge, golden),
-        (key, _measure, read, s) => {
-          const { to } = pairs.get(key)!;
-          if (inAsked(to)) residualOf(to).add(read, s, -1);
-        },
+        (key, _measure, read, s) => pairs.get(key)!.residual?.add(read, s, -1),
       ),
       this.collect(
         this.spec.resource,
@@ -173,18 +171,20 @@ export class SpecAdapter<D> implements MeshAdapter {
         (labels, directory) => {
           const to = topRef(server, this.spec.resource, labels, directory);
           if (!to || !inAsked(to)) return null;
-          receivers.set(refKey(to), to);
-          return refKey(to);
+          const key = refKey(to);
+          if (!receivers.has(key)) receivers.set(key, residualOf(to));
+          return key;
         },
         workloadSelection(this.spec.resource, golden),
-        (key, _measure, read, s) => residualOf(receivers.get(key)!).add(read, s, 1),
+        (key, _measure, read, s) => receivers.get(key)!.add(read, s, 1),
       ),
     ]);
 
     const out: TrafficPair[] = [];
     for (const [key, c] of collected) {
       const stats = this.stats(c, true);
-      if (stats.golden) out.push({ ...pairs.get(key)!, stats, mtls: this.mtlsOf(c.mtls) });
+      const { from, to } = pairs.get(key)!;
+      if (stats.golden) out.push({ from, to, stats, mtls: this.mtlsOf(c.mtls) });
     }
     for (const { to, residual } of residuals.values()) {
       const stats = residual.result();
@@ -241,14 +241,22 @@ export class SpecAdapter<D> implements MeshAdapter {
       isSuccess: (labels: Labels) => this.spec.success.isSuccess(labels),
       records: (read: string) => rowOf(view, measure, read) !== undefined,
     });
+    // A key depends only on the values of the group labels (refOf reads no other): it is
+    // found once per distinct resource or pair, and every other sample of it is map lookups.
+    const slots = new TupleCache(selection.group, (labels): Slot | null => {
+      const key = keyOf(labels, dir);
+      if (key === null) return null;
+      let c = out.get(key);
+      if (!c) out.set(key, (c = { folders: new Map(), mtls: new Set() }));
+      return { key, c };
+    });
     for (const [i, p] of plan.entries()) {
       const samples = await first(answers[i]!);
       answers[i] = null;
       for (const s of samples) {
-        const key = keyOf(s.labels, dir);
-        if (key === null) continue;
-        let c = out.get(key);
-        if (!c) out.set(key, (c = { folders: new Map(), mtls: new Set() }));
+        const slot = slots.get(s.labels);
+        if (slot === null) continue;
+        const { key, c } = slot;
         if (p.measure === "mtls") {
           if (mtls.from === "series" && s.value > 0) c.mtls.add(s.labels[mtls.label] ?? "");
           continue;
@@ -331,6 +339,43 @@ export class SpecAdapter<D> implements MeshAdapter {
   private mtlsOf(values: ReadonlySet<string>): boolean | null {
     const m = this.spec.mtls;
     return m.from === "always" ? m.value : m.decide(values);
+  }
+}
+
+/** Where the samples of one key are filed. */
+interface Slot {
+  readonly key: string;
+  readonly c: Collected;
+}
+
+/**
+ * A value per tuple of label values, computed on the tuple's first sample: nested
+ * maps keyed by each label's value (the decoder shares those strings, so their
+ * hashes are computed once), with no key string built per sample.
+ */
+class TupleCache<T> {
+  private readonly root = new Map<string | undefined, unknown>();
+
+  constructor(
+    private readonly names: readonly string[],
+    private readonly compute: (labels: Labels) => T,
+  ) {}
+
+  get(labels: Labels): T {
+    const { names } = this;
+    let level = this.root;
+    const last = names.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = labels[names[i]!];
+      let next = level.get(value) as Map<string | undefined, unknown> | undefined;
+      if (next === undefined) level.set(value, (next = new Map()));
+      level = next;
+    }
+    // No label names: one tuple, filed under undefined.
+    const value = last < 0 ? undefined : labels[names[last]!];
+    let t = level.get(value) as T | undefined;
+    if (t === undefined) level.set(value, (t = this.compute(labels)));
+    return t;
   }
 }
 

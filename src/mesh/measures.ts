@@ -4,7 +4,7 @@
 // Adding a measure: a definition here, a type in domain/metrics.ts, and a row
 // per mesh spec; docs/extending.md.
 
-import { type Bucket, histogramQuantiles } from "../domain/histogram.ts";
+import { BucketCounts } from "../domain/histogram.ts";
 import type { GoldenStats, Latency, MeasureName, MeasureStats, TcpStats } from "../domain/metrics.ts";
 import { NO_LATENCY, QUANTILES, quantileField } from "../domain/metrics.ts";
 import type { Sample } from "../prometheus/client.ts";
@@ -50,7 +50,7 @@ const golden: Measure<GoldenStats, "counts" | "latency"> = {
   fold(ctx) {
     let success = 0;
     let failure = 0;
-    const buckets = new Map<number, number>();
+    const buckets = new BucketCounts();
     return {
       add(read, s) {
         if (read === "counts") {
@@ -61,7 +61,7 @@ const golden: Measure<GoldenStats, "counts" | "latency"> = {
         }
         // Bucket samples of one key add up, so groups (both ends of an edge query) may be merged.
         const le = parseBound(s.labels.le);
-        if (le !== null && Number.isFinite(s.value)) buckets.set(le, (buckets.get(le) ?? 0) + s.value);
+        if (le !== null && Number.isFinite(s.value)) buckets.add(le, s.value);
       },
       result: () => ({ success, failure, latency: latencyOf(buckets) }),
     };
@@ -104,7 +104,7 @@ export class GoldenResidual {
   private success = 0;
   private failure = 0;
   private received = 0;
-  private readonly buckets = new Map<number, number>();
+  private readonly buckets = new BucketCounts();
 
   constructor(private readonly isSuccess: (labels: Labels) => boolean) {}
 
@@ -117,7 +117,7 @@ export class GoldenResidual {
       return;
     }
     const le = parseBound(s.labels.le);
-    if (le !== null) this.buckets.set(le, (this.buckets.get(le) ?? 0) + sign * s.value);
+    if (le !== null) this.buckets.add(le, sign * s.value);
   }
 
   /** The unknown callers' golden stats, or null when what is left is skew. */
@@ -125,8 +125,7 @@ export class GoldenResidual {
     const success = Math.max(0, this.success);
     const failure = Math.max(0, this.failure);
     if (success + failure <= Math.max(GoldenResidual.RESIDUAL_FLOOR, GoldenResidual.RESIDUAL_SHARE * this.received)) return null;
-    const buckets = new Map([...this.buckets].map(([le, v]) => [le, Math.max(0, v)]));
-    return { success, failure, latency: latencyOf(buckets) };
+    return { success, failure, latency: latencyOf(this.buckets.map((v) => Math.max(0, v))) };
   }
 }
 
@@ -144,18 +143,25 @@ export function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) && v >= 0 ? v : null;
 }
 
-function latencyOf(byBound: ReadonlyMap<number, number>): Latency {
-  if (byBound.size === 0) return NO_LATENCY;
-  const buckets: Bucket[] = [...byBound].map(([le, count]) => ({ le, count }));
+function latencyOf(buckets: BucketCounts): Latency {
+  if (buckets.size === 0) return NO_LATENCY;
   const latency = { ...NO_LATENCY };
-  const values = histogramQuantiles(QUANTILES, buckets);
+  const values = buckets.quantiles(QUANTILES);
   for (const [i, q] of QUANTILES.entries()) latency[quantileField(q)] = finiteOrNull(values[i]!);
   return latency;
 }
 
+/** Bounds by their text: a histogram has a few bounds, repeated on every one of its samples. */
+const BOUNDS = new Map<string, number | null>();
+const MAX_BOUNDS = 1024;
+
 function parseBound(le: string | undefined): number | null {
   if (le === undefined) return null;
-  if (le === "+Inf") return Number.POSITIVE_INFINITY;
-  const n = Number(le);
-  return le.trim() === "" || Number.isNaN(n) ? null : n;
+  let n = BOUNDS.get(le);
+  if (n === undefined) {
+    if (BOUNDS.size >= MAX_BOUNDS) BOUNDS.clear();
+    const parsed = le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le);
+    BOUNDS.set(le, (n = le.trim() === "" || Number.isNaN(parsed) ? null : parsed));
+  }
+  return n;
 }

@@ -33,6 +33,10 @@ export interface SeriesEnd<D> {
   matchers(kind: ResourceKind, refs: readonly ResourceRef[]): Matcher[];
   /** The labels to group by so that refOf can name the resource. */
   group(kind: ResourceKind): string[];
+  /**
+   * Reads only labels that the view's ends group by (group(kind) of this end or the other):
+   * the engine names each distinct tuple of those values once and reuses the answer.
+   */
   refOf(kind: ResourceKind, labels: Labels, directory: D | null): ResourceRef | null;
 }
 

@@ -34,6 +34,15 @@ export function decodeVector(text: string): Sample[] | null {
     }
     return s;
   };
+  // The previous sample's names and values by position: the next sample mostly repeats
+  // them (every name, the namespace, the class), and a match is checked in place, with no slice.
+  const lastKeys: string[] = [];
+  const lastValues: string[] = [];
+  const at = (last: string[], j: number, from: number, to: number): string => {
+    const prev = last[j];
+    if (prev !== undefined && prev.length === to - from && text.startsWith(prev, from)) return prev;
+    return (last[j] = shared(from, to));
+  };
   const out: Sample[] = [];
   if (text.charCodeAt(i) === 93 /* ] */) {
     i++;
@@ -45,15 +54,15 @@ export function decodeVector(text: string): Sample[] | null {
       if (text.charCodeAt(i) === 125 /* } */) {
         i++;
       } else {
-        for (;;) {
+        for (let j = 0; ; j++) {
           if (text.charCodeAt(i) !== 34 /* " */) return null;
           const keyEnd = text.indexOf('"', i + 1);
           if (keyEnd < 0 || text.charCodeAt(keyEnd + 1) !== 58 /* : */ || text.charCodeAt(keyEnd + 2) !== 34) return null;
           const valueEnd = text.indexOf('"', keyEnd + 3);
           if (valueEnd < 0) return null;
-          const key = shared(i + 1, keyEnd);
+          const key = at(lastKeys, j, i + 1, keyEnd);
           if (key === "__proto__") return null; // an own property for JSON.parse, the prototype for an assignment
-          labels[key] = shared(keyEnd + 3, valueEnd);
+          labels[key] = at(lastValues, j, keyEnd + 3, valueEnd);
           i = valueEnd + 1;
           const next = text.charCodeAt(i++);
           if (next === 125 /* } */) break;

@@ -1,13 +1,16 @@
 // The batching proof against a real Prometheus: the same batch questions for
 // 3 and for 300 Deployments send the same number of queries (counted in the
-// server's query log), and the 300-Deployment answers are exact.
+// server's query log), and the 300-Deployment answers are exact. Folding the
+// answers names a sample's resources once per series group, not per sample.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { refKey } from "../../src/domain/resource.ts";
 import type { MeshAdapter } from "../../src/mesh/adapter.ts";
-import { ConsulAdapter } from "../../src/mesh/consul/spec.ts";
-import { IstioAdapter } from "../../src/mesh/istio/spec.ts";
+import { ConsulAdapter, CONSUL_SPEC } from "../../src/mesh/consul/spec.ts";
+import { SpecAdapter } from "../../src/mesh/engine.ts";
+import { IstioAdapter, ISTIO_SPEC } from "../../src/mesh/istio/spec.ts";
+import type { MeshSpec, SeriesEnd } from "../../src/mesh/spec.ts";
 import { PrometheusClient } from "../../src/prometheus/client.ts";
 import { consulFormat } from "../../src/demo/traffic/consul.ts";
 import { expectedEdges, expectedInbound } from "../fixtures/expected.ts";
@@ -78,6 +81,49 @@ describe("batching against a real Prometheus", () => {
       assert.ok(small.exact && large.exact, "answers equal the model's");
       assert.ok(small.queries.length > 0);
       assert.equal(large.queries.length, small.queries.length);
+    });
+  }
+});
+
+/** A spec whose ends count their refOf calls, read through a client that counts the samples it returns. */
+function counted<D>(spec: MeshSpec<D>, client: PrometheusClient, tally: { refOf: number; samples: number }): MeshAdapter {
+  const count = (end: SeriesEnd<D>): SeriesEnd<D> => ({
+    ...end,
+    refOf: (kind, labels, directory) => {
+      tally.refOf++;
+      return end.refOf(kind, labels, directory);
+    },
+  });
+  const [server] = spec.resource.ends;
+  const [src, dst] = spec.edge.ends;
+  const spied: MeshSpec<D> = {
+    ...spec,
+    resource: { ...spec.resource, ends: [count(server)] },
+    edge: { ...spec.edge, ends: [count(src), count(dst)] },
+  };
+  return new SpecAdapter(spied, {
+    query: async (promql, at) => {
+      const samples = await client.query(promql, at);
+      tally.samples += samples.length;
+      return samples;
+    },
+  });
+}
+
+describe("folding names resources once per series group", () => {
+  const SPECS: Array<[string, (c: PrometheusClient, tally: { refOf: number; samples: number }) => MeshAdapter]> = [
+    ["istio", (c, tally) => counted(ISTIO_SPEC, c, tally)],
+    ["consul", (c, tally) => counted(CONSUL_SPEC, c, tally)],
+  ];
+  for (const [mesh, make] of SPECS) {
+    it(`${mesh}: at 300 Deployments, refOf runs for a fraction of the samples and the answers stay exact`, async () => {
+      const tally = { refOf: 0, samples: 0 };
+      const { exact } = await ask(300, (c) => make(c, tally));
+      console.log(`# ${mesh}: ${tally.refOf} refOf calls for ${tally.samples} samples`);
+      assert.ok(exact, "answers equal the model's");
+      assert.ok(tally.samples > 0 && tally.refOf > 0);
+      // Per sample it would be at least one call per sample (two for an edge's): a bucket series group has a dozen.
+      assert.ok(tally.refOf * 4 <= tally.samples, `${tally.refOf} refOf calls for ${tally.samples} samples`);
     });
   }
 });
