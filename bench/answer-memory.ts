@@ -14,6 +14,7 @@ import { SCALE_NAMESPACE, T0 } from "../test/fixtures/topology.ts";
 import { NamespaceOverviewDocument } from "../test/generated/graphql.ts";
 import { testGateway } from "../test/support/gateway.ts";
 import { startScalePrometheus } from "./support/scale-prometheus.ts";
+import { row } from "./support/markdown.ts";
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "1000" }, runs: { type: "string", default: "3" } } });
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -69,7 +70,15 @@ try {
     const samples = decodeVector(text)?.length ?? Number.NaN;
     const shown = query.length > 60 ? `${query.slice(0, 57)}...` : query;
     console.log(
-      `| \`${shown.replace(/\|/g, "\\|")}\` | ${samples} | ${mib(text.length)} | ${mib(parsed.bytes)} | ${parsed.ms.toFixed(0)} ms | ${mib(compact.bytes)} | ${compact.ms.toFixed(0)} ms |`,
+      row(
+        `\`${shown.replace(/\|/g, "\\|")}\``,
+        samples,
+        mib(text.length),
+        mib(parsed.bytes),
+        `${parsed.ms.toFixed(0)} ms`,
+        mib(compact.bytes),
+        `${compact.ms.toFixed(0)} ms`,
+      ),
     );
   }
 } finally {

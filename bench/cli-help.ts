@@ -19,7 +19,10 @@ const samples = new Map(Object.keys(contenders).map((k) => [k, { wall: [] as num
 
 function sample(args: string[]): { wall: number; cpu: number } {
   const started = performance.now();
-  const r = spawnSync("/usr/bin/time", ["-f", "%U %S", process.execPath, ...args], { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
+  const r = spawnSync("/usr/bin/time", ["-f", "%U %S", process.execPath, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   const wall = performance.now() - started;
   if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   const [user, sys] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
@@ -38,9 +41,15 @@ for (let round = 0; round < RUNS; round++) {
 
 const rank = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
 const floor = samples.get("node -e 0")!;
-console.log(`${cpus().length} CPUs, node ${process.version}, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}; ${RUNS} runs each`);
+console.log(
+  `${cpus().length} CPUs, node ${process.version}, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}; ${RUNS} runs each`,
+);
 console.log("| command | wall median | wall p90 | CPU median | CPU vs node -e 0 |\n| --- | --- | --- | --- | --- |");
 for (const [name, s] of samples) {
-  console.log(`| ${name} | ${rank(s.wall, 0.5).toFixed(0)} ms | ${rank(s.wall, 0.9).toFixed(0)} ms | ${rank(s.cpu, 0.5).toFixed(0)} ms | ` +
-`${(rank(s.cpu, 0.5) / Math.max(1, rank(floor.cpu, 0.5))).toFixed(1)}x |`);
+  console.log(
+    `| ${name} | ${rank(s.wall, 0.5).toFixed(0)} ms | ${rank(s.wall, 0.9).toFixed(0)} ms | ${rank(s.cpu, 0.5).toFixed(0)} ms | ` +
+      `${(rank(s.cpu, 0.5) / Math.max(1, rank(floor.cpu, 0.5))).toFixed(1)}x |`,
+  );
 }

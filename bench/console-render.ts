@@ -107,16 +107,19 @@ try {
     await page.waitForSelector("body[data-rendered], #status.error", { timeout: 600_000 });
     if (await page.$("#status.error")) throw new Error((await page.textContent("#status")) ?? "the console failed");
     const total = Date.now() - started;
-    const measure = async (name: string) => (await page.evaluate(`performance.getEntriesByName(${JSON.stringify(name)})[0].duration`)) as number;
+    const measure = async (name: string) =>
+      (await page.evaluate(`performance.getEntriesByName(${JSON.stringify(name)})[0].duration`)) as number;
     const graph = await measure("meshql:graph");
     const draw = await measure("meshql:draw");
     const layout = await measure("meshql:layout");
     const nodes = Number(await page.getAttribute("body", "data-rendered"));
     const frameGap = Math.round(await interact(page));
     if (run > 0) results.push({ total, graph, draw, layout, nodes, frameGap });
-    console.error(`run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of ` +
-`which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes; ` +
-        `longest frame gap while zooming and panning ${frameGap} ms`);
+    console.error(
+      `run ${run}${run === 0 ? " (cold, not counted)" : ""}: ${total} ms to rendered; ${Math.round(graph)} ms fetch + draw, of ` +
+        `which ${Math.round(draw)} ms layout + draw (${Math.round(layout)} ms ELK layout); ${nodes} nodes; ` +
+        `longest frame gap while zooming and panning ${frameGap} ms`,
+    );
     if (run === RUNS) await page.screenshot({ path: ".tmp/console-1000.png" });
     await page.close();
   }

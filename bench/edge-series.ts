@@ -125,9 +125,8 @@ try {
   console.log(
     `machine: ${availableParallelism()} CPUs, load average ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(
-        " ",
-      )} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved; gateway CPU in ${gateways.after.tickMs} ms ticks\n`,
+      .join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved; ` +
+      `gateway CPU in ${gateways.after.tickMs} ms ticks\n`,
   );
   console.log("| gateway, request | gateway CPU (median) | wall (median) | answer bytes |");
   console.log("|---|---:|---:|---:|");
@@ -139,7 +138,8 @@ try {
   for (const c of contenders.slice(1)) {
     const s = samples.get(c.name)!;
     console.log(
-      `\n${c.name} / ${contenders[0]!.name}: CPU ${(median(s.cpu) / median(base.cpu)).toFixed(3)}×, wall ${(median(s.wall) / median(base.wall)).toFixed(3)}×`,
+      `\n${c.name} / ${contenders[0]!.name}: ` +
+        `CPU ${(median(s.cpu) / median(base.cpu)).toFixed(3)}×, wall ${(median(s.wall) / median(base.wall)).toFixed(3)}×`,
     );
   }
 } finally {

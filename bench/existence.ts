@@ -19,6 +19,7 @@ import { SCALE_NAMESPACE, scaleTopology, T0 } from "../test/fixtures/topology.ts
 import { startPrometheus } from "../test/harness/prometheus.ts";
 import { logSince, logSize, median } from "./support/query-log.ts";
 import { startSourceGateway, stopSourceGateways } from "./support/source-gateway.ts";
+import { row } from "./support/markdown.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -94,19 +95,34 @@ try {
       .join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved\n`,
   );
   console.log(
-    "| gateway | median wall | p90 wall | backend queries | Prometheus eval, sum per request (median) | of which the existence check (median) |",
+    row(
+      "gateway",
+      "median wall",
+      "p90 wall",
+      "backend queries",
+      "Prometheus eval, sum per request (median)",
+      "of which the existence check (median)",
+    ),
   );
   console.log("|---|---:|---:|---:|---:|---:|");
   const p90 = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.9 * xs.length) - 1]!;
   for (const name of names) {
     const s = samples[name]!;
     console.log(
-      `| ${name} | ${median(s.wall).toFixed(1)} ms | ${p90(s.wall).toFixed(1)} ms | ${median(s.queries)} | ${median(s.evalSum).toFixed(2)} ms | ${median(s.existence).toFixed(2)} ms |`,
+      row(
+        name,
+        `${median(s.wall).toFixed(1)} ms`,
+        `${p90(s.wall).toFixed(1)} ms`,
+        median(s.queries),
+        `${median(s.evalSum).toFixed(2)} ms`,
+        `${median(s.existence).toFixed(2)} ms`,
+      ),
     );
   }
   const ratio = (f: (s: (typeof samples)[string]) => number[]) => (median(f(samples.after!)) / median(f(samples.before!))).toFixed(2);
   console.log(
-    `\nafter / before: wall ${ratio((s) => s.wall)}×, Prometheus eval ${ratio((s) => s.evalSum)}×, existence check ${ratio((s) => s.existence)}×`,
+    `\nafter / before: wall ${ratio((s) => s.wall)}×, Prometheus eval ${ratio((s) => s.evalSum)}×, ` +
+      `existence check ${ratio((s) => s.existence)}×`,
   );
   console.log(
     `\nafter's queries, with Prometheus' evaluation time of one more request:\n${afterQueries.map((q) => `    ${q}`).join("\n")}`,

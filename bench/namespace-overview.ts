@@ -40,7 +40,8 @@ const CACHE_TTL_MS = 5000;
 
 function positiveInt(text: string | undefined, flag: string, zeroOk = false): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) throw new Error(`${flag} must be a ${zeroOk ? "non-negative" : "positive"} integer, got ${text}`);
+  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1))
+    throw new Error(`${flag} must be a ${zeroOk ? "non-negative" : "positive"} integer, got ${text}`);
   return n;
 }
 
@@ -119,8 +120,10 @@ async function setUp(n: number): Promise<Setup> {
   prometheuses.push(prometheus);
   const gateway = await testGateway(prometheus.url, "linkerd", { cacheTtlMs: 0, queryTimeoutMs: QUERY_TIMEOUT_MS });
   gateways.push(gateway);
-  progress(`n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)} s (backfill ` +
-`${prometheus.backfill?.cached ? "cached" : "built"})`);
+  progress(
+    `n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)} s (backfill ` +
+      `${prometheus.backfill?.cached ? "cached" : "built"})`,
+  );
   return { n, prometheus, gateway, queries: [] };
 }
 
@@ -132,7 +135,12 @@ const OVERVIEW = JSON.stringify({ query: print(NamespaceOverviewDocument), varia
 async function overview(gateway: Gateway, prometheus: PrometheusInstance, n: number): Promise<{ ms: number; queries: number }> {
   prometheus.resetQueries();
   const started = performance.now();
-  const response = await gateway.app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: OVERVIEW });
+  const response = await gateway.app.inject({
+    method: "POST",
+    url: "/graphql",
+    headers: { "content-type": "application/json" },
+    payload: OVERVIEW,
+  });
   const elapsed = performance.now() - started;
   const body = response.json() as { data?: NamespaceOverviewQuery | null; errors?: unknown[] };
   if (response.statusCode !== 200 || body.errors?.length || !body.data) {
@@ -166,7 +174,8 @@ async function instantQuery(url: string, promql: string): Promise<RawSample[]> {
     body: new URLSearchParams({ query: promql, time: T0.toFixed(3), timeout: `${QUERY_TIMEOUT_MS / 1000}s` }),
   });
   const body = (await response.json()) as { status: string; error?: string; data?: { result?: RawSample[] } };
-  if (body.status !== "success" || !body.data?.result) throw new Error(`query failed: ${body.error ?? response.status}: ${promql.slice(0, 200)}`);
+  if (body.status !== "success" || !body.data?.result)
+    throw new Error(`query failed: ${body.error ?? response.status}: ${promql.slice(0, 200)}`);
   return body.data.result;
 }
 
@@ -295,7 +304,9 @@ async function main(): Promise<void> {
   lines.push("|---:|---:|---:|---:|---:|---:|");
   for (const s of setups) {
     const t = scaling[String(s.n)]!;
-    lines.push(`| ${s.n} | ${s.n / SIZES[0]}× | ${ms(median(t))} | ${ms(percentile(t, 0.9))} | ${tally(s.queries)} | ${ratio(median(t) / base)} |`);
+    lines.push(
+      `| ${s.n} | ${s.n / SIZES[0]}× | ${ms(median(t))} | ${ms(percentile(t, 0.9))} | ${tally(s.queries)} | ${ratio(median(t) / base)} |`,
+    );
   }
   lines.push("");
   lines.push(`## Latency PromQL at n=${LARGE}, sent to /api/v1/query at T0 (fetch + JSON + client-side quantiles for "new")`);
@@ -303,12 +314,16 @@ async function main(): Promise<void> {
   lines.push("| way | median | p90 | median vs new |");
   lines.push("|---|---:|---:|---:|");
   const newMedian = median(promql.new);
-  lines.push(`| old: 4 × histogram_quantile joined with \`or\` | ${ms(median(promql.old))} | ${ms(percentile(promql.old, 0.9))} | ` +
-`${ratio(median(promql.old) / newMedian)} |`);
+  lines.push(
+    `| old: 4 × histogram_quantile joined with \`or\` | ${ms(median(promql.old))} | ${ms(percentile(promql.old, 0.9))} | ` +
+      `${ratio(median(promql.old) / newMedian)} |`,
+  );
   lines.push(`| new: summed bucket rates once, quantiles client-side | ${ms(newMedian)} | ${ms(percentile(promql.new, 0.9))} | 1.00× |`);
   lines.push("");
-  lines.push(`Same answer: ${oldAnswer.size} deployments × ${QUANTILES.length} quantiles, largest relative difference ` +
-`${disagreement.toExponential(1)}.`);
+  lines.push(
+    `Same answer: ${oldAnswer.size} deployments × ${QUANTILES.length} quantiles, largest relative difference ` +
+      `${disagreement.toExponential(1)}.`,
+  );
   lines.push("");
   lines.push(`## Cache at n=${LARGE}: identical document, cacheTtlMs ${CACHE_TTL_MS} (hit) vs 0`);
   lines.push("");
@@ -318,17 +333,21 @@ async function main(): Promise<void> {
   lines.push(`| cacheTtlMs 0 | ${ms(uncachedMedian)} | ${ms(percentile(cache.uncached, 0.9))} | ${tally(uncachedQueries)} | 1.00× |`);
   lines.push(
     `| cacheTtlMs ${CACHE_TTL_MS}, repeated | ${ms(median(cache.cached))} | ${ms(percentile(cache.cached, 0.9))} | ` +
-`${tally(cachedQueries)} | ${ratio(median(cache.cached) / uncachedMedian)} |`,
+      `${tally(cachedQueries)} | ${ratio(median(cache.cached) / uncachedMedian)} |`,
   );
   lines.push("");
-  lines.push("Answers are cached per backend query: a timed document can still send a query whose entry expired between the priming " +
-"document and it.");
+  lines.push(
+    "Answers are cached per backend query: a timed document can still send a query whose entry expired between the priming " +
+      "document and it.",
+  );
   lines.push("");
   lines.push("## Machine");
   lines.push("");
   lines.push(`- ${availableParallelism()} CPUs (os.availableParallelism), node ${process.version}, ${prometheusVersion()}`);
-  lines.push(`- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ` +
-`${load1.map((x) => x.toFixed(2)).join(" / ")}`);
+  lines.push(
+    `- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ` +
+      `${load1.map((x) => x.toFixed(2)).join(" / ")}`,
+  );
   lines.push(`- total ${totalSeconds.toFixed(0)} s including Prometheus start-up`);
   console.log(lines.join("\n"));
 }

@@ -22,6 +22,7 @@ import { NamespaceOverviewDocument } from "../test/generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../test/harness/prometheus.ts";
 import { data, testGateway } from "../test/support/gateway.ts";
 import { logSince, logSize, median } from "./support/query-log.ts";
+import { row } from "./support/markdown.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -106,7 +107,7 @@ for (const n of SIZES) {
       }
       const [o, d] = [median(evals.overlapping), median(evals.disjoint)];
       lines.push(
-        `| ${n} | ${metric} | ${o.toFixed(1)} | ${d.toFixed(1)} | ${(d / o).toFixed(2)}× | ${answers.overlapping === answers.disjoint ? "yes" : "NO"} |`,
+        row(n, metric, o.toFixed(1), d.toFixed(1), `${(d / o).toFixed(2)}×`, answers.overlapping === answers.disjoint ? "yes" : "NO"),
       );
       progress(`n=${n} ${metric}: halves done`);
     }
@@ -132,7 +133,16 @@ for (const n of SIZES) {
     const m = median;
     const ratio = (f: (x: typeof floor.gzip) => number[]) => (m(f(floor.identity)) / m(f(floor.gzip))).toFixed(2);
     compression.push(
-      `| ${n} | ${promql.length} | ${m(floor.gzip.wall).toFixed(0)} ms | ${m(floor.identity.wall).toFixed(0)} ms | ${ratio((x) => x.wall)}× | ${m(floor.gzip.cpu).toFixed(2)} s | ${m(floor.identity.cpu).toFixed(2)} s | ${ratio((x) => x.cpu)}× |`,
+      row(
+        n,
+        promql.length,
+        `${m(floor.gzip.wall).toFixed(0)} ms`,
+        `${m(floor.identity.wall).toFixed(0)} ms`,
+        `${ratio((x) => x.wall)}×`,
+        `${m(floor.gzip.cpu).toFixed(2)} s`,
+        `${m(floor.identity.cpu).toFixed(2)} s`,
+        `${ratio((x) => x.cpu)}×`,
+      ),
     );
     progress(`n=${n}: compression done`);
   } finally {
@@ -146,12 +156,28 @@ console.log(
     .join(" ")} at the end; node ${process.version}; ${ITERATIONS} rounds (+${WARMUP} warm-up), interleaved\n`,
 );
 console.log(
-  "| Deployments | query | overlapping halves: eval ms (median) | disjoint halves: eval ms (median) | disjoint / overlapping | same answer |",
+  row(
+    "Deployments",
+    "query",
+    "overlapping halves: eval ms (median)",
+    "disjoint halves: eval ms (median)",
+    "disjoint / overlapping",
+    "same answer",
+  ),
 );
 console.log("|---:|---|---:|---:|---:|:---:|");
 for (const line of lines) console.log(line);
 console.log(
-  "\n| Deployments | document queries | wall, gzip | wall, identity | identity / gzip | Prometheus CPU, gzip | Prometheus CPU, identity | identity / gzip |",
+  `\n${row(
+    "Deployments",
+    "document queries",
+    "wall, gzip",
+    "wall, identity",
+    "identity / gzip",
+    "Prometheus CPU, gzip",
+    "Prometheus CPU, identity",
+    "identity / gzip",
+  )}`,
 );
 console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const line of compression) console.log(line);

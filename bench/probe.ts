@@ -37,7 +37,8 @@ interface Case {
 }
 
 const cases: Case[] = [];
-const check = (group: string, name: string, run: () => Promise<string | true>, timeoutMs = 30_000): void => void cases.push({ group, name, run, timeoutMs });
+const check = (group: string, name: string, run: () => Promise<string | true>, timeoutMs = 30_000): void =>
+  void cases.push({ group, name, run, timeoutMs });
 const expect = (ok: boolean, detail: string | undefined): string | true => (ok ? true : String(detail));
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
@@ -53,7 +54,11 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 async function gql(base: string, query: string, variables: Record<string, unknown> = {}): Promise<{ status: number; body: Body }> {
-  const r = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+  const r = await fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await r.text();
   try {
     return { status: r.status, body: JSON.parse(text) as Body };
@@ -80,7 +85,8 @@ function raw(port: number, text: string, trickle?: string): Promise<{ text: stri
 
 const code = (b: Body): unknown => b.errors?.[0]?.extensions?.code;
 const at = (t: number): string => new Date(t * 1000).toISOString();
-const METRICS = (args: string) => `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { metrics(${args}) { requestCount successRate latency { p99 } } } }`;
+const METRICS = (args: string) =>
+  `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { metrics(${args}) { requestCount successRate latency { p99 } } } }`;
 
 async function main(): Promise<void> {
   const prometheus = await startPrometheus({ model: topologyModel(), formats: [linkerd], ...HISTORY });
@@ -136,7 +142,10 @@ async function main(): Promise<void> {
     const started = performance.now();
     const r = await gql(main.base, `{ resources(kind: DEPLOYMENT) { ${deep} } }`);
     const ms = performance.now() - started;
-    return expect(r.status === 400 && r.body.errors?.[0]?.extensions?.limit === "maxDepth" && prometheus.queries().length === 0 && ms < 1000, `${r.status} ${ms}ms ${JSON.stringify(r.body)}`);
+    return expect(
+      r.status === 400 && r.body.errors?.[0]?.extensions?.limit === "maxDepth" && prometheus.queries().length === 0 && ms < 1000,
+      `${r.status} ${ms}ms ${JSON.stringify(r.body)}`,
+    );
   });
   check("query shapes", "500 aliases refused by cost", async () => {
     const aliases = Array.from({ length: 500 }, (_, i) => `a${i}: resources(kind: DEPLOYMENT) { metrics { requestCount } }`).join(" ");
@@ -153,24 +162,38 @@ async function main(): Promise<void> {
     return expect(r.status === 200 && r.body.errors === undefined, JSON.stringify(r.body.errors));
   });
   check("query shapes", "overview with two levels of edges", async () => {
-    const r = await gql(main.base, `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestCount } edges(window: "1m") { peer ` +
-`{ name edges(window: "1m") { peer { name } } } } } }`);
+    const r = await gql(
+      main.base,
+      `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestCount } edges(window: "1m") { peer ` +
+        `{ name edges(window: "1m") { peer { name } } } } } }`,
+    );
     const n = (r.body.data?.resources as unknown[] | undefined)?.length ?? 0;
     return expect(r.status === 200 && n > 0, JSON.stringify(r.body.errors));
   });
   check("query shapes", "a batch (JSON array) is refused, not a crash", async () => {
-    const r = await fetch(`${main.base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]) });
+    const r = await fetch(`${main.base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ query: "{ __typename }" }, { query: "{ __typename }" }]),
+    });
     return expect(r.status >= 400 && r.status < 500, String(r.status));
   });
 
   // --- transport ---
   check("transport", "HTTP/1.0 POST /graphql without Host", async () => {
     const body = JSON.stringify({ query: "{ __typename }" });
-    const r = await raw(main.port, `POST /graphql HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const r = await raw(
+      main.port,
+      `POST /graphql HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     return expect(/^HTTP\/1\.[01] 200 /.test(r.text) && r.text.includes('"Query"'), r.text.slice(0, 200));
   });
   check("transport", "a trickled body is cut with 408", async () => {
-    const r = await raw(main.port, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9999\r\n\r\n{", " ");
+    const r = await raw(
+      main.port,
+      "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9999\r\n\r\n{",
+      " ",
+    );
     return expect(/^HTTP\/1\.1 408 /.test(r.text) && r.ms < 5000, `${Math.round(r.ms)}ms ${r.text.slice(0, 40)}`);
   });
   check("transport", "a huge header block gets 431", async () => {
@@ -195,7 +218,12 @@ async function main(): Promise<void> {
     ["slow backend", (_q, s) => void setTimeout(() => s.end("{}"), 3000), "BACKEND_UNAVAILABLE", "timeout"],
     ["404 from the backend", (_q, s) => s.writeHead(404).end("not found"), "BACKEND_MISCONFIGURED", "misconfigured"],
     ["401 from the backend", (_q, s) => s.writeHead(401).end("no"), "BACKEND_MISCONFIGURED", "misconfigured"],
-    ["an HTML page", (_q, s) => s.writeHead(200, { "content-type": "text/html" }).end("<html></html>"), "BACKEND_MISCONFIGURED", "misconfigured"],
+    [
+      "an HTML page",
+      (_q, s) => s.writeHead(200, { "content-type": "text/html" }).end("<html></html>"),
+      "BACKEND_MISCONFIGURED",
+      "misconfigured",
+    ],
     ["502 from a proxy", (_q, s) => s.writeHead(502).end("bad gateway"), "BACKEND_UNAVAILABLE", "bad_response"],
     [
       "an endless answer",
@@ -217,7 +245,10 @@ async function main(): Promise<void> {
       const g = await broken(handler);
       const r = await gql(g.base, METRICS(`window: "1m"`));
       const health = await fetch(`${g.base}/healthz`);
-      return expect(code(r.body) === wantCode && r.body.errors?.[0]?.extensions?.backendError === wantKind && health.status === 200, JSON.stringify(r.body.errors));
+      return expect(
+        code(r.body) === wantCode && r.body.errors?.[0]?.extensions?.backendError === wantKind && health.status === 200,
+        JSON.stringify(r.body.errors),
+      );
     });
   }
   check("backend faults", "backend down", async () => {
@@ -234,24 +265,37 @@ async function main(): Promise<void> {
     req.on("end", async () => {
       const body = Buffer.concat(chunks).toString();
       if (new URLSearchParams(body).get("query")?.includes("[120s]")) return void res.writeHead(503).end("overloaded");
-      const up = await fetch(`${prometheus.url}${req.url}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+      const up = await fetch(`${prometheus.url}${req.url}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
       res.writeHead(up.status, { "content-type": "application/json" }).end(await up.text());
     });
   });
   servers.push(partial.server);
   const partialGateway = await gateway(partial.url);
   check("partial failure", "a failing metrics field leaves the list beside it", async () => {
-    const r = await gql(partialGateway.base, `{ list: resources(kind: DEPLOYMENT, namespace: "shop") { name } one: resource(kind: DEPLOYMENT, namespace: "shop", name: ` +
-`"catalog") { metrics(window: "2m") { requestCount } } }`);
+    const r = await gql(
+      partialGateway.base,
+      `{ list: resources(kind: DEPLOYMENT, namespace: "shop") { name } one: resource(kind: DEPLOYMENT, namespace: "shop", name: ` +
+        `"catalog") { metrics(window: "2m") { requestCount } } }`,
+    );
     const list = r.body.data?.list as unknown[] | undefined;
     return expect(r.status === 200 && (list?.length ?? 0) > 0 && code(r.body) === "BACKEND_UNAVAILABLE", JSON.stringify(r.body));
   });
   // Two windows of one resource are loaded in one DataLoader batch: today a failing window fails both.
   check("partial failure", "a failing window leaves another window's data", async () => {
-    const r = await gql(partialGateway.base, `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { ok: metrics(window: "1m") { requestCount } bad: ` +
-`metrics(window: "2m") { requestCount } } }`);
+    const r = await gql(
+      partialGateway.base,
+      `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { ok: metrics(window: "1m") { requestCount } bad: ` +
+        `metrics(window: "2m") { requestCount } } }`,
+    );
     const resource = r.body.data?.resource as { ok?: { requestCount: number }; bad?: unknown } | null | undefined;
-    return expect(r.status === 200 && (resource?.ok?.requestCount ?? 0) > 0 && code(r.body) === "BACKEND_UNAVAILABLE", JSON.stringify(r.body));
+    return expect(
+      r.status === 200 && (resource?.ok?.requestCount ?? 0) > 0 && code(r.body) === "BACKEND_UNAVAILABLE",
+      JSON.stringify(r.body),
+    );
   });
 
   // --- shutdown: a real `meshql serve` behind a slow proxy ---
@@ -261,47 +305,63 @@ async function main(): Promise<void> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () =>
       setTimeout(async () => {
-        const up = await fetch(`${prometheus.url}${req.url}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: Buffer.concat(chunks) });
+        const up = await fetch(`${prometheus.url}${req.url}`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: Buffer.concat(chunks),
+        });
         res.writeHead(up.status, { "content-type": "application/json" }).end(await up.text());
       }, delay),
     );
   });
   servers.push(slow.server);
-  check("shutdown", "SIGTERM answers the request in flight, exits 0, and the port is free at once", async () => {
-    const home = mkdtempSync(join(tmpdir(), "meshql-probe-"));
-    const port = await freePort();
-    const start = async () => {
-      const child = spawn(process.execPath, [BIN, "serve", "--mesh", "linkerd", "--prometheus-url", slow.url, "--listen", `127.0.0.1:${port}`], {
-        env: { PATH: process.env.PATH ?? "", HOME: home, KUBECONFIG: "" },
-        stdio: "ignore",
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      // Started from source through tsx: slow on a busy machine.
-      for (let i = 0; i < 600; i++) {
-        if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) return { child, exited };
-        await new Promise((r) => setTimeout(r, 100));
+  check(
+    "shutdown",
+    "SIGTERM answers the request in flight, exits 0, and the port is free at once",
+    async () => {
+      const home = mkdtempSync(join(tmpdir(), "meshql-probe-"));
+      const port = await freePort();
+      const start = async () => {
+        const child = spawn(
+          process.execPath,
+          [BIN, "serve", "--mesh", "linkerd", "--prometheus-url", slow.url, "--listen", `127.0.0.1:${port}`],
+          {
+            env: { PATH: process.env.PATH ?? "", HOME: home, KUBECONFIG: "" },
+            stdio: "ignore",
+          },
+        );
+        const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+        // Started from source through tsx: slow on a busy machine.
+        for (let i = 0; i < 600; i++) {
+          if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) return { child, exited };
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        child.kill("SIGKILL");
+        throw new Error("serve did not come up");
+      };
+      try {
+        const first = await start();
+        delay = 1500;
+        const inFlight = gql(`http://127.0.0.1:${port}`, `{ resources(kind: NAMESPACE) { name } }`);
+        await new Promise((r) => setTimeout(r, 400));
+        first.child.kill("SIGTERM");
+        const answer = await inFlight;
+        const exit = await first.exited;
+        delay = 0;
+        const second = await start();
+        second.child.kill("SIGTERM");
+        const exit2 = await second.exited;
+        return expect(
+          answer.status === 200 && answer.body.errors === undefined && exit === 0 && exit2 === 0,
+          `${answer.status} exit ${exit}/${exit2}`,
+        );
+      } finally {
+        delay = 0;
+        rmSync(home, { recursive: true, force: true });
       }
-      child.kill("SIGKILL");
-      throw new Error("serve did not come up");
-    };
-    try {
-      const first = await start();
-      delay = 1500;
-      const inFlight = gql(`http://127.0.0.1:${port}`, `{ resources(kind: NAMESPACE) { name } }`);
-      await new Promise((r) => setTimeout(r, 400));
-      first.child.kill("SIGTERM");
-      const answer = await inFlight;
-      const exit = await first.exited;
-      delay = 0;
-      const second = await start();
-      second.child.kill("SIGTERM");
-      const exit2 = await second.exited;
-      return expect(answer.status === 200 && answer.body.errors === undefined && exit === 0 && exit2 === 0, `${answer.status} exit ${exit}/${exit2}`);
-    } finally {
-      delay = 0;
-      rmSync(home, { recursive: true, force: true });
-    }
-  }, 150_000);
+    },
+    150_000,
+  );
 
   // --- soak ---
   check("soak", `${SOAK_SECONDS}s of 8 concurrent clients: no 5xx, /healthz within 1 s, bounded memory`, async () => {
@@ -333,7 +393,10 @@ async function main(): Promise<void> {
     };
     await Promise.all([...Array.from({ length: 8 }, (_, i) => worker(i)), health()]);
     const grown = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
-    return expect(serverErrors === 0 && slowHealth === 0 && grown < 200, `${requests} requests, ${serverErrors} 5xx, ${slowHealth} slow /healthz, RSS +${grown.toFixed(0)} MiB`);
+    return expect(
+      serverErrors === 0 && slowHealth === 0 && grown < 200,
+      `${requests} requests, ${serverErrors} 5xx, ${slowHealth} slow /healthz, RSS +${grown.toFixed(0)} MiB`,
+    );
   });
 
   let passed = 0;
@@ -343,7 +406,9 @@ async function main(): Promise<void> {
       let outcome: string | true;
       try {
         // A case that hangs (a document that never finishes) fails instead of stopping the probe.
-        const timeout = new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${c.timeoutMs / 1000} s`), c.timeoutMs).unref());
+        const timeout = new Promise<string>((resolve) =>
+          setTimeout(() => resolve(`no answer within ${c.timeoutMs / 1000} s`), c.timeoutMs).unref(),
+        );
         outcome = await Promise.race([c.run(), timeout]);
       } catch (e) {
         outcome = e instanceof Error ? e.message : String(e);

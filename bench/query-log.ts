@@ -16,9 +16,12 @@ for (const mesh of ["linkerd", "istio", "consul"] as const) {
     p.resetQueries();
     const d = await data(gw, NamespaceOverviewDocument, { namespace: "scale", window: "1m" });
     const q = p.queries();
-    console.log(`## ${mesh} n=${n}: ${q.length} queries, ${d.resources.length} resources, ` +
-`${d.resources.reduce((a, r) => a + (r.edges?.length ?? 0), 0)} edges`);
+    console.log(
+      `## ${mesh} n=${n}: ${q.length} queries, ${d.resources.length} resources, ` +
+        `${d.resources.reduce((a, r) => a + (r.edges?.length ?? 0), 0)} edges`,
+    );
     if (n === 3) for (const x of q) console.log(`    ${x}`);
-    await gw.close(); await p.stop();
+    await gw.close();
+    await p.stop();
   }
 }

@@ -25,6 +25,7 @@ import { NamespaceOverviewDocument, ResourceMetricsDocument } from "../test/gene
 import type { PrometheusInstance } from "../test/harness/prometheus.ts";
 import { BUILD_DIR, type Build, buildGateway } from "./support/build.ts";
 import { startScalePrometheus } from "./support/scale-prometheus.ts";
+import { row } from "./support/markdown.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -102,7 +103,9 @@ async function child(flags: string[], nodeFlags: string[] = [], build: Build = a
     },
     cpuMs() {
       // Fields 14 and 15 of /proc/PID/stat (after the parenthesized command): utime, stime in clock ticks (100/s).
-      const fields = readFileSync(`/proc/${p.pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+      const fields = readFileSync(`/proc/${p.pid}/stat`, "utf8")
+        .replace(/^.*\) /, "")
+        .split(" ");
       return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     async stop() {
@@ -132,8 +135,8 @@ async function prometheusFor(n: number): Promise<PrometheusInstance> {
   const b = p.backfill!;
   progress(
     `n=${n}: Prometheus ready in ${((performance.now() - started) / 1000).toFixed(0)} s (${b.cached ? "cached" : "built"}: ` +
-`${b.stats.series} series, ${b.stats.samples} samples, write ${b.stats.writeSeconds} s + promtool ${b.stats.promtoolSeconds} ` +
-"s)",
+      `${b.stats.series} series, ${b.stats.samples} samples, write ${b.stats.writeSeconds} s + promtool ${b.stats.promtoolSeconds} ` +
+      "s)",
   );
   return p;
 }
@@ -236,11 +239,25 @@ const out = (line = "") => {
 
 async function floorPart(): Promise<void> {
   const names = builds.map((b) => b.name);
-  out(`## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up; builds: ${names.join(", ")}`);
+  out(
+    `## meshql / floor, NamespaceOverview, window 1m, cache off, ${ITERATIONS} interleaved iterations after 1 warm-up; ` +
+      `builds: ${names.join(", ")}`,
+  );
   out();
   const each = (f: (b: string) => string) => names.map(f).join(" | ");
   const right = names.map(() => "---:|").join("");
-  out(`| Deployments | ${each((b) => `meshql ${b} median`)} | floor median | ${each((b) => `${b} / floor`)} | ${each((b) => `gateway CPU / document, ${b}`)} | backend queries | answer bytes | ${each((b) => `peak RSS ${b}`)} |`);
+  out(
+    row(
+      "Deployments",
+      each((b) => `meshql ${b} median`),
+      "floor median",
+      each((b) => `${b} / floor`),
+      each((b) => `gateway CPU / document, ${b}`),
+      "backend queries",
+      "answer bytes",
+      each((b) => `peak RSS ${b}`),
+    ),
+  );
   out(`|---:|${right}---:|${right}${right}---:|---:|${right}`);
   for (const n of SIZES) {
     const prometheus = await prometheusFor(n);
@@ -267,7 +284,16 @@ async function floorPart(): Promise<void> {
     const m = names.map((b) => median(times.get(b)!));
     const f = median(times.get("floor")!);
     out(
-      `| ${n} | ${m.map(ms).join(" | ")} | ${ms(f)} | ${m.map((x) => ratio(x / f)).join(" | ")} | ${cpu.map(ms).join(" | ")} | ${queries.length} | ${(bytes / 1024).toFixed(0)} KiB | ${peaks.map(mib).join(" | ")} |`,
+      row(
+        n,
+        ...m.map(ms),
+        ms(f),
+        ...m.map((x) => ratio(x / f)),
+        ...cpu.map(ms),
+        queries.length,
+        `${(bytes / 1024).toFixed(0)} KiB`,
+        ...peaks.map(mib),
+      ),
     );
     progress(`n=${n}: ${names.map((b, i) => `${b} ${ms(m[i]!)}`).join(", ")}, floor ${ms(f)}`);
     await stopPrometheus(prometheus);
@@ -298,7 +324,8 @@ async function profileAt(n: number, prometheus: PrometheusInstance, build: Build
     await gateway.stop();
     const { rows } = topFunctions(dir, 15);
     return [
-      `### CPU profile of the ${build.name} gateway at ${n} Deployments (${ITERATIONS} documents after 1 warm-up; ${ms(cpu)} of gateway CPU per document (user + system, /proc); self time as a share of the profile's busy samples, top 15)`,
+      `### CPU profile of the ${build.name} gateway at ${n} Deployments (${ITERATIONS} documents after 1 warm-up; ` +
+        `${ms(cpu)} of gateway CPU per document (user + system, /proc); self time as a share of the profile's busy samples, top 15)`,
       "",
       "| function | self |",
       "|---|---:|",
@@ -337,9 +364,14 @@ async function identicalPart(prometheus: PrometheusInstance): Promise<void> {
     const gateway = await child(["--prometheus", prometheus.url, ...flags]);
     const one: number[] = [];
     for (let i = 0; i < 3; i++) one.push(await timed(() => graphql(gateway.url, overviewBody())));
-    const all = await concurrently(gateway.url, Array.from({ length: CONCURRENT }, () => overviewBody()));
-    out(`| ${name} | ${ms(median(one))} | ${ms(all.ms)} | ${ratio(all.ms / median(one))} | ${all.failed + all.refused} | ` +
-`${mib(gateway.memory().peak)} |`);
+    const all = await concurrently(
+      gateway.url,
+      Array.from({ length: CONCURRENT }, () => overviewBody()),
+    );
+    out(
+      `| ${name} | ${ms(median(one))} | ${ms(all.ms)} | ${ratio(all.ms / median(one))} | ${all.failed + all.refused} | ` +
+        `${mib(gateway.memory().peak)} |`,
+    );
     await gateway.stop();
   }
   out();
@@ -380,7 +412,10 @@ async function cachedPart(prometheus: PrometheusInstance): Promise<void> {
   });
   const contenders = {
     bare: { child: await child(["--bare"]), body: JSON.stringify({ query: "{ hello }" }) },
-    "meshql, backend cache only (before)": { child: await child(["--prometheus", prometheus.url, "--cache-ttl", "600000", "--no-sharing"]), body: small },
+    "meshql, backend cache only (before)": {
+      child: await child(["--prometheus", prometheus.url, "--cache-ttl", "600000", "--no-sharing"]),
+      body: small,
+    },
     "meshql, answer cache (after)": { child: await child(["--prometheus", prometheus.url, "--cache-ttl", "600000"]), body: small },
   };
   const rps: Record<string, number[]> = {};
@@ -403,8 +438,10 @@ async function cachedPart(prometheus: PrometheusInstance): Promise<void> {
     }
   }
   const bare = median(rps.bare!);
-  out(`## Cached small document (ResourceMetrics of one Deployment, n=${LARGE}) vs bare Apollo 5 + fastify \`{ hello }\`: ` +
-`autocannon, 10 connections, 3 × ${CANNON_SECONDS} s each, interleaved`);
+  out(
+    `## Cached small document (ResourceMetrics of one Deployment, n=${LARGE}) vs bare Apollo 5 + fastify \`{ hello }\`: ` +
+      `autocannon, 10 connections, 3 × ${CANNON_SECONDS} s each, interleaved`,
+  );
   out();
   out("| server | req/s (median) | vs bare |");
   out("|---|---:|---:|");
@@ -418,7 +455,10 @@ async function soakPart(prometheus: PrometheusInstance, n: number): Promise<void
   const docs = [
     overviewBody(),
     overviewBody("2m"),
-    JSON.stringify({ query: print(ResourceMetricsDocument), variables: { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: "svc-002", window: "1m" } }),
+    JSON.stringify({
+      query: print(ResourceMetricsDocument),
+      variables: { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: "svc-002", window: "1m" },
+    }),
   ];
   const samples: Array<{ t: number; rss: number }> = [];
   const started = performance.now();
@@ -439,8 +479,10 @@ async function soakPart(prometheus: PrometheusInstance, n: number): Promise<void
   clearInterval(sampler);
   const first = samples.filter((s) => s.t <= SOAK_SECONDS / 5).map((s) => s.rss);
   const last = samples.filter((s) => s.t >= (SOAK_SECONDS * 4) / 5).map((s) => s.rss);
-  out(`## Soak: ${SOAK_SECONDS} s of mixed documents at ${n} Deployments, 4 concurrent clients, cache off (${documents} documents, ` +
-`${failures} failed)`);
+  out(
+    `## Soak: ${SOAK_SECONDS} s of mixed documents at ${n} Deployments, 4 concurrent clients, cache off (${documents} documents, ` +
+      `${failures} failed)`,
+  );
   out();
   out("| RSS median, first fifth | RSS median, last fifth | last / first | peak RSS |");
   out("|---:|---:|---:|---:|");
@@ -460,9 +502,11 @@ async function main() {
     builds.push(buildGateway("before", base));
     buildFacts.push(`before = ${base.slice(0, 10)} (tsc of its src/ and test/support)`);
   }
-  progress("building \"after\" from the working tree");
+  progress('building "after" from the working tree');
   builds.push(buildGateway("after", null));
-  buildFacts.push(`after = the working tree at ${execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim()}`);
+  buildFacts.push(
+    `after = the working tree at ${execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim()}`,
+  );
   if (PARTS.has("floor")) await floorPart();
   if (PARTS.has("profile")) await profilePart();
   if (["identical", "memory", "cached", "soak"].some((p) => PARTS.has(p))) {
@@ -476,7 +520,11 @@ async function main() {
   out("## Machine");
   out();
   out(`- ${availableParallelism()} CPUs, node ${process.version}; shared with other work`);
-  out(`- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ${loadavg().map((x) => x.toFixed(2)).join(" / ")}`);
+  out(
+    `- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(" / ")}, at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" / ")}`,
+  );
   out(`- gateways compiled with tsc, run as plain JS: ${buildFacts.join("; ")}`);
   out(`- total ${((performance.now() - began) / 1000).toFixed(0)} s`);
 }

@@ -19,7 +19,12 @@ import { testGateway } from "../test/support/gateway.ts";
 import { liveClient, record } from "../test/support/live.ts";
 
 const { values } = parseArgs({
-  options: { clients: { type: "string" }, url: { type: "string" }, rounds: { type: "string", default: "3" }, intervals: { type: "string", default: "5" } },
+  options: {
+    clients: { type: "string" },
+    url: { type: "string" },
+    rounds: { type: "string", default: "3" },
+    intervals: { type: "string", default: "5" },
+  },
 });
 const PER_CONNECTION = 100;
 const WORKLOADS = 30;
@@ -31,7 +36,9 @@ else await main(Number(values.rounds), Number(values.intervals));
 /** Child: N subscribers on ceil(N/100) connections; "ready" once each has an event, then its event count on request. */
 async function runClients(url: string, n: number): Promise<void> {
   const connections = Array.from({ length: Math.ceil(n / PER_CONNECTION) }, () => liveClient(url));
-  const streams = Array.from({ length: n }, (_, i) => record(connections[Math.floor(i / PER_CONNECTION)]!, LiveResourcesDocument, VARIABLES));
+  const streams = Array.from({ length: n }, (_, i) =>
+    record(connections[Math.floor(i / PER_CONNECTION)]!, LiveResourcesDocument, VARIABLES),
+  );
   await Promise.all(streams.map((s) => s.until(1, 120_000)));
   const events = (): number => streams.reduce((a, s) => a + s.events.length, 0);
   process.stdout.write(`ready ${events()}\n`);
@@ -93,16 +100,32 @@ async function main(rounds: number, intervals: number): Promise<void> {
 
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const base = median(samples.get(1)!.map((s) => s.cpuMs));
-  console.log(`# Live subscriptions: LiveResources (one namespace view with metrics) on ${WORKLOADS} Deployments, every 1s, ${intervals} ` +
-`intervals x ${rounds} rounds (medians)\n`);
-  console.log(`CPUs: ${cpus().length} x ${cpus()[0]?.model ?? "?"}; node ${process.version}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}\n`);
-  console.log("| subscribers | events / interval | executions / interval | backend queries / interval | gateway CPU ms / interval | CPU vs " +
-"1 | CPU ms / event |");
+  console.log(
+    `# Live subscriptions: LiveResources (one namespace view with metrics) on ${WORKLOADS} Deployments, every 1s, ${intervals} ` +
+      `intervals x ${rounds} rounds (medians)\n`,
+  );
+  console.log(
+    `CPUs: ${cpus().length} x ${cpus()[0]?.model ?? "?"}; node ${process.version}; load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n`,
+  );
+  console.log(
+    "| subscribers | events / interval | executions / interval | backend queries / interval | gateway CPU ms / interval | CPU vs " +
+      "1 | CPU ms / event |",
+  );
   console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const n of sizes) {
     const s = samples.get(n)!;
     const [cpu, events] = [median(s.map((x) => x.cpuMs)), median(s.map((x) => x.events))];
-    const cells = [n, events.toFixed(1), median(s.map((x) => x.runs)).toFixed(1), median(s.map((x) => x.queries)).toFixed(1), cpu.toFixed(1), `${(cpu / base).toFixed(1)}x`, (cpu / events).toFixed(2)];
+    const cells = [
+      n,
+      events.toFixed(1),
+      median(s.map((x) => x.runs)).toFixed(1),
+      median(s.map((x) => x.queries)).toFixed(1),
+      cpu.toFixed(1),
+      `${(cpu / base).toFixed(1)}x`,
+      (cpu / events).toFixed(2),
+    ];
     console.log(`| ${cells.join(" | ")} |`);
   }
 }

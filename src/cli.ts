@@ -12,8 +12,9 @@ import { version } from "./cli/version.ts";
 
 const CLIENT_HELP = {
   server: "URL of a running meshql gateway (env MESHQL_SERVER, default http://127.0.0.1:8080)",
-  kubeconfig: "kubeconfig whose current context's credentials (bearer token or client certificate) are sent to the gateway (else " +
-"$KUBECONFIG; none: anonymous)",
+  kubeconfig:
+    "kubeconfig whose current context's credentials (bearer token or client certificate) are sent to the gateway (else " +
+    "$KUBECONFIG; none: anonymous)",
 };
 
 /** Flags every client command (stat, edges, top) takes. */
@@ -33,7 +34,8 @@ function serveFlags(cmd: Command): Command {
   for (const [name, f] of Object.entries(SERVE_FLAGS) as Array<[string, FlagSpec]>) {
     const option = new Option(`--${name} <value>`, `${f.help} (env ${f.env}, default ${f.default || "none"})`);
     // A repeated flag arrives as its environment variable holds it: one value per line.
-    if (f.repeatable) option.argParser((value: string, previous: string | undefined) => (previous === undefined ? value : `${previous}\n${value}`));
+    if (f.repeatable)
+      option.argParser((value: string, previous: string | undefined) => (previous === undefined ? value : `${previous}\n${value}`));
     cmd.addOption(option);
   }
   const kube = "Kubernetes options (as an extension API server; kube-apiserver's names):";
@@ -71,7 +73,12 @@ Examples:
 Exit codes: 0 ok, 1 usage (or a failed check), 2 gateway, backend or credentials.`,
     );
 
-  serveFlags(root.command("serve").summary("serve GraphQL, SMI REST, probes and /metrics").description("serve /graphql, /apis/metrics.smi-spec.io, /healthz, /readyz and /metrics")).action(async (_: unknown, cmd: Command) => {
+  serveFlags(
+    root
+      .command("serve")
+      .summary("serve GraphQL, SMI REST, probes and /metrics")
+      .description("serve /graphql, /apis/metrics.smi-spec.io, /healthz, /readyz and /metrics"),
+  ).action(async (_: unknown, cmd: Command) => {
     const { serve } = await import("./cli/serve.ts");
     await serve(flagValues(cmd));
   });
@@ -87,15 +94,20 @@ Exit codes: 0 ok, 1 usage (or a failed check), 2 gateway, backend or credentials
       await runDemo(opts);
     });
 
-  serveFlags(root.command("check").summary("check the backend, mesh metrics and cluster setup").description("check the backend, the mesh metrics and the cluster setup, as serve would use them")).action(
-    async (_: unknown, cmd: Command) => {
-      const { check } = await import("./cli/check/command.ts");
-      await check(flagValues(cmd));
-    },
-  );
+  serveFlags(
+    root
+      .command("check")
+      .summary("check the backend, mesh metrics and cluster setup")
+      .description("check the backend, the mesh metrics and the cluster setup, as serve would use them"),
+  ).action(async (_: unknown, cmd: Command) => {
+    const { check } = await import("./cli/check/command.ts");
+    await check(flagValues(cmd));
+  });
 
   clientFlags(root.command("stat").summary("golden metrics of resources (linkerd viz stat)"))
-    .description("golden metrics of resources, as `linkerd viz stat`: meshql stat deploy -n emojivoto; meshql stat deploy/web --to deploy/emoji")
+    .description(
+      "golden metrics of resources, as `linkerd viz stat`: meshql stat deploy -n emojivoto; meshql stat deploy/web --to deploy/emoji",
+    )
     .argument("<kind[/name]>", "kind (deploy, po, sts, ds, job, rs, ns; singular, plural or short), optionally /name")
     .argument("[name]", "name of one resource")
     .option("-l, --selector <selector>", "label selector, as kubectl's (needs a gateway with a cluster connection)")

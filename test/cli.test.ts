@@ -56,7 +56,10 @@ describe("meshql command", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /loaded .*\/node_modules\/commander\//, "the hook sees the modules the command loads");
     const heavy = /\/node_modules\/(pino|pino-pretty|fastify|graphql|@apollo|@kubernetes)\//;
-    assert.deepEqual(r.stderr.split("\n").filter((l) => heavy.test(l)), []);
+    assert.deepEqual(
+      r.stderr.split("\n").filter((l) => heavy.test(l)),
+      [],
+    );
   });
 
   const wrong: Array<[string, string[], Record<string, string>]> = [
@@ -100,7 +103,11 @@ describe("meshql command", () => {
       assert.ok(ready, `the server came up: ${stderr}${stdout}`);
       assert.equal(ready.status, 200);
       assert.match(await ready.text(), /\[\+\]mesh ok: linkerd/);
-      const gql = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ resources(kind: NAMESPACE) { name } }" }) });
+      const gql = await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ resources(kind: NAMESPACE) { name } }" }),
+      });
       assert.deepEqual(await gql.json(), { data: { resources: [] } });
       const metrics = await (await fetch(`${base}/metrics`)).text();
       assert.match(metrics, /^meshql_backend_queries_total\{outcome="ok"\} [1-9]/m);
@@ -110,17 +117,30 @@ describe("meshql command", () => {
       await new Promise((resolve) => child.once("exit", resolve));
     }
     // Read once the process is gone: a line is written after its response is sent.
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { level: number; msg: string; route?: string; status?: number });
-    assert.ok(lines.some((l) => l.level === 30 && /no Kubernetes connection/.test(l.msg)), stdout);
-    assert.ok(lines.some((l) => l.msg === "request" && l.route === "/readyz" && l.status === 200), stdout);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { level: number; msg: string; route?: string; status?: number });
+    assert.ok(
+      lines.some((l) => l.level === 30 && /no Kubernetes connection/.test(l.msg)),
+      stdout,
+    );
+    assert.ok(
+      lines.some((l) => l.msg === "request" && l.route === "/readyz" && l.status === 200),
+      stdout,
+    );
   });
 
   it("closes every live stream cleanly on SIGTERM, then exits 0", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, "serve", "--mesh", "linkerd", "--prometheus-url", prometheus.url, "--listen", `127.0.0.1:${port}`], {
-      env,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, "serve", "--mesh", "linkerd", "--prometheus-url", prometheus.url, "--listen", `127.0.0.1:${port}`],
+      {
+        env,
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));

@@ -42,7 +42,8 @@ export async function connect(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
   } catch {
     throw new CliError(`--server must be a URL such as ${DEFAULT_SERVER}, not ${JSON.stringify(server)}`, EXIT.usage);
   }
-  if (!/^https?:$/.test(endpoint.protocol)) throw new CliError(`--server must be an http or https URL, not ${JSON.stringify(server)}`, EXIT.usage);
+  if (!/^https?:$/.test(endpoint.protocol))
+    throw new CliError(`--server must be an http or https URL, not ${JSON.stringify(server)}`, EXIT.usage);
   const credentials = await credentialsOf(flags, env);
   const tls = { ...credentials.tls, ...(flags.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}) };
   const shown = `${endpoint.origin}${endpoint.pathname}`;
@@ -53,12 +54,15 @@ export async function connect(flags: ClientFlags, env: NodeJS.ProcessEnv = proce
         const code = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
         throw new CliError(
           `cannot reach the gateway at ${shown} (${code}): start one with "meshql serve" or "meshql demo", or point --server or ` +
-"MESHQL_SERVER at it",
+            "MESHQL_SERVER at it",
           EXIT.backend,
         );
       });
       if (status === 401 || status === 403) {
-        throw new CliError(`the gateway at ${shown} refused the request (HTTP ${status}): pass --kubeconfig with a user it accepts`, EXIT.backend);
+        throw new CliError(
+          `the gateway at ${shown} refused the request (HTTP ${status}): pass --kubeconfig with a user it accepts`,
+          EXIT.backend,
+        );
       }
       let parsed: { data?: T | null; errors?: GraphQLError[] };
       try {

@@ -6,7 +6,15 @@ import { connect } from "./client.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { resourceArg } from "./kinds.ts";
 import { scopeOf, type QueryFlags } from "./query-flags.ts";
-import { EDGES_LIST, EDGES_ONE, type EdgeRow, type EdgesListResult, type EdgesListVariables, type EdgesOneResult, type EdgesOneVariables } from "./queries.ts";
+import {
+  EDGES_LIST,
+  EDGES_ONE,
+  type EdgeRow,
+  type EdgesListResult,
+  type EdgesListVariables,
+  type EdgesOneResult,
+  type EdgesOneVariables,
+} from "./queries.ts";
 import { TRAFFIC_HEAD, WIDE_HEAD, traffic, trafficCells, trafficJson, wideCells } from "./rows.ts";
 import { table, write, type OutputFormat } from "./output.ts";
 
@@ -26,11 +34,24 @@ export async function edges(target: string, separateName: string | undefined, fl
   } else {
     const vars: EdgesOneVariables = { kind, namespace, name, window: scope.window, at: scope.at, direction: null };
     const data = await client.request<EdgesOneResult>(EDGES_ONE, vars);
-    if (!data.resource) throw new CliError(`no ${KIND_INFO[kind].singular} ${JSON.stringify(name)}${namespace ? ` in namespace ${namespace}` : ""}`, EXIT.usage);
+    if (!data.resource)
+      throw new CliError(
+        `no ${KIND_INFO[kind].singular} ${JSON.stringify(name)}${namespace ? ` in namespace ${namespace}` : ""}`,
+        EXIT.usage,
+      );
     rows = [...data.resource.edges];
   }
   const pairs = traffic(rows);
   const wide = flags.output === "wide";
-  const render = (): string => table([...TRAFFIC_HEAD, ...(wide ? WIDE_HEAD : [])], pairs.map((t) => [...trafficCells(t), ...(wide ? wideCells(t.metrics) : [])]));
-  await write(flags.output, pairs.map(trafficJson), render, pairs.length === 0 ? `No edges found${namespace ? ` in namespace ${namespace}` : ""}.` : null);
+  const render = (): string =>
+    table(
+      [...TRAFFIC_HEAD, ...(wide ? WIDE_HEAD : [])],
+      pairs.map((t) => [...trafficCells(t), ...(wide ? wideCells(t.metrics) : [])]),
+    );
+  await write(
+    flags.output,
+    pairs.map(trafficJson),
+    render,
+    pairs.length === 0 ? `No edges found${namespace ? ` in namespace ${namespace}` : ""}.` : null,
+  );
 }

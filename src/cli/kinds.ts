@@ -37,7 +37,8 @@ export function resourceArg(text: string, separateName?: string): ResourceArg {
   const slash = text.indexOf("/");
   const kind = kindOf(slash < 0 ? text : text.slice(0, slash));
   const inline = slash < 0 ? null : text.slice(slash + 1);
-  if (inline !== null && separateName !== undefined) throw new UsageError(`give the name once: ${text} or ${text.slice(0, slash)} ${separateName}`);
+  if (inline !== null && separateName !== undefined)
+    throw new UsageError(`give the name once: ${text} or ${text.slice(0, slash)} ${separateName}`);
   const name = inline ?? separateName ?? null;
   if (name === "") throw new UsageError(`${JSON.stringify(text)} has an empty name`);
   return { kind, name };

@@ -64,27 +64,59 @@ export interface FlagSpec {
 
 export const SERVE_FLAGS = {
   mesh: { env: "MESHQL_MESH", default: "auto", help: "linkerd | istio | consul | auto (detect from the backend's series)" },
-  "prometheus-url": { env: "MESHQL_PROMETHEUS_URL", default: "http://127.0.0.1:9090", help: "base URL of a Prometheus-compatible HTTP API" },
+  "prometheus-url": {
+    env: "MESHQL_PROMETHEUS_URL",
+    default: "http://127.0.0.1:9090",
+    help: "base URL of a Prometheus-compatible HTTP API",
+  },
   listen: { env: "MESHQL_LISTEN", default: "127.0.0.1:8080", help: "HOST:PORT to serve GraphQL, SMI REST, probes and /metrics on" },
   "default-window": { env: "MESHQL_DEFAULT_WINDOW", default: "30s", help: "window used when a request names none" },
-  "scrape-interval": { env: "MESHQL_SCRAPE_INTERVAL", default: "10s", help: "the backend's scrape interval; windows shorter than twice it are refused" },
-  "seen-lookback": { env: "MESHQL_SEEN_LOOKBACK", default: "1h", help: "without a cluster, how recent traffic must be for a resource to be listed" },
+  "scrape-interval": {
+    env: "MESHQL_SCRAPE_INTERVAL",
+    default: "10s",
+    help: "the backend's scrape interval; windows shorter than twice it are refused",
+  },
+  "seen-lookback": {
+    env: "MESHQL_SEEN_LOOKBACK",
+    default: "1h",
+    help: "without a cluster, how recent traffic must be for a resource to be listed",
+  },
   "query-timeout": { env: "MESHQL_QUERY_TIMEOUT", default: "10s", help: "timeout of one backend query" },
   "cache-ttl": { env: "MESHQL_CACHE_TTL", default: "5s", help: "how long identical backend and GraphQL answers are reused (0: never)" },
   "max-query-depth": { env: "MESHQL_MAX_QUERY_DEPTH", default: "10", help: "deepest field nesting of a GraphQL document" },
-  "max-query-cost": { env: "MESHQL_MAX_QUERY_COST", default: "10000", help: "highest estimated cost of a GraphQL document (a field costs 1; a list multiplies what is under it by 10)" },
-  "max-at-age": { env: "MESHQL_MAX_AT_AGE", default: "15d", help: "how far back `at` may reach (set it to the backend's retention, e.g. 400d)" },
+  "max-query-cost": {
+    env: "MESHQL_MAX_QUERY_COST",
+    default: "10000",
+    help: "highest estimated cost of a GraphQL document (a field costs 1; a list multiplies what is under it by 10)",
+  },
+  "max-at-age": {
+    env: "MESHQL_MAX_AT_AGE",
+    default: "15d",
+    help: "how far back `at` may reach (set it to the backend's retention, e.g. 400d)",
+  },
   "request-timeout": { env: "MESHQL_REQUEST_TIMEOUT", default: "30s", help: "time a client has to send a request's headers and body" },
   "idle-timeout": { env: "MESHQL_IDLE_TIMEOUT", default: "2m", help: "a connection without traffic for this long is closed" },
   "max-header-size": { env: "MESHQL_MAX_HEADER_SIZE", default: "16KiB", help: "largest request header block" },
   "max-body-size": { env: "MESHQL_MAX_BODY_SIZE", default: "1MiB", help: "largest request body" },
   "max-connections": { env: "MESHQL_MAX_CONNECTIONS", default: "1024", help: "most open client connections" },
-  "max-backend-response": { env: "MESHQL_MAX_BACKEND_RESPONSE", default: "64MiB", help: "largest backend answer to one query; reading stops past it (bad_response)" },
-  "max-backend-in-flight": { env: "MESHQL_MAX_BACKEND_IN_FLIGHT", default: "256MiB", help: "most bytes of backend answers being read at once" },
+  "max-backend-response": {
+    env: "MESHQL_MAX_BACKEND_RESPONSE",
+    default: "64MiB",
+    help: "largest backend answer to one query; reading stops past it (bad_response)",
+  },
+  "max-backend-in-flight": {
+    env: "MESHQL_MAX_BACKEND_IN_FLIGHT",
+    default: "256MiB",
+    help: "most bytes of backend answers being read at once",
+  },
   "log-level": { env: "MESHQL_LOG_LEVEL", default: "info", help: LOG_LEVELS.join(" | ") },
   "log-format": { env: "MESHQL_LOG_FORMAT", default: "auto", help: "json | pretty | auto (pretty on a terminal, else JSON lines)" },
   "graphql-ide": { env: "MESHQL_GRAPHQL_IDE", default: "true", help: "true | false: serve the GraphQL IDE to browsers at GET /graphql" },
-  "max-websocket-connections": { env: "MESHQL_MAX_WEBSOCKET_CONNECTIONS", default: "1000", help: "GraphQL WebSocket connections open at once; more get 503" },
+  "max-websocket-connections": {
+    env: "MESHQL_MAX_WEBSOCKET_CONNECTIONS",
+    default: "1000",
+    help: "GraphQL WebSocket connections open at once; more get 503",
+  },
   "max-subscriptions-per-connection": {
     env: "MESHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION",
     default: "100",
@@ -142,15 +174,20 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
 
   const positive = (name: FlagName): number => {
     const n = Number(get(name));
-    if (!/^\d+$/.test(get(name)) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number above 0, not ${JSON.stringify(get(name))}`);
+    if (!/^\d+$/.test(get(name)) || !Number.isSafeInteger(n) || n < 1)
+      throw new UsageError(`--${name} must be a whole number above 0, not ${JSON.stringify(get(name))}`);
     return n;
   };
   const bytes = (name: FlagName): number => {
     const n = parseByteSize(get(name));
-    if (n === null || n < 1) throw new UsageError(`--${name} must be a size such as 64MiB, 512KiB or 1000000, not ${JSON.stringify(get(name))}`);
+    if (n === null || n < 1)
+      throw new UsageError(`--${name} must be a size such as 64MiB, 512KiB or 1000000, not ${JSON.stringify(get(name))}`);
     return n;
   };
-  const repeated = (name: FlagName): string[] => get(name).split("\n").filter((line) => line.trim() !== "");
+  const repeated = (name: FlagName): string[] =>
+    get(name)
+      .split("\n")
+      .filter((line) => line.trim() !== "");
   const maxConcurrentDocuments = Number(get("max-concurrent-documents"));
   if (!/^\d+$/.test(get("max-concurrent-documents")) || !Number.isSafeInteger(maxConcurrentDocuments)) {
     throw new UsageError(`--max-concurrent-documents must be a whole number >= 0, not ${JSON.stringify(get("max-concurrent-documents"))}`);
@@ -161,13 +198,18 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     throw new UsageError(`--mesh must be one of ${[...MESH_NAMES, "auto"].join(", ")}, not ${JSON.stringify(mesh)}`);
   }
   const prometheusUrl = get("prometheus-url");
-  if (!/^https?:\/\/[^/]+/.test(prometheusUrl)) throw new UsageError(`--prometheus-url must be an http(s) URL, not ${JSON.stringify(prometheusUrl)}`);
+  if (!/^https?:\/\/[^/]+/.test(prometheusUrl))
+    throw new UsageError(`--prometheus-url must be an http(s) URL, not ${JSON.stringify(prometheusUrl)}`);
   const { host, port } = parseListen(get("listen"));
   const kubeFlag = (name: KubeFlagName): string | null => {
     const v = values[name];
     return typeof v === "string" && v !== "" ? v : null;
   };
-  const list = (name: KubeFlagName): string[] | null => kubeFlag(name)?.split(",").map((x) => x.trim()).filter(Boolean) ?? null;
+  const list = (name: KubeFlagName): string[] | null =>
+    kubeFlag(name)
+      ?.split(",")
+      .map((x) => x.trim())
+      .filter(Boolean) ?? null;
   const certFile = kubeFlag("tls-cert-file");
   const keyFile = kubeFlag("tls-private-key-file");
   if ((certFile === null) !== (keyFile === null)) throw new UsageError("--tls-cert-file and --tls-private-key-file go together");
@@ -179,7 +221,9 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
   const defaultWindow = window("default-window");
   const scrapeInterval = window("scrape-interval");
   if (defaultWindow.seconds < 2 * scrapeInterval.seconds) {
-    throw new UsageError(`--default-window must be at least twice --scrape-interval (${2 * scrapeInterval.seconds}s): rates need two samples`);
+    throw new UsageError(
+      `--default-window must be at least twice --scrape-interval (${2 * scrapeInterval.seconds}s): rates need two samples`,
+    );
   }
   const logLevel = oneOf("log-level", get("log-level"), LOG_LEVELS);
   const logFormat = oneOf("log-format", get("log-format"), LOG_FORMATS);
@@ -218,15 +262,22 @@ export function parseServeOptions(values: FlagValues, env: NodeJS.ProcessEnv): S
     maxBackendResponseBytes: bytes("max-backend-response"),
     maxBackendInFlightBytes: bytes("max-backend-in-flight"),
     // Retention may be years: whole days past the 30-day window maximum are fine here.
-    maxAtAge: /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0 ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 } : window("max-at-age"),
+    maxAtAge:
+      /^\d+d$/.test(get("max-at-age")) && Number.parseInt(get("max-at-age"), 10) > 0
+        ? { seconds: Number.parseInt(get("max-at-age"), 10) * 86400 }
+        : window("max-at-age"),
     log: { level: logLevel, format: logFormat },
     graphqlIde: flag("graphql-ide"),
-    subscriptions: { maxConnections: positive("max-websocket-connections"), maxSubscriptionsPerConnection: positive("max-subscriptions-per-connection") },
+    subscriptions: {
+      maxConnections: positive("max-websocket-connections"),
+      maxSubscriptionsPerConnection: positive("max-subscriptions-per-connection"),
+    },
   };
 }
 
 function oneOf<T extends string>(flag: FlagName, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`--${flag} must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}`);
   return value as T;
 }
 
@@ -235,7 +286,8 @@ export function parseHeaders(lines: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of lines) {
     const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*?)\s*$/.exec(line);
-    if (!match || /[\r\n\0]/.test(match[2]!)) throw new UsageError(`--prometheus-header must be "Name: value", not ${JSON.stringify(line)}`);
+    if (!match || /[\r\n\0]/.test(match[2]!))
+      throw new UsageError(`--prometheus-header must be "Name: value", not ${JSON.stringify(line)}`);
     const name = match[1]!.toLowerCase();
     if (name in out) throw new UsageError(`--prometheus-header ${match[1]} is given twice`);
     out[name] = match[2]!;
@@ -246,7 +298,8 @@ export function parseHeaders(lines: readonly string[]): Record<string, string> {
 export function parseListen(text: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]*):(\d{1,5})$/.exec(text);
   const port = match ? Number(match[2]) : Number.NaN;
-  if (!match || port > 65535) throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or :8080), not ${JSON.stringify(text)}`);
+  if (!match || port > 65535)
+    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or :8080), not ${JSON.stringify(text)}`);
   const host = match[1]!.replace(/^\[|\]$/g, "") || "0.0.0.0";
   return { host, port };
 }

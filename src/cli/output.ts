@@ -7,9 +7,21 @@ export type OutputFormat = "table" | "wide" | "json" | "yaml";
 
 const BORDERLESS = {
   chars: {
-    top: "", "top-mid": "", "top-left": "", "top-right": "",
-    bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
-    left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "   ",
+    top: "",
+    "top-mid": "",
+    "top-left": "",
+    "top-right": "",
+    bottom: "",
+    "bottom-mid": "",
+    "bottom-left": "",
+    "bottom-right": "",
+    left: "",
+    "left-mid": "",
+    mid: "",
+    "mid-mid": "",
+    right: "",
+    "right-mid": "",
+    middle: "   ",
   },
   style: { head: [] as string[], border: [] as string[], "padding-left": 0, "padding-right": 0 },
 };
@@ -18,7 +30,11 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
   const t = new Table({ head: [...head], ...BORDERLESS });
   t.push(...rows.map((r) => [...r]));
   // cli-table3 pads the last column too; kubectl's tables end at the text.
-  return `${t.toString().split("\n").map((l) => l.trimEnd()).join("\n")}\n`;
+  return `${t
+    .toString()
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .join("\n")}\n`;
 }
 
 export async function machine(format: "json" | "yaml", value: unknown): Promise<string> {

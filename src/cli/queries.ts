@@ -96,7 +96,12 @@ query CliEdgesOne($kind: ResourceKind!, $namespace: String, $name: String!, $win
 }
 ${EDGE}
 ${METRICS}`;
-export type EdgesOneVariables = WindowVars & { kind: ResourceKind; namespace: string | null; name: string; direction: "FROM" | "TO" | null };
+export type EdgesOneVariables = WindowVars & {
+  kind: ResourceKind;
+  namespace: string | null;
+  name: string;
+  direction: "FROM" | "TO" | null;
+};
 export interface EdgesOneResult {
   readonly resource: { readonly edges: readonly EdgeRow[] } | null;
 }

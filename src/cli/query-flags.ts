@@ -31,7 +31,8 @@ export function scopeOf(flags: QueryFlags): Scope {
   let at: string | null = null;
   if (flags.at !== undefined) {
     const ms = Date.parse(flags.at);
-    if (Number.isNaN(ms)) throw new UsageError(`--at must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not ${JSON.stringify(flags.at)}`);
+    if (Number.isNaN(ms))
+      throw new UsageError(`--at must be an RFC 3339 time such as 2026-01-02T15:04:05Z, not ${JSON.stringify(flags.at)}`);
     at = new Date(ms).toISOString();
   }
   return { namespace: flags.allNamespaces ? null : (flags.namespace ?? "default"), window: flags.timeWindow, at };

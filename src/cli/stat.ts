@@ -35,7 +35,8 @@ export interface StatFlags extends QueryFlags {
 export async function stat(target: string, separateName: string | undefined, flags: StatFlags): Promise<void> {
   const { kind, name } = resourceArg(target, separateName);
   const scope = scopeOf(flags);
-  if (name !== null && scope.namespace === null && KIND_INFO[kind].namespaced) throw new UsageError("-A lists every namespace: give -n with a name");
+  if (name !== null && scope.namespace === null && KIND_INFO[kind].namespaced)
+    throw new UsageError("-A lists every namespace: give -n with a name");
   if (flags.to && flags.from) throw new UsageError("--to and --from go separately");
   const namespace = KIND_INFO[kind].namespaced ? scope.namespace : null;
   const client = await connect(flags);
@@ -44,19 +45,44 @@ export async function stat(target: string, separateName: string | undefined, fla
     const direction = flags.to ? "to" : "from";
     const peer = resourceArg(peerFlag);
     if (peer.name === null) throw new UsageError(`--${direction} needs a name, e.g. --${direction} ${peerFlag}/NAME`);
-    if (peer.kind !== kind) throw new UsageError(`--${direction} must be of the same kind as the resource (${KIND_INFO[kind].plural}): meshql reports traffic between ` +
-"resources of one kind");
-    const peerNamespace = KIND_INFO[kind].namespaced ? ((flags.to ? flags.toNamespace : flags.fromNamespace) ?? scope.namespace ?? "default") : null;
+    if (peer.kind !== kind)
+      throw new UsageError(
+        `--${direction} must be of the same kind as the resource (${KIND_INFO[kind].plural}): meshql reports traffic between ` +
+          "resources of one kind",
+      );
+    const peerNamespace = KIND_INFO[kind].namespaced
+      ? ((flags.to ? flags.toNamespace : flags.fromNamespace) ?? scope.namespace ?? "default")
+      : null;
     const rows = await between(client, scope, { kind, namespace, name }, { kind, namespace: peerNamespace, name: peer.name }, direction);
-    return write(flags.output, rows.map(trafficJson), () => trafficTable(rows, flags.output === "wide"), rows.length === 0 ? `No traffic found ${direction} ${peerFlag}.` : null);
+    return write(
+      flags.output,
+      rows.map(trafficJson),
+      () => trafficTable(rows, flags.output === "wide"),
+      rows.length === 0 ? `No traffic found ${direction} ${peerFlag}.` : null,
+    );
   }
-  const rows = name === null ? await list(client, scope, kind, namespace, flags.selector ?? null) : [await one(client, scope, kind, namespace, name)];
+  const rows =
+    name === null ? await list(client, scope, kind, namespace, flags.selector ?? null) : [await one(client, scope, kind, namespace, name)];
   const withNamespace = scope.namespace === null && KIND_INFO[kind].namespaced;
-  const empty = namespace === null ? `No ${KIND_INFO[kind].plural} with traffic found.` : `No ${KIND_INFO[kind].plural} with traffic found in namespace ${namespace}.`;
-  return write(flags.output, rows.map(statJson), () => statTable(rows, withNamespace, flags.output === "wide"), rows.length === 0 ? empty : null);
+  const empty =
+    namespace === null
+      ? `No ${KIND_INFO[kind].plural} with traffic found.`
+      : `No ${KIND_INFO[kind].plural} with traffic found in namespace ${namespace}.`;
+  return write(
+    flags.output,
+    rows.map(statJson),
+    () => statTable(rows, withNamespace, flags.output === "wide"),
+    rows.length === 0 ? empty : null,
+  );
 }
 
-async function list(client: GatewayClient, scope: Scope, kind: ResourceKind, namespace: string | null, labelSelector: string | null): Promise<StatRow[]> {
+async function list(
+  client: GatewayClient,
+  scope: Scope,
+  kind: ResourceKind,
+  namespace: string | null,
+  labelSelector: string | null,
+): Promise<StatRow[]> {
   const vars: StatListVariables = { kind, namespace, labelSelector, window: scope.window, at: scope.at };
   const data = await client.request<StatListResult>(STAT_LIST, vars);
   return [...data.resources].sort((a, b) => `${a.namespace ?? ""}/${a.name}`.localeCompare(`${b.namespace ?? ""}/${b.name}`));
@@ -76,7 +102,13 @@ interface Target {
 }
 
 /** Traffic between `self` (all of its kind when unnamed) and one peer: the peer's edges, filtered. */
-async function between(client: GatewayClient, scope: Scope, self: Target, peer: Target & { name: string }, direction: "to" | "from"): Promise<Traffic[]> {
+async function between(
+  client: GatewayClient,
+  scope: Scope,
+  self: Target,
+  peer: Target & { name: string },
+  direction: "to" | "from",
+): Promise<Traffic[]> {
   // stat X --to P is P's incoming traffic from X; stat X --from P is P's outgoing traffic to X.
   const vars: EdgesOneVariables = { ...peer, window: scope.window, at: scope.at, direction: direction === "to" ? "FROM" : "TO" };
   const data = await client.request<EdgesOneResult>(EDGES_ONE, vars);

@@ -30,7 +30,12 @@ export async function top(kindText: string, flags: TopFlags): Promise<void> {
   const every = intervalMs(flags.interval);
   const scope = scopeOf(flags);
   const client = await connect(flags);
-  const vars: EdgesListVariables = { kind, namespace: KIND_INFO[kind].namespaced ? scope.namespace : null, window: scope.window, at: scope.at };
+  const vars: EdgesListVariables = {
+    kind,
+    namespace: KIND_INFO[kind].namespaced ? scope.namespace : null,
+    window: scope.window,
+    at: scope.at,
+  };
   // The first frame fails loudly (exit code 2); later failures show in the frame and are retried.
   let body = await frame(client, vars, scope);
   const screen = new Screen();
@@ -39,7 +44,9 @@ export async function top(kindText: string, flags: TopFlags): Promise<void> {
     for (;;) {
       screen.draw(body);
       if (await Promise.race([quit, sleep(every).then(() => false)])) return;
-      body = await frame(client, vars, scope).catch((e: unknown) => `${header(scope)}\n\n${e instanceof CliError ? e.message : String(e)}\n`);
+      body = await frame(client, vars, scope).catch(
+        (e: unknown) => `${header(scope)}\n\n${e instanceof CliError ? e.message : String(e)}\n`,
+      );
     }
   } finally {
     screen.close();

@@ -47,7 +47,8 @@ export async function runDemo(flags: DemoFlags): Promise<void> {
   await ensureFree(host, port);
 
   const started = performance.now();
-  const progress = (line: string): void => void process.stderr.write(`meshql demo: ${line} (${((performance.now() - started) / 1000).toFixed(1)}s)\n`);
+  const progress = (line: string): void =>
+    void process.stderr.write(`meshql demo: ${line} (${((performance.now() - started) / 1000).toFixed(1)}s)\n`);
   const dir = await mkdtemp(join(tmpdir(), "meshql-demo-"));
   const cleanup: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })];
   const shutdown = async (): Promise<void> => {
@@ -113,7 +114,12 @@ async function start(
   const dataDir = join(dir, "data");
   const fineStart = now - FINE_SECONDS;
   const segments = [
-    { what: "the hour before, every 30s", start: fineStart - Math.floor((HISTORY_SECONDS - FINE_SECONDS) / COARSE_STEP) * COARSE_STEP, end: fineStart - COARSE_STEP, step: COARSE_STEP },
+    {
+      what: "the hour before, every 30s",
+      start: fineStart - Math.floor((HISTORY_SECONDS - FINE_SECONDS) / COARSE_STEP) * COARSE_STEP,
+      end: fineStart - COARSE_STEP,
+      step: COARSE_STEP,
+    },
     { what: "the last minutes, every scrape", start: fineStart, end, step: SCRAPE_SECONDS },
   ];
   for (const [i, range] of segments.entries()) {
@@ -157,8 +163,13 @@ function ensureFree(host: string, port: number): Promise<void> {
     const probe = createServer();
     probe.once("error", (e: NodeJS.ErrnoException) => {
       const next = `${host.includes(":") ? `[${host}]` : host}:${port === 0 ? 0 : port + 1}`;
-      reject(new CliError(`cannot listen on ${host}:${port} (${e.code ?? e.message}): stop what uses it, or pass another address, e.g. meshql ` +
-`demo --listen ${next}`, EXIT.usage));
+      reject(
+        new CliError(
+          `cannot listen on ${host}:${port} (${e.code ?? e.message}): stop what uses it, or pass another address, e.g. meshql ` +
+            `demo --listen ${next}`,
+          EXIT.usage,
+        ),
+      );
     });
     probe.listen(port, host, () => probe.close(() => resolve()));
   });
@@ -189,8 +200,9 @@ function meshqlCommand(): string {
 export function examples(address: string, prometheusUrl: string, mesh: MeshName): string {
   const smi = `${address}/apis/metrics.smi-spec.io/v1alpha1`;
   const w = EXAMPLE_WINDOW;
-  const query = `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"${w}\\") { requestsPerSecond successRate ` +
-`latency { p50 p99 } } edges(window: \\"${w}\\") { direction peer { name } metrics { requestCount } } } }`;
+  const query =
+    `{ resources(kind: DEPLOYMENT, namespace: \\"emojivoto\\") { name metrics(window: \\"${w}\\") { requestsPerSecond successRate ` +
+    `latency { p50 p99 } } edges(window: \\"${w}\\") { direction peer { name } metrics { requestCount } } } }`;
   return `
 meshql demo is running (${mesh} metrics of emojivoto: vote-bot -> web -> emoji, voting; and storefront, 30 workloads).
   console    ${address}/

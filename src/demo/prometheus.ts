@@ -18,7 +18,15 @@ export class MissingPrometheusError extends Error {
 /** A binary from an env override (PROMETHEUS, PROMTOOL), /usr/bin or PATH; throws how to install it. */
 export function findBinary(name: "prometheus" | "promtool" | "victoria-metrics"): string {
   const override = process.env[name.toUpperCase().replace("-", "_")];
-  const candidates = override ? [override] : [join("/usr/bin", name), ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name))];
+  const candidates = override
+    ? [override]
+    : [
+        join("/usr/bin", name),
+        ...(process.env.PATH ?? "")
+          .split(delimiter)
+          .filter(Boolean)
+          .map((d) => join(d, name)),
+      ];
   for (const path of candidates) {
     try {
       accessSync(path, constants.X_OK);
@@ -29,7 +37,7 @@ export function findBinary(name: "prometheus" | "promtool" | "victoria-metrics")
   }
   throw new MissingPrometheusError(
     `${name} is not installed. On Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y --no-install-recommends ` +
-`${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
+      `${name === "victoria-metrics" ? name : "prometheus"} (npm run demo and npm test do this themselves when run as root)`,
   );
 }
 
@@ -52,7 +60,10 @@ export async function createBlocks(file: string, outDir: string, signal?: AbortS
   const promtool = findBinary("promtool");
   await mkdir(outDir, { recursive: true });
   try {
-    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], { maxBuffer: 64 * 1024 * 1024, ...(signal ? { signal } : {}) });
+    await run(promtool, ["tsdb", "create-blocks-from", "openmetrics", file, outDir], {
+      maxBuffer: 64 * 1024 * 1024,
+      ...(signal ? { signal } : {}),
+    });
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     const err = e as { stderr?: string; stdout?: string; message: string };
@@ -172,7 +183,13 @@ export async function startVictoriaMetricsServer(
   return launch(binary, args, port, "/health", options);
 }
 
-async function launch(binary: string, args: readonly string[], port: number, readyPath: string, options: { home: string; readyTimeoutMs?: number }): Promise<PrometheusServer> {
+async function launch(
+  binary: string,
+  args: readonly string[],
+  port: number,
+  readyPath: string,
+  options: { home: string; readyTimeoutMs?: number },
+): Promise<PrometheusServer> {
   installExitHook();
   const logFile = join(options.home, `${binary.split("/").pop()}-${port}.log`);
   const child = spawn("/bin/sh", ["-c", WRAPPER, "sh", logFile, binary, ...args], { stdio: ["pipe", "pipe", "inherit"] });

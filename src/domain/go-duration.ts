@@ -166,7 +166,7 @@ export function parseGoWindow(text: string, field = "window"): Window {
     throw new InvalidInputError(
       field,
       `${field} ${JSON.stringify(text)} is not a duration (${e.message}): use Go's duration syntax, e.g. "30s", "1.5m", ` +
-`"90000ms", "1h0m0s"`,
+        `"90000ms", "1h0m0s"`,
     );
   }
   if (ns <= 0n) throw new InvalidInputError(field, `${field} ${JSON.stringify(text)} must be positive`);

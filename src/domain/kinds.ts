@@ -1,15 +1,7 @@
 // The Kubernetes resource kinds meshql reports on, and their names in each
 // vocabulary (GraphQL enum, SMI plural, Kubernetes kind).
 
-export const RESOURCE_KINDS = [
-  "NAMESPACE",
-  "POD",
-  "DEPLOYMENT",
-  "DAEMONSET",
-  "STATEFULSET",
-  "REPLICASET",
-  "JOB",
-] as const;
+export const RESOURCE_KINDS = ["NAMESPACE", "POD", "DEPLOYMENT", "DAEMONSET", "STATEFULSET", "REPLICASET", "JOB"] as const;
 
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 

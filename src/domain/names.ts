@@ -17,7 +17,7 @@ export function validateLabelName(field: string, value: string): string {
     throw new InvalidInputError(
       field,
       `${field} ${describe(value)} is not a valid DNS-1123 label: at most ${LABEL_MAX} characters of lower-case a-z, 0-9 and ` +
-"'-', starting and ending with an alphanumeric",
+        "'-', starting and ending with an alphanumeric",
     );
   }
   return value;
@@ -26,14 +26,12 @@ export function validateLabelName(field: string, value: string): string {
 /** A DNS-1123 subdomain: pods, deployments and the other workloads. */
 export function validateSubdomainName(field: string, value: string): string {
   const ok =
-    value.length > 0 &&
-    value.length <= SUBDOMAIN_MAX &&
-    value.split(".").every((part) => part.length <= LABEL_MAX && LABEL.test(part));
+    value.length > 0 && value.length <= SUBDOMAIN_MAX && value.split(".").every((part) => part.length <= LABEL_MAX && LABEL.test(part));
   if (!ok) {
     throw new InvalidInputError(
       field,
       `${field} ${describe(value)} is not a valid DNS-1123 subdomain: at most ${SUBDOMAIN_MAX} characters of lower-case a-z, ` +
-"0-9, '-' and '.', each dot-separated part starting and ending with an alphanumeric",
+        "0-9, '-' and '.', each dot-separated part starting and ending with an alphanumeric",
     );
   }
   return value;

@@ -94,7 +94,11 @@ export function decimalFromNumber(n: number): Decimal {
 }
 
 function significantDigits(plain: string): number {
-  const digits = plain.replace(/[eE].*$/, "").replace(/[^0-9]/g, "").replace(/^0+/, "").replace(/0+$/, "");
+  const digits = plain
+    .replace(/[eE].*$/, "")
+    .replace(/[^0-9]/g, "")
+    .replace(/^0+/, "")
+    .replace(/0+$/, "");
   return digits.length;
 }
 

@@ -26,7 +26,8 @@ function checkKey(text: string, key: string): string {
   const slash = key.indexOf("/");
   const prefix = slash >= 0 ? key.slice(0, slash) : null;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== null && (prefix.length > 253 || !PREFIX.test(prefix))) bad(text, `key prefix ${JSON.stringify(prefix)} is not a DNS-1123 subdomain`);
+  if (prefix !== null && (prefix.length > 253 || !PREFIX.test(prefix)))
+    bad(text, `key prefix ${JSON.stringify(prefix)} is not a DNS-1123 subdomain`);
   if (!NAME.test(name)) bad(text, `${JSON.stringify(key)} is not a valid label key`);
   return key;
 }

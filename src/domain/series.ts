@@ -33,7 +33,10 @@ export function seriesSteps(r: SeriesRequest): SeriesSteps {
   const scrape = r.scrapeInterval.seconds;
   const stepSeconds = r.step?.seconds ?? Math.max(scrape, Math.ceil(r.range.seconds / DEFAULT_POINTS / scrape) * scrape);
   if (stepSeconds < scrape) {
-    throw new InvalidInputError("step", `step ${formatWindow({ seconds: stepSeconds })} is shorter than the backend's scrape interval ${formatWindow(r.scrapeInterval)}`);
+    throw new InvalidInputError(
+      "step",
+      `step ${formatWindow({ seconds: stepSeconds })} is shorter than the backend's scrape interval ${formatWindow(r.scrapeInterval)}`,
+    );
   }
   if (stepSeconds > r.range.seconds) {
     throw new InvalidInputError("step", `step ${formatWindow({ seconds: stepSeconds })} is longer than range ${formatWindow(r.range)}`);
@@ -43,7 +46,7 @@ export function seriesSteps(r: SeriesRequest): SeriesSteps {
     throw new InvalidInputError(
       "step",
       `range ${formatWindow(r.range)} at step ${formatWindow({ seconds: stepSeconds })} is ${count} points; at most ` +
-`${MAX_POINTS} are allowed: widen step or shorten range`,
+        `${MAX_POINTS} are allowed: widen step or shorten range`,
     );
   }
   const stepMs = stepSeconds * 1000;

@@ -9,7 +9,14 @@ import type { ResourceRef } from "./resource.ts";
  * The kinds a graph node stands for: a pod's top-level owner (a Deployment, not
  * its ReplicaSet), or the pod itself when no workload owns it.
  */
-export const WORKLOAD_KINDS = ["DEPLOYMENT", "STATEFULSET", "DAEMONSET", "JOB", "REPLICASET", "POD"] as const satisfies readonly ResourceKind[];
+export const WORKLOAD_KINDS = [
+  "DEPLOYMENT",
+  "STATEFULSET",
+  "DAEMONSET",
+  "JOB",
+  "REPLICASET",
+  "POD",
+] as const satisfies readonly ResourceKind[];
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export function isWorkloadKind(kind: ResourceKind): kind is WorkloadKind {

@@ -25,8 +25,7 @@ export function parseWindow(text: string, field = "window"): Window {
     );
   }
   const [, d, h, m, s] = match;
-  const seconds =
-    Number(d ?? 0) * UNIT_SECONDS.d! + Number(h ?? 0) * UNIT_SECONDS.h! + Number(m ?? 0) * UNIT_SECONDS.m! + Number(s ?? 0);
+  const seconds = Number(d ?? 0) * UNIT_SECONDS.d! + Number(h ?? 0) * UNIT_SECONDS.h! + Number(m ?? 0) * UNIT_SECONDS.m! + Number(s ?? 0);
   return windowOfSeconds(seconds, field, text);
 }
 

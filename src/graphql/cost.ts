@@ -53,12 +53,16 @@ export function checkDocument(
   limits: DocumentLimits,
 ): GraphQLError | null {
   const operation = document.definitions.find(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (request.operationName == null || d.name?.value === request.operationName),
+    (d): d is OperationDefinitionNode =>
+      d.kind === Kind.OPERATION_DEFINITION && (request.operationName == null || d.name?.value === request.operationName),
   );
   if (!operation) return null;
   const depth = documentDepth(document, operation);
   if (depth > limits.maxDepth) {
-    return refusal(`the document is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (--max-query-depth)`, "maxDepth");
+    return refusal(
+      `the document is nested ${depth} levels deep, more than the limit of ${limits.maxDepth} (--max-query-depth)`,
+      "maxDepth",
+    );
   }
   let cost: number;
   try {
@@ -76,8 +80,11 @@ export function checkDocument(
   }
   if (!(cost <= limits.maxCost)) {
     const shown = Number.isFinite(cost) ? String(cost) : "too many fields to count";
-    return refusal(`the document's estimated cost is ${shown}, more than the limit of ${limits.maxCost} (--max-query-cost); lists count ` +
-`${LIST_FAN_OUT} items each`, "maxCost");
+    return refusal(
+      `the document's estimated cost is ${shown}, more than the limit of ${limits.maxCost} (--max-query-cost); lists count ` +
+        `${LIST_FAN_OUT} items each`,
+      "maxCost",
+    );
   }
   return null;
 }

@@ -46,7 +46,10 @@ export function logMaskedErrors(fallback: MaskedErrorLog): ApolloServerPlugin<Gr
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
             if (failureOf(error, error.extensions?.code)?.kind !== "internal") continue;
-            (contextValue?.log ?? fallback).error({ err: unwrapResolverError(error), path: error.path?.join(".") }, "internal error, masked in the GraphQL answer");
+            (contextValue?.log ?? fallback).error(
+              { err: unwrapResolverError(error), path: error.path?.join(".") },
+              "internal error, masked in the GraphQL answer",
+            );
           }
         },
       };

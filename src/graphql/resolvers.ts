@@ -30,7 +30,7 @@ export class QueryResolver {
   @Query(() => [Resource], {
     description:
       "Every resource of a kind: in one namespace, or in all of them when namespace is omitted. labelSelector uses kubectl's " +
-"syntax and needs a cluster connection.",
+      "syntax and needs a cluster connection.",
   })
   async resources(
     @Ctx() { scope }: GraphQLContext,
@@ -43,12 +43,22 @@ export class QueryResolver {
 }
 
 /** Shared by Query and Subscription: a live field is its query, evaluated again and again. */
-export async function findResource(scope: RequestScope, kind: DomainKind, namespace: string | null | undefined, name: string): Promise<Resource | null> {
+export async function findResource(
+  scope: RequestScope,
+  kind: DomainKind,
+  namespace: string | null | undefined,
+  name: string,
+): Promise<Resource | null> {
   const view = await scope.getResource(kind, namespace, name);
   return view && Resource.of(view.ref, view);
 }
 
-export async function listResources(scope: RequestScope, kind: DomainKind, namespace?: string | null, labelSelector?: string | null): Promise<Resource[]> {
+export async function listResources(
+  scope: RequestScope,
+  kind: DomainKind,
+  namespace?: string | null,
+  labelSelector?: string | null,
+): Promise<Resource[]> {
   const views = await scope.listResources(kind, namespace, labelSelector);
   return views.map((v) => Resource.of(v.ref, v));
 }
@@ -60,8 +70,9 @@ const WINDOW_HELP = "How far back from `at` to look; null: the server's --defaul
 export class ResourceResolver {
   @FieldResolver(() => TrafficMetrics, {
     nullable: true,
-    description: "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), " +
-"which then stays in this field.",
+    description:
+      "The golden metrics over `window`, ending at `at` (default: now). null only with an error (e.g. BACKEND_UNAVAILABLE), " +
+      "which then stays in this field.",
   })
   async metrics(
     @Root() resource: Resource,
@@ -79,8 +90,8 @@ export class ResourceResolver {
     nullable: true,
     description:
       "Traffic with each peer in any namespace; both directions unless `direction` is given. Peers are of the resource's own " +
-"kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). " +
-"FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
+      "kind unless `peerKinds` names others (peers of another kind are top-level workloads: a Deployment, not its ReplicaSet). " +
+      "FROM before TO, then by peer namespace and name. null only with an error, which then stays in this field.",
   })
   async edges(
     @Root() resource: Resource,

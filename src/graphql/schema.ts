@@ -7,7 +7,15 @@ import { NO_PUBSUB, SubscriptionResolver } from "./subscriptions.ts";
 
 export function buildMeshqlSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [QueryResolver, ResourceResolver, EdgeResolver, GraphQueryResolver, GraphNodeResolver, GraphEdgeResolver, SubscriptionResolver],
+    resolvers: [
+      QueryResolver,
+      ResourceResolver,
+      EdgeResolver,
+      GraphQueryResolver,
+      GraphNodeResolver,
+      GraphEdgeResolver,
+      SubscriptionResolver,
+    ],
     pubSub: NO_PUBSUB,
     validate: false,
   });

@@ -12,8 +12,9 @@ export class SeriesArgs {
   range!: string;
   @Field(() => DurationScalar, {
     nullable: true,
-    description: "Time between points; default: about 60 points, never below the scrape interval. At most 1,000 points. Points are aligned " +
-"to multiples of step.",
+    description:
+      "Time between points; default: about 60 points, never below the scrape interval. At most 1,000 points. Points are aligned " +
+      "to multiples of step.",
   })
   step?: string | null;
   @Field(() => DateTimeScalar, { nullable: true, description: "The end of the series; default now." })
@@ -22,4 +23,4 @@ export class SeriesArgs {
 
 export const SERIES_HELP =
   "The golden metrics at points `step` apart over `range`, ending at `at`. A point without traffic has null rates and latency; a " +
-"step before the backend has any data is left out. null when the backend failed.";
+  "step before the backend has any data is left out. null when the backend failed.";

@@ -64,7 +64,11 @@ export class SubscriptionResolver {
   async graph(
     @Ctx() { scope }: GraphQLContext,
     @Arg("namespaces", () => [String], { nullable: true }) namespaces: string[] | null | undefined,
-    @Arg("window", () => DurationScalar, { nullable: true, defaultValue: "30s", description: "How far back from each event's moment to look; null: the server's --default-window." })
+    @Arg("window", () => DurationScalar, {
+      nullable: true,
+      defaultValue: "30s",
+      description: "How far back from each event's moment to look; null: the server's --default-window.",
+    })
     window: string | null,
     @Info() info: GraphQLResolveInfo,
     @Arg(EVERY_ARGUMENT, () => DurationScalar, { nullable: true, description: EVERY_HELP }) _every?: string | null,

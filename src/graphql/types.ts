@@ -30,10 +30,13 @@ export class Latency {
 @ObjectType({
   description:
     "TCP connections over one window, seen from the server: a resource's inbound connections (bytes read are what its clients " +
-"sent, as `linkerd viz stat` shows), an edge's connections between its client and server.",
+    "sent, as `linkerd viz stat` shows), an edge's connections between its client and server.",
 })
 export class TcpMetrics {
-  @Field(() => Float, { nullable: true, description: "Connections open at the end of the window; null where the mesh keeps no gauge of them (Istio)." })
+  @Field(() => Float, {
+    nullable: true,
+    description: "Connections open at the end of the window; null where the mesh keeps no gauge of them (Istio).",
+  })
   openConnections!: number | null;
   @Field(() => Float) readBytesPerSecond!: number;
   @Field(() => Float) writeBytesPerSecond!: number;
@@ -45,8 +48,11 @@ export class TcpMetrics {
 export class TrafficMetrics {
   @Field(() => DateTimeScalar, { description: "The end of the window." }) timestamp!: Date;
   @Field(() => DurationScalar) window!: Window;
-  @Field(() => Float, { description: "Responses that were not failures (4xx counts as success). May be fractional: counts are extrapolated to the window, as " +
-"Prometheus' increase() does." })
+  @Field(() => Float, {
+    description:
+      "Responses that were not failures (4xx counts as success). May be fractional: counts are extrapolated to the window, as " +
+      "Prometheus' increase() does.",
+  })
   successCount!: number;
   @Field(() => Float, { description: "Failed responses: 5xx, or a gRPC error where the mesh reports one." }) failureCount!: number;
   @Field(() => Float) requestCount!: number;
@@ -102,7 +108,13 @@ export class Resource {
   }
 
   static of(ref: ResourceRef, view: ResourceView | null = null): Resource {
-    return Object.assign(new Resource(), { kind: ref.kind, namespace: ref.namespace, name: ref.name, inCluster: view?.inCluster ?? null, view });
+    return Object.assign(new Resource(), {
+      kind: ref.kind,
+      namespace: ref.namespace,
+      name: ref.name,
+      inCluster: view?.inCluster ?? null,
+      view,
+    });
   }
 }
 
@@ -111,8 +123,12 @@ export class Edge {
   @Field(() => EdgeDirection) direction!: DomainEdgeDirection;
   @Field(() => Resource) resource!: Resource;
   @Field(() => Resource) peer!: Resource;
-  @Field(() => TrafficMetrics, { nullable: true, description: "null only with an error, which then stays in this field." }) metrics!: TrafficMetrics | null;
-  @Field(() => Boolean, { nullable: true, description: "true when all of the traffic was mutual TLS, false when any of it was not; null when the mesh does not say." })
+  @Field(() => TrafficMetrics, { nullable: true, description: "null only with an error, which then stays in this field." })
+  metrics!: TrafficMetrics | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "true when all of the traffic was mutual TLS, false when any of it was not; null when the mesh does not say.",
+  })
   mtls!: boolean | null;
 
   /** What the service answered, for the edge's series. */

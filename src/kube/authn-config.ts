@@ -99,20 +99,29 @@ export async function loadRequestHeaderSettings(flags: AuthnFlags, client: KubeC
     });
     return { settings, source: "flags", note: `requestheader CA from ${flags.requestheaderClientCAFile}` };
   }
-  if (!client) return { settings: null, source: "none", note: "no cluster and no --requestheader-client-ca-file: front-proxy authentication is off" };
+  if (!client)
+    return { settings: null, source: "none", note: "no cluster and no --requestheader-client-ca-file: front-proxy authentication is off" };
   let body: { data?: Record<string, string> };
   try {
     body = await client.json<{ data?: Record<string, string> }>("GET", AUTH_CONFIGMAP_PATH);
   } catch (e) {
     if (isKubeApiError(e) && e.status === 404) {
-      return { settings: null, source: "none", note: "kube-system/extension-apiserver-authentication not found: front-proxy authentication is off" };
+      return {
+        settings: null,
+        source: "none",
+        note: "kube-system/extension-apiserver-authentication not found: front-proxy authentication is off",
+      };
     }
     throw e;
   }
   const settings = settingsFromConfigMap(body.data ?? {});
   return settings
     ? { settings, source: "configmap", note: "requestheader settings from kube-system/extension-apiserver-authentication" }
-    : { settings: null, source: "none", note: "extension-apiserver-authentication has no requestheader-client-ca-file: front-proxy authentication is off" };
+    : {
+        settings: null,
+        source: "none",
+        note: "extension-apiserver-authentication has no requestheader-client-ca-file: front-proxy authentication is off",
+      };
 }
 
 /** The client for TokenReviews or SubjectAccessReviews: its own kubeconfig if given, else the main client. */

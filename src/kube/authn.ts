@@ -180,18 +180,24 @@ export class RequestAuthenticator {
     const settings = this.opts.requestHeader;
     if (!req.peer || req.peer.chain.length === 0) return null;
     if (!settings) {
-      failures.push(new AuthenticationError("invalid-certificate", "client certificates are not accepted: no requestheader client CA is configured"));
+      failures.push(
+        new AuthenticationError("invalid-certificate", "client certificates are not accepted: no requestheader client CA is configured"),
+      );
       return null;
     }
     const leaf = req.peer.chain[0]!;
-    const problem = !req.peer.verified ? "the TLS layer did not verify the client certificate" : chainsTo(req.peer.chain, settings.clientCA, this.now());
+    const problem = !req.peer.verified
+      ? "the TLS layer did not verify the client certificate"
+      : chainsTo(req.peer.chain, settings.clientCA, this.now());
     if (problem) {
       failures.push(new AuthenticationError("invalid-certificate", problem));
       return null;
     }
     const cn = commonName(leaf);
     if (settings.allowedNames.length > 0 && (cn === null || !settings.allowedNames.includes(cn))) {
-      failures.push(new AuthenticationError("invalid-certificate", `client certificate CN ${JSON.stringify(cn)} is not an allowed front proxy`));
+      failures.push(
+        new AuthenticationError("invalid-certificate", `client certificate CN ${JSON.stringify(cn)} is not an allowed front proxy`),
+      );
       return null;
     }
     const username = settings.usernameHeaders.map((h) => values(req.headers, h).find((v) => v !== "")).find((v) => v !== undefined);

@@ -56,7 +56,16 @@ function reviewKey(user: UserInfo, c: AccessCheck): string {
   const extra = Object.entries(user.extra ?? {})
     .map(([k, v]) => [k, sorted(v)] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([user.username, sorted(user.groups), extra, c.verb, c.resource, c.subresource ?? "", c.namespace ?? "", c.name ?? ""]);
+  return JSON.stringify([
+    user.username,
+    sorted(user.groups),
+    extra,
+    c.verb,
+    c.resource,
+    c.subresource ?? "",
+    c.namespace ?? "",
+    c.name ?? "",
+  ]);
 }
 
 /** The request body; exported for tests and for readers who want to see what is sent. */

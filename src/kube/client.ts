@@ -138,7 +138,9 @@ export class KubeClient {
         });
       });
       req.setTimeout(this.requestTimeoutMs, () => req.destroy(new Error(`no answer within ${this.requestTimeoutMs} ms`)));
-      req.on("error", (e) => reject(e instanceof KubeApiError ? e : new KubeApiError(0, null, `${method} ${path}: ${e.message}`, { cause: e })));
+      req.on("error", (e) =>
+        reject(e instanceof KubeApiError ? e : new KubeApiError(0, null, `${method} ${path}: ${e.message}`, { cause: e })),
+      );
       req.end(payload);
     });
   }
@@ -202,7 +204,9 @@ export class KubeClient {
       // A watch with no events is legitimately quiet, but never longer than the
       // server's own timeoutSeconds: silence beyond that means a dead peer.
       req.setTimeout(idleTimeoutMs, () => finish(new KubeApiError(0, null, `watch ${path}: silent for ${idleTimeoutMs} ms`)));
-      req.on("error", (e) => finish(e instanceof KubeApiError ? e : new KubeApiError(0, null, `watch ${path}: ${e.message}`, { cause: e })));
+      req.on("error", (e) =>
+        finish(e instanceof KubeApiError ? e : new KubeApiError(0, null, `watch ${path}: ${e.message}`, { cause: e })),
+      );
       req.end();
     });
   }

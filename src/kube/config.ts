@@ -94,7 +94,14 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): LoadedKubeC
     // What loadFromCluster builds, but from saDir: the token is re-read from its
     // file as it rotates (bound service account tokens expire within the hour).
     kc.loadFromOptions({
-      clusters: [{ name: "in-cluster", server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`, caFile: join(saDir, "ca.crt"), skipTLSVerify: false }],
+      clusters: [
+        {
+          name: "in-cluster",
+          server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+          caFile: join(saDir, "ca.crt"),
+          skipTLSVerify: false,
+        },
+      ],
       users: [{ name: "in-cluster", authProvider: { name: "tokenFile", config: { tokenFile: join(saDir, "token") } } }],
       contexts: [{ name: "in-cluster", cluster: "in-cluster", user: "in-cluster" }],
       currentContext: "in-cluster",

@@ -47,7 +47,9 @@ export interface KubeIntegration {
  */
 export async function startKubeIntegration(options: KubeIntegrationOptions): Promise<KubeIntegration> {
   const loaded = loadKubeConfig(options.kubeconfig);
-  options.log(loaded ? `kubernetes: ${loaded.description}` : "kubernetes: no cluster configured; the inventory is what the metrics backend has seen");
+  options.log(
+    loaded ? `kubernetes: ${loaded.description}` : "kubernetes: no cluster configured; the inventory is what the metrics backend has seen",
+  );
 
   // Reflectors retry forever and agents keep sockets open: a start-up that
   // fails part way must close them, or the process neither works nor exits.
@@ -100,8 +102,10 @@ function authorizationNote(subjectAccessReviews: boolean, frontProxy: boolean): 
   if (subjectAccessReviews) return "authorization: SubjectAccessReviews per namespace (cluster RBAC decides)";
   if (frontProxy) {
     // The one set-up where people authenticate but nothing limits what they see: say so where operators look.
-    return "WARNING: authorization is OFF: a front proxy is configured but there is no cluster to send SubjectAccessReviews to (no " +
-"kubeconfig, no --authorization-kubeconfig), so EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE";
+    return (
+      "WARNING: authorization is OFF: a front proxy is configured but there is no cluster to send SubjectAccessReviews to (no " +
+      "kubeconfig, no --authorization-kubeconfig), so EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE"
+    );
   }
   return "authorization: none (no cluster): every client that may connect sees every namespace";
 }

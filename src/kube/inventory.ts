@@ -119,8 +119,10 @@ export class KubeInventory implements Inventory, WorkloadResolver {
     const waiting = Object.values(this.reflectors)
       .filter((r) => !r.listed)
       .map((r) => `${r.path} (${r.lastError ?? "no answer yet"})`);
-    return `kubernetes API server ${this.server}: not every collection listed within ${timeoutMs / 1000} s; still waiting for ` +
-`${waiting.join(", ")}`;
+    return (
+      `kubernetes API server ${this.server}: not every collection listed within ${timeoutMs / 1000} s; still waiting for ` +
+      `${waiting.join(", ")}`
+    );
   }
 
   list(scope: InventoryScope, seen: readonly ResourceRef[]): InventoryItem[] {

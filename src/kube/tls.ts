@@ -18,7 +18,10 @@ export interface ClientCertTlsOptions {
  * The given https options plus what front-proxy authentication needs. Without
  * settings no CA is set, so no client certificate can ever verify.
  */
-export function withClientCertificates<T extends object>(httpsOptions: T, settings: RequestHeaderSettings | null): T & ClientCertTlsOptions {
+export function withClientCertificates<T extends object>(
+  httpsOptions: T,
+  settings: RequestHeaderSettings | null,
+): T & ClientCertTlsOptions {
   return settings
     ? { ...httpsOptions, requestCert: true, rejectUnauthorized: false, ca: settings.clientCAPem }
     : { ...httpsOptions, requestCert: true, rejectUnauthorized: false };

@@ -148,7 +148,9 @@ export function resourcesOfKind(workloads: Iterable<ObservedWorkload>, kind: Res
   const out = new Map<string, ResourceRef>();
   for (const w of workloads) {
     const refs: ResourceRef[] =
-      kind === "POD" ? [...w.pods].map((pod) => ({ kind: "POD" as const, namespace: w.namespace, name: pod })) : [workloadAsKind(w, kind)].flatMap((r) => r ?? []);
+      kind === "POD"
+        ? [...w.pods].map((pod) => ({ kind: "POD" as const, namespace: w.namespace, name: pod }))
+        : [workloadAsKind(w, kind)].flatMap((r) => r ?? []);
     for (const r of refs) out.set(refKey(r), r);
   }
   return [...out.values()].sort(compareRefs);

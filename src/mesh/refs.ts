@@ -18,10 +18,27 @@ export interface RefLabels {
 
 /** Matchers selecting series of any of the refs (a superset: the product of namespaces and names). */
 export function refMatchers(kind: ResourceKind, refs: readonly ResourceRef[], labels: RefLabels): Matcher[] {
-  if (kind === "NAMESPACE") return [oneOf(labels.namespace, refs.map((r) => r.name))];
-  const namespaces = oneOf(labels.namespace, refs.map((r) => r.namespace ?? ""));
+  if (kind === "NAMESPACE")
+    return [
+      oneOf(
+        labels.namespace,
+        refs.map((r) => r.name),
+      ),
+    ];
+  const namespaces = oneOf(
+    labels.namespace,
+    refs.map((r) => r.namespace ?? ""),
+  );
   // A composed name has no single label to match: the namespace narrows it, refFromLabels picks.
-  return labels.composed ? [namespaces] : [namespaces, oneOf(labels.name, refs.map((r) => r.name))];
+  return labels.composed
+    ? [namespaces]
+    : [
+        namespaces,
+        oneOf(
+          labels.name,
+          refs.map((r) => r.name),
+        ),
+      ];
 }
 
 /** The group-by labels that identify a resource of this kind. */

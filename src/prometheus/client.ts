@@ -1,7 +1,7 @@
 // Prometheus HTTP API client: instant and range queries, POSTed form-encoded
 // with explicit evaluation times. Works against any Prometheus-compatible backend.
 
-import { ByteBudget, readLimited } from "./body.ts";
+import { type ByteBudget, readLimited } from "./body.ts";
 import { decodeVector, sampleNumber } from "./decode.ts";
 import { BackendError } from "./errors.ts";
 
@@ -113,7 +113,9 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
 
   queryRange(promql: string, range: QueryRange): Promise<RangeSeries[]> {
     const params = { query: promql, start: unixSeconds(range.start), end: unixSeconds(range.end), step: `${range.stepSeconds}` };
-    return this.observed(promql, (exchange) => this.send(this.rangeEndpoint, params, exchange, (status, text) => parseRangeResponse(status, text, range)));
+    return this.observed(promql, (exchange) =>
+      this.send(this.rangeEndpoint, params, exchange, (status, text) => parseRangeResponse(status, text, range)),
+    );
   }
 
   private async observed<T>(promql: string, run: (exchange: { status?: number }) => Promise<T>): Promise<T> {
@@ -129,11 +131,22 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
       throw e;
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      this.options.observer?.({ query: promql, seconds, outcome, ...(outcome === "ok" ? {} : { error }), ...(exchange.status === undefined ? {} : { httpStatus: exchange.status }) });
+      this.options.observer?.({
+        query: promql,
+        seconds,
+        outcome,
+        ...(outcome === "ok" ? {} : { error }),
+        ...(exchange.status === undefined ? {} : { httpStatus: exchange.status }),
+      });
     }
   }
 
-  private async send<T>(endpoint: URL, params: Record<string, string>, exchange: { status?: number }, parse: (status: number, text: string) => T): Promise<T> {
+  private async send<T>(
+    endpoint: URL,
+    params: Record<string, string>,
+    exchange: { status?: number },
+    parse: (status: number, text: string) => T,
+  ): Promise<T> {
     const body = new URLSearchParams({ ...params, timeout: `${Math.max(1, Math.floor(this.timeoutMs / 1000))}s` });
     // One signal for the whole exchange: the timeout, or our own abort when the answer is too big.
     // A timer, not AbortSignal.any(AbortSignal.timeout()): Node 20 may collect that timeout signal
@@ -182,7 +195,10 @@ export class PrometheusClient implements InstantQuerier, RangeQuerier {
     const type = response.headers.get("content-type");
     if (type && !/json/i.test(type) && response.status < 500) {
       stop.abort();
-      throw new BackendError("misconfigured", `${this.describe(response.status)} with ${type.split(";")[0]}, which is not a Prometheus API answer`);
+      throw new BackendError(
+        "misconfigured",
+        `${this.describe(response.status)} with ${type.split(";")[0]}, which is not a Prometheus API answer`,
+      );
     }
     const limit = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     let text: string;
@@ -288,7 +304,8 @@ export function parseRangeResponse(status: number, text: string, range: QueryRan
     for (const pair of values) {
       const t = Array.isArray(pair) ? Number(pair[0]) * 1000 : Number.NaN;
       const i = Math.round((t - startMs) / stepMs);
-      if (!(i >= 0 && i < steps)) throw new BackendError("bad_response", `matrix point at ${String(Array.isArray(pair) ? pair[0] : pair)} is outside the range`);
+      if (!(i >= 0 && i < steps))
+        throw new BackendError("bad_response", `matrix point at ${String(Array.isArray(pair) ? pair[0] : pair)} is outside the range`);
       out[i] = parseValue(pair);
     }
     return { labels: labelsOf(metric), values: out };
@@ -314,7 +331,8 @@ function parseEnvelope(status: number, text: string): { resultType?: unknown; re
   if (body.status === "error") {
     const message = `${String(body.errorType ?? "error")}: ${String(body.error ?? "")}`;
     if (body.errorType === "timeout" || body.errorType === "canceled") throw new BackendError("timeout", `backend ${message}`);
-    if (body.errorType === "bad_data" || status === 400 || status === 422) throw new BackendError("bad_query", `backend rejected the query: ${message}`);
+    if (body.errorType === "bad_data" || status === 400 || status === 422)
+      throw new BackendError("bad_query", `backend rejected the query: ${message}`);
     throw new BackendError("bad_response", `backend error (HTTP ${status}) ${message}`);
   }
   if (status !== 200 || !body.data) {
@@ -325,7 +343,7 @@ function parseEnvelope(status: number, text: string): { resultType?: unknown; re
 
 function parseValue(pair: unknown): number {
   if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[1] !== "string") {
-    throw new BackendError("bad_response", "sample value is not a [time, \"value\"] pair");
+    throw new BackendError("bad_response", 'sample value is not a [time, "value"] pair');
   }
   const n = sampleNumber(pair[1]);
   if (n === null) throw new BackendError("bad_response", `sample value ${JSON.stringify(pair[1])} is not a number`);

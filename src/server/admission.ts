@@ -29,8 +29,8 @@ export function registerAdmission(app: FastifyInstance, options: AdmissionOption
     const kind = kindOf(request);
     if (kind === null) return;
     if (active >= options.maxConcurrent) {
-      const message = `meshql is answering its limit of ${options.maxConcurrent} concurrent documents; retry after ` +
-`${options.retryAfterSeconds}s`;
+      const message =
+        `meshql is answering its limit of ${options.maxConcurrent} concurrent documents; retry after ` + `${options.retryAfterSeconds}s`;
       reply.code(503).header("retry-after", String(options.retryAfterSeconds)).type("application/json");
       return reply.send(
         kind === "graphql"

@@ -67,11 +67,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: smiFrameworkErrors,
     ...fastifyLimitOptions(limits),
   };
-  const app = (
-    options.https
-      ? Fastify({ ...common, https: { ...nodeServerLimitOptions(limits), ...options.https } })
-      : Fastify({ ...common, http: nodeServerLimitOptions(limits) })
-  ) as unknown as FastifyInstance;
+  const app = (options.https
+    ? Fastify({ ...common, https: { ...nodeServerLimitOptions(limits), ...options.https } })
+    : Fastify({ ...common, http: nodeServerLimitOptions(limits) })) as unknown as FastifyInstance;
   applyServerLimits(app, limits);
   const authenticate = options.authenticate ?? (async () => ANONYMOUS);
 

@@ -63,7 +63,8 @@ function wantsIde(request: FastifyRequest): boolean {
 export async function registerConsole(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
   const webDir = options.webDir === undefined ? findWebDir() : options.webDir;
   // Read per request (two small files): a rebuild shows up without a restart.
-  const page = (file: string): string | null => (webDir && existsSync(`${webDir}${file}`) ? readFileSync(`${webDir}${file}`, "utf8") : null);
+  const page = (file: string): string | null =>
+    webDir && existsSync(`${webDir}${file}`) ? readFileSync(`${webDir}${file}`, "utf8") : null;
 
   const sendPage = (reply: FastifyReply, file: string): FastifyReply => {
     const html = page(file);

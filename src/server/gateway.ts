@@ -7,7 +7,7 @@ import type { FastifyInstance } from "fastify";
 import type { KubeFlags } from "../cli/options.ts";
 import type { KubeIntegration } from "../kube/index.ts";
 import { watchServingCertificate } from "../kube/tls-reload.ts";
-import { type Window } from "../domain/window.ts";
+import type { Window } from "../domain/window.ts";
 import type { MeshAdapter, MeshName } from "../mesh/adapter.ts";
 import { createAdapter, detectMeshes } from "../mesh/registry.ts";
 import type { DocumentLimits } from "../graphql/cost.ts";
@@ -113,8 +113,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const warning = await meshWarning(mesh, backend, clock());
   if (warning) logger.warn(warning);
   if (config.scrapeInterval.seconds * 2 > 30) {
-    log(`with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass ` +
-"a window (or null for --default-window)");
+    log(
+      `with a ${config.scrapeInterval.seconds}s scrape interval, GraphQL's default window of 30s is too short: clients must pass ` +
+        "a window (or null for --default-window)",
+    );
   }
   const kube = config.kube ? await startKube(config.kube, log) : null;
   try {
@@ -197,7 +199,11 @@ async function startKube(flags: NonNullable<GatewayConfig["kube"]>, log: (line: 
   return startKubeIntegration({ ...authn, kubeconfig: { kubeconfigPath: kubeconfig }, log });
 }
 
-async function chooseMesh(requested: MeshName | "auto", backend: CoalescingQuerier, now: Date): Promise<{ mesh: MeshName; reason: string }> {
+async function chooseMesh(
+  requested: MeshName | "auto",
+  backend: CoalescingQuerier,
+  now: Date,
+): Promise<{ mesh: MeshName; reason: string }> {
   if (requested !== "auto") return { mesh: requested, reason: "chosen by --mesh" };
   try {
     const found = await detectMeshes(backend, now);

@@ -55,7 +55,16 @@ export function applyServerLimits(app: FastifyInstance, limits: ServerLimits): v
   });
 }
 
-const UNITS: Readonly<Record<string, number>> = { "": 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3 };
+const UNITS: Readonly<Record<string, number>> = {
+  "": 1,
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  KB: 1000,
+  MB: 1000 ** 2,
+  GB: 1000 ** 3,
+};
 
 /** "64MiB", "512KiB", "1000000": a whole number of bytes, or null when the text is not one. */
 export function parseByteSize(text: string): number | null {

@@ -18,7 +18,10 @@ export async function meshWarning(mesh: MeshName, backend: InstantQuerier, at: D
     return null; // the backend check says why
   }
   if (found.includes(mesh)) return null;
-  const present = found.length > 0 ? `it has ${found.join(", ")} series (start with --mesh ${found[0]} or --mesh auto)` : "it has no mesh series at all yet";
+  const present =
+    found.length > 0
+      ? `it has ${found.join(", ")} series (start with --mesh ${found[0]} or --mesh auto)`
+      : "it has no mesh series at all yet";
   return `warning: the backend has no ${mesh} series in the last 10 minutes; ${present}`;
 }
 
@@ -26,7 +29,13 @@ export async function meshWarning(mesh: MeshName, backend: InstantQuerier, at: D
  * The "mesh" readiness check: always passes (an idle mesh is not an outage),
  * and says how the mesh was chosen and whether its series are there.
  */
-export function meshReadiness(mesh: MeshName, reason: string, backend: InstantQuerier, clock: () => Date, initial: string | null): ReadinessCheck {
+export function meshReadiness(
+  mesh: MeshName,
+  reason: string,
+  backend: InstantQuerier,
+  clock: () => Date,
+  initial: string | null,
+): ReadinessCheck {
   let last = { at: Date.now(), warning: initial };
   return {
     name: "mesh",

@@ -142,9 +142,12 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
       onSubscribe: (ctx, _id, payload) => {
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [
-            new GraphQLError(`at most ${limits.maxSubscriptionsPerConnection} operations at once on one connection: open another connection`, {
-              extensions: { code: "TOO_MANY_SUBSCRIPTIONS" },
-            }),
+            new GraphQLError(
+              `at most ${limits.maxSubscriptionsPerConnection} operations at once on one connection: open another connection`,
+              {
+                extensions: { code: "TOO_MANY_SUBSCRIPTIONS" },
+              },
+            ),
           ];
         }
         // graphql-ws accepts no operation before onConnect has let the connection in, and that sets the user.
@@ -152,12 +155,22 @@ export function registerSubscriptions(app: FastifyInstance, deps: SubscriptionDe
         if (!user) return [new GraphQLError("the connection is not authenticated", { extensions: { code: "UNAUTHENTICATED" } })];
         const prepared = prepare(schema, payload, scrapeMs);
         if (Array.isArray(prepared)) return prepared;
-        const args: ExecutionArgs = { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName };
+        const args: ExecutionArgs = {
+          schema,
+          document: prepared.document,
+          variableValues: payload.variables,
+          operationName: payload.operationName,
+        };
         if (prepared.operation.operation !== "subscription") {
           // Queries work over the socket too, once, as over HTTP.
           return { ...args, contextValue: { scope: service.scope(user) } satisfies GraphQLContext };
         }
-        const key = JSON.stringify([print(prepared.document), payload.operationName ?? null, canonical(prepared.variables), canonical(user)]);
+        const key = JSON.stringify([
+          print(prepared.document),
+          payload.operationName ?? null,
+          canonical(prepared.variables),
+          canonical(user),
+        ]);
         plans.set(args, { user, socket: ctx.extra.socket, key, intervalMs: prepared.intervalMs });
         return args;
       },
@@ -281,7 +294,9 @@ function rootField(document: Prepared["document"], set: SelectionSetNode): Field
     const inner =
       s.kind === Kind.INLINE_FRAGMENT
         ? s.selectionSet
-        : document.definitions.find((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === s.name.value)?.selectionSet;
+        : document.definitions.find(
+            (d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === s.name.value,
+          )?.selectionSet;
     const found = inner && rootField(document, inner);
     if (found) return found;
   }
@@ -290,14 +305,20 @@ function rootField(document: Prepared["document"], set: SelectionSetNode): Field
 
 function coded(e: unknown, code: string): GraphQLError {
   const error = e instanceof GraphQLError ? e : new GraphQLError(String(e));
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code },
+  });
 }
 
 /** connection_init's string values as extra request headers: `{ authorization: "Bearer …" }`. They win over the upgrade's. */
 function withInitHeaders(request: IncomingMessage, params: Readonly<Record<string, unknown>> | undefined): IncomingLike {
   const extra: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(params ?? {})) {
-    const values = typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : null;
+    const values =
+      typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : null;
     if (values) extra[name.toLowerCase()] = values;
   }
   const headersDistinct = { ...request.headersDistinct, ...extra };

@@ -27,14 +27,23 @@ export function classifyFailure(error: unknown): Failure {
   if (error instanceof InvalidInputError) return { kind: "bad_input", message: error.message, field: error.field };
   if (error instanceof NotFoundError) return { kind: "not_found", message: error.message };
   if (error instanceof ForbiddenError) return { kind: "forbidden", message: error.message };
-  if (error instanceof UnsupportedError) return { kind: "unsupported", message: error.message, ...(error.field ? { field: error.field } : {}) };
+  if (error instanceof UnsupportedError)
+    return { kind: "unsupported", message: error.message, ...(error.field ? { field: error.field } : {}) };
   // Retrying will not mend a wrong URL or credentials: say which URL (never its credentials) and what it answered.
   if (error instanceof BackendError && error.kind === "misconfigured") {
-    return { kind: "backend_misconfigured", message: `${error.message}; the server's configuration needs fixing`, backendError: error.kind };
+    return {
+      kind: "backend_misconfigured",
+      message: `${error.message}; the server's configuration needs fixing`,
+      backendError: error.kind,
+    };
   }
   // The backend's own message may name its address or echo a query: only the kind is said.
   if (error instanceof BackendError) {
-    return { kind: "backend_unavailable", message: `the metrics backend is unavailable (${error.kind}); try again later`, backendError: error.kind };
+    return {
+      kind: "backend_unavailable",
+      message: `the metrics backend is unavailable (${error.kind}); try again later`,
+      backendError: error.kind,
+    };
   }
   if (error instanceof UnavailableError) return { kind: "unavailable", message: error.message };
   return { kind: "internal", message: "an internal error occurred" };

@@ -12,7 +12,7 @@ export function liveInterval(every: string | null | undefined, scrapeInterval: W
     throw new InvalidInputError(
       "every",
       `every ${formatWindow(interval)} is shorter than the backend's scrape interval ${formatWindow(scrapeInterval)}: nothing ` +
-"newer exists in between",
+        "newer exists in between",
     );
   }
   return interval;

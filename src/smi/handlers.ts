@@ -27,7 +27,9 @@ export function staticDocument(route: SmiRoute): object | null {
 
 function notFound(kind: KindInfo, namespace: string | null, name: string): NotFoundError {
   const where = namespace === null ? "" : ` in namespace ${JSON.stringify(namespace)}`;
-  return new NotFoundError(`${kind.plural} ${JSON.stringify(name)} not found${where}: no such ${kind.kubeKind} in the cluster and no traffic seen for it`);
+  return new NotFoundError(
+    `${kind.plural} ${JSON.stringify(name)} not found${where}: no such ${kind.kubeKind} in the cluster and no traffic seen for it`,
+  );
 }
 
 /** Answers a route that needs the service (staticDocument answers the others). */

@@ -42,31 +42,96 @@ interface Operation {
 
 const NAME: Param = { name: "name", in: "path", description: "name of the resource" };
 const NAMESPACE: Param = { name: "namespace", in: "path", description: "object name and auth scope, such as for teams and projects" };
-const WINDOW: Param = { name: "window", in: "query", description: 'width of the metrics window in Go\'s duration syntax ("30s", "1.5m", "90000ms", "1h0m0s"), whole seconds; default from the ' +
-'server configuration' };
+const WINDOW: Param = {
+  name: "window",
+  in: "query",
+  description:
+    'width of the metrics window in Go\'s duration syntax ("30s", "1.5m", "90000ms", "1h0m0s"), whole seconds; default from the ' +
+    "server configuration",
+};
 const T: Param = { name: "t", in: "query", description: "alias of window, as the SMI reference server named it; empty means the default" };
 const AT: Param = { name: "at", in: "query", description: "end of the window, RFC 3339 or unix seconds; default now" };
-const SELECTOR: Param = { name: "labelSelector", in: "query", description: "kubectl label selector; filters which items appear, not the metrics (needs a cluster connection)" };
+const SELECTOR: Param = {
+  name: "labelSelector",
+  in: "query",
+  description: "kubectl label selector; filters which items appear, not the metrics (needs a cluster connection)",
+};
 
 function operations(): Operation[] {
   const ops: Operation[] = [
-    { path: `${BASE_PATH}/`, id: "getMetricsSmiSpecIoV1alpha1APIResources", action: "get", description: "get available resources", params: [], returns: DEF.resourceList },
+    {
+      path: `${BASE_PATH}/`,
+      id: "getMetricsSmiSpecIoV1alpha1APIResources",
+      action: "get",
+      description: "get available resources",
+      params: [],
+      returns: DEF.resourceList,
+    },
   ];
   const win = [WINDOW, T, AT];
   for (const k of SERVED_KINDS) {
     const K = k.kubeKind;
     if (k.namespaced) {
       ops.push(
-        { path: `${BASE_PATH}/${k.plural}`, id: `listMetricsSmiSpecIoV1alpha1${K}ForAllNamespaces`, action: "list", description: `traffic metrics of every ${K} in all namespaces`, params: [...win, SELECTOR], returns: DEF.list },
-        { path: `${BASE_PATH}/namespaces/{namespace}/${k.plural}`, id: `listMetricsSmiSpecIoV1alpha1Namespaced${K}`, action: "list", description: `traffic metrics of every ${K} in a namespace`, params: [NAMESPACE, ...win, SELECTOR], returns: DEF.list },
-        { path: `${BASE_PATH}/namespaces/{namespace}/${k.plural}/{name}`, id: `readMetricsSmiSpecIoV1alpha1Namespaced${K}`, action: "get", description: `traffic metrics of one ${K}: all the traffic it received`, params: [NAMESPACE, NAME, ...win], returns: DEF.metrics },
-        { path: `${BASE_PATH}/namespaces/{namespace}/${k.plural}/{name}/edges`, id: `readMetricsSmiSpecIoV1alpha1Namespaced${K}Edges`, action: "get", description: `traffic metrics of each peer that exchanged traffic with one ${K}; peers may live in any namespace`, params: [NAMESPACE, NAME, ...win], returns: DEF.list },
+        {
+          path: `${BASE_PATH}/${k.plural}`,
+          id: `listMetricsSmiSpecIoV1alpha1${K}ForAllNamespaces`,
+          action: "list",
+          description: `traffic metrics of every ${K} in all namespaces`,
+          params: [...win, SELECTOR],
+          returns: DEF.list,
+        },
+        {
+          path: `${BASE_PATH}/namespaces/{namespace}/${k.plural}`,
+          id: `listMetricsSmiSpecIoV1alpha1Namespaced${K}`,
+          action: "list",
+          description: `traffic metrics of every ${K} in a namespace`,
+          params: [NAMESPACE, ...win, SELECTOR],
+          returns: DEF.list,
+        },
+        {
+          path: `${BASE_PATH}/namespaces/{namespace}/${k.plural}/{name}`,
+          id: `readMetricsSmiSpecIoV1alpha1Namespaced${K}`,
+          action: "get",
+          description: `traffic metrics of one ${K}: all the traffic it received`,
+          params: [NAMESPACE, NAME, ...win],
+          returns: DEF.metrics,
+        },
+        {
+          path: `${BASE_PATH}/namespaces/{namespace}/${k.plural}/{name}/edges`,
+          id: `readMetricsSmiSpecIoV1alpha1Namespaced${K}Edges`,
+          action: "get",
+          description: `traffic metrics of each peer that exchanged traffic with one ${K}; peers may live in any namespace`,
+          params: [NAMESPACE, NAME, ...win],
+          returns: DEF.list,
+        },
       );
     } else {
       ops.push(
-        { path: `${BASE_PATH}/${k.plural}`, id: `listMetricsSmiSpecIoV1alpha1${K}`, action: "list", description: `traffic metrics of every ${K}`, params: [...win, SELECTOR], returns: DEF.list },
-        { path: `${BASE_PATH}/${k.plural}/{name}`, id: `readMetricsSmiSpecIoV1alpha1${K}`, action: "get", description: `traffic metrics of one ${K}`, params: [NAME, ...win], returns: DEF.metrics },
-        { path: `${BASE_PATH}/${k.plural}/{name}/edges`, id: `readMetricsSmiSpecIoV1alpha1${K}Edges`, action: "get", description: `traffic metrics of each peer that exchanged traffic with one ${K}`, params: [NAME, ...win], returns: DEF.list },
+        {
+          path: `${BASE_PATH}/${k.plural}`,
+          id: `listMetricsSmiSpecIoV1alpha1${K}`,
+          action: "list",
+          description: `traffic metrics of every ${K}`,
+          params: [...win, SELECTOR],
+          returns: DEF.list,
+        },
+        {
+          path: `${BASE_PATH}/${k.plural}/{name}`,
+          id: `readMetricsSmiSpecIoV1alpha1${K}`,
+          action: "get",
+          description: `traffic metrics of one ${K}`,
+          params: [NAME, ...win],
+          returns: DEF.metrics,
+        },
+        {
+          path: `${BASE_PATH}/${k.plural}/{name}/edges`,
+          id: `readMetricsSmiSpecIoV1alpha1${K}Edges`,
+          action: "get",
+          description: `traffic metrics of each peer that exchanged traffic with one ${K}`,
+          params: [NAME, ...win],
+          returns: DEF.list,
+        },
       );
     }
   }
@@ -82,7 +147,11 @@ function schemas(ref: (name: string) => string): Record<string, JsonObject> {
     [DEF.ref]: {
       description: "the Kubernetes object the metrics belong to (ObjectReference)",
       type: "object",
-      properties: { kind: str("Kubernetes kind, e.g. Deployment"), namespace: str("left out for namespaces"), name: str("left out in a list's resource") },
+      properties: {
+        kind: str("Kubernetes kind, e.g. Deployment"),
+        namespace: str("left out for namespaces"),
+        name: str("left out in a list's resource"),
+      },
     },
     [DEF.meta]: {
       type: "object",
@@ -98,17 +167,31 @@ function schemas(ref: (name: string) => string): Record<string, JsonObject> {
       type: "object",
       required: ["direction", "resource"],
       properties: {
-        direction: { type: "string", enum: ["from", "to"], description: "from: the peer called the resource; to: the resource called the peer" },
-        resource: { ...{ $ref: ref(DEF.ref) }, description: "the peer; null for a resource's own metrics (all traffic it received)" } as JsonObject,
+        direction: {
+          type: "string",
+          enum: ["from", "to"],
+          description: "from: the peer called the resource; to: the resource called the peer",
+        },
+        resource: {
+          ...{ $ref: ref(DEF.ref) },
+          description: "the peer; null for a resource's own metrics (all traffic it received)",
+        } as JsonObject,
       },
     },
     [DEF.metric]: {
       type: "object",
       required: ["name", "value"],
       properties: {
-        name: { type: "string", enum: ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"] },
+        name: {
+          type: "string",
+          enum: ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"],
+        },
         unit: { type: "string", enum: ["ms"], description: "set on latencies only" },
-        value: { type: "string", description: "Kubernetes Quantity in canonical form, cut to milli units; its suffix multiplies the unit (\"9m\" with unit ms is 0.009 ms)" },
+        value: {
+          type: "string",
+          description:
+            'Kubernetes Quantity in canonical form, cut to milli units; its suffix multiplies the unit ("9m" with unit ms is 0.009 ms)',
+        },
       },
     },
     [DEF.metrics]: {
@@ -192,7 +275,14 @@ export function openApiV2(): JsonObject {
         produces: ["application/json"],
         schemes: ["https"],
         tags: [`metricsSmiSpecIo_${VERSION}`],
-        parameters: op.params.map((p) => ({ name: p.name, in: p.in, description: p.description, type: "string", uniqueItems: true, ...(p.in === "path" ? { required: true } : {}) })),
+        parameters: op.params.map((p) => ({
+          name: p.name,
+          in: p.in,
+          description: p.description,
+          type: "string",
+          uniqueItems: true,
+          ...(p.in === "path" ? { required: true } : {}),
+        })),
         responses,
         "x-kubernetes-action": op.action,
         "x-kubernetes-group-version-kind": { group: GROUP, kind: TRAFFIC_METRICS, version: VERSION },
@@ -213,13 +303,20 @@ export function openApiV3(): JsonObject {
   const paths: JsonObject = {};
   for (const op of operations()) {
     const responses: JsonObject = { "200": { description: "OK", content: { "application/json": { schema: { $ref: ref(op.returns) } } } } };
-    for (const [code, description] of ERRORS) responses[code] = { description, content: { "application/json": { schema: { $ref: ref(DEF.status) } } } };
+    for (const [code, description] of ERRORS)
+      responses[code] = { description, content: { "application/json": { schema: { $ref: ref(DEF.status) } } } };
     paths[op.path] = {
       get: {
         description: op.description,
         operationId: op.id,
         tags: [`metricsSmiSpecIo_${VERSION}`],
-        parameters: op.params.map((p) => ({ name: p.name, in: p.in, description: p.description, schema: { type: "string", uniqueItems: true }, ...(p.in === "path" ? { required: true } : {}) })),
+        parameters: op.params.map((p) => ({
+          name: p.name,
+          in: p.in,
+          description: p.description,
+          schema: { type: "string", uniqueItems: true },
+          ...(p.in === "path" ? { required: true } : {}),
+        })),
         responses,
         "x-kubernetes-action": op.action,
         "x-kubernetes-group-version-kind": { group: GROUP, kind: TRAFFIC_METRICS, version: VERSION },

@@ -32,7 +32,10 @@ export function parseSmiParams(rawQuery: string): SmiParams {
   const window = windowText === null ? null : parseGoWindow(windowText, "window");
   const t = tText === null ? null : parseGoWindow(tText, "t");
   if (window !== null && t !== null && window.seconds !== t.seconds) {
-    throw new InvalidInputError("window", `window ${JSON.stringify(windowText)} and its alias t ${JSON.stringify(tText)} disagree: give one`);
+    throw new InvalidInputError(
+      "window",
+      `window ${JSON.stringify(windowText)} and its alias t ${JSON.stringify(tText)} disagree: give one`,
+    );
   }
   return {
     window: window ?? t,

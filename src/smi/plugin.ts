@@ -44,7 +44,10 @@ function targetOf(route: SmiRoute): StatusTarget | undefined {
 }
 
 const methodNotAllowed = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
-  sendStatus(reply, failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource: ${GROUP} is read-only (get, list)`));
+  sendStatus(
+    reply,
+    failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource: ${GROUP} is read-only (get, list)`),
+  );
 
 /** Paths this module answers, so their errors are Statuses (the aggregator sends it only these). */
 function isSmiPath(url: string): boolean {
@@ -101,25 +104,29 @@ export function registerSmi(app: FastifyInstance, deps: SmiDeps): void {
 
   // Encapsulated so that the error and not-found handlers apply to /apis only,
   // never to /graphql or anything else the app serves.
-  void app.register(async (scope) => {
-    // The API is read-only: refuse other methods before any body is read.
-    scope.addHook("onRequest", async (request, reply) => {
-      if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(request, reply);
-    });
-    scope.setErrorHandler(async (error, request, reply) => {
-      // Errors fastify raised before a handler ran (bad URL, header too large...).
-      const code = typeof (error as { statusCode?: unknown }).statusCode === "number" ? (error as { statusCode: number }).statusCode : 500;
-      if (code >= 400 && code < 500) return sendStatus(reply, clientErrorStatus(code));
-      reportInternal(error, request);
-      return sendStatus(reply, statusForError(error));
-    });
-    // Paths fastify's router gives up on (e.g. over-long segments) still get
-    // the same routing and validation, hence a Status, never fastify's 404 body.
-    scope.setNotFoundHandler(serveApis);
+  void app.register(
+    async (scope) => {
+      // The API is read-only: refuse other methods before any body is read.
+      scope.addHook("onRequest", async (request, reply) => {
+        if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(request, reply);
+      });
+      scope.setErrorHandler(async (error, request, reply) => {
+        // Errors fastify raised before a handler ran (bad URL, header too large...).
+        const code =
+          typeof (error as { statusCode?: unknown }).statusCode === "number" ? (error as { statusCode: number }).statusCode : 500;
+        if (code >= 400 && code < 500) return sendStatus(reply, clientErrorStatus(code));
+        reportInternal(error, request);
+        return sendStatus(reply, statusForError(error));
+      });
+      // Paths fastify's router gives up on (e.g. over-long segments) still get
+      // the same routing and validation, hence a Status, never fastify's 404 body.
+      scope.setNotFoundHandler(serveApis);
 
-    scope.get("/", serveApis);
-    scope.get("/*", serveApis);
-  }, { prefix: "/apis" });
+      scope.get("/", serveApis);
+      scope.get("/*", serveApis);
+    },
+    { prefix: "/apis" },
+  );
 
   app.get("/openapi/v2", async (_request, reply) => reply.type(JSON_TYPE).send(docs.v2));
   app.get("/openapi/v3", async (_request, reply) => reply.type(JSON_TYPE).send(docs.v3Index));

@@ -19,7 +19,11 @@ export type RouteResult =
   /** reason "notFound" for unknown shapes; "badPath" for undecodable ones. */
   | { readonly ok: false; readonly reason: "notFound" | "badPath"; readonly message: string };
 
-const notFound = (message = "the server could not find the requested resource"): RouteResult => ({ ok: false, reason: "notFound", message });
+const notFound = (message = "the server could not find the requested resource"): RouteResult => ({
+  ok: false,
+  reason: "notFound",
+  message,
+});
 
 /**
  * Splits and percent-decodes a path. One trailing slash is accepted; an empty
@@ -66,7 +70,8 @@ function kind(plural: string): KindInfo | undefined {
 
 function routeResource(rest: string[]): RouteResult {
   const ns = KIND_INFO.NAMESPACE;
-  const unknownKind = (plural: string): RouteResult => notFound(`the server could not find the requested resource: ${JSON.stringify(plural.slice(0, 100))} is not a TrafficMetrics resource`);
+  const unknownKind = (plural: string): RouteResult =>
+    notFound(`the server could not find the requested resource: ${JSON.stringify(plural.slice(0, 100))} is not a TrafficMetrics resource`);
   const [a, b, c, d, e] = rest;
   switch (rest.length) {
     case 0:

@@ -137,7 +137,12 @@ export function edgeTrafficMetrics(e: EdgeView, now: Date): TrafficMetrics {
 }
 
 /** A list of one kind's resources; namespace null: across all namespaces. */
-export function resourceList(plural: string, kubeKind: string, namespace: string | null, items: readonly TrafficMetrics[]): TrafficMetricsList {
+export function resourceList(
+  plural: string,
+  kubeKind: string,
+  namespace: string | null,
+  items: readonly TrafficMetrics[],
+): TrafficMetricsList {
   return {
     kind: TRAFFIC_METRICS_LIST,
     apiVersion: GROUP_VERSION,

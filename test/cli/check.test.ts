@@ -56,7 +56,10 @@ after(async () => {
 const checkLines = (...lines: RegExp[]): RegExp => new RegExp(lines.map((l) => l.source).join("\\n {4}"));
 
 const marks = (stdout: string, mark: "✔" | "✖" | "‼"): string[] =>
-  stdout.split("\n").filter((l) => l.startsWith(mark)).map((l) => l.slice(2));
+  stdout
+    .split("\n")
+    .filter((l) => l.startsWith(mark))
+    .map((l) => l.slice(2));
 
 describe("meshql check: the backend", () => {
   it("passes on a backend with every mesh's series, with ✔ per check and exit code 0", async () => {
@@ -74,32 +77,44 @@ describe("meshql check: the backend", () => {
   });
 
   it("fails a --scrape-interval that the samples contradict, and says which to pass", async () => {
-    const r = await meshql(["check", "--prometheus-url", full.url, "--mesh", "linkerd", "--scrape-interval", "30s", "--default-window", "1m"], env);
+    const r = await meshql(
+      ["check", "--prometheus-url", full.url, "--mesh", "linkerd", "--scrape-interval", "30s", "--default-window", "1m"],
+      env,
+    );
     assert.equal(r.status, 1);
-    assert.match(r.stdout, checkLines(
+    assert.match(
+      r.stdout,
+      checkLines(
         /✖ linkerd: the scrape interval matches --scrape-interval/,
         /response_total samples are 10s apart, but --scrape-interval is 30s/,
         /fix: pass --scrape-interval 10s/,
-      ));
+      ),
+    );
   });
 
   it("names the labels a relabelling dropped, and the series that are missing", async () => {
     const r = await meshql(["check", "--prometheus-url", stripped.url], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, checkLines(
+    assert.match(
+      r.stdout,
+      checkLines(
         /✖ linkerd: the labels meshql needs are present/,
         /missing: response_total without classification, tls; response_latency_ms_bucket \(no series\)/,
-      ));
+      ),
+    );
   });
 
   it("fails --mesh for a mesh whose series are not there, naming what was found", async () => {
     const r = await meshql(["check", "--prometheus-url", stripped.url, "--mesh", "istio"], env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, checkLines(
+    assert.match(
+      r.stdout,
+      checkLines(
         /✖ --mesh istio has series in the backend/,
         /found series of linkerd only at http:\/\/127\.0\.0\.1:\d+/,
         /fix: pass --mesh linkerd or --mesh auto/,
-      ));
+      ),
+    );
   });
 
   it("fails an unreachable backend, naming the URL without its credentials", async () => {
@@ -190,25 +205,59 @@ describe("meshql check: the cluster, against the loopback fake API server", () =
   });
 
   const args = (cert: { certFile: string; keyFile: string }): string[] => [
-    "check", "--prometheus-url", full.url, "--scrape-interval", `${STEP}s`, "--kubeconfig", kubeconfig,
-    "--tls-cert-file", cert.certFile, "--tls-private-key-file", cert.keyFile,
+    "check",
+    "--prometheus-url",
+    full.url,
+    "--scrape-interval",
+    `${STEP}s`,
+    "--kubeconfig",
+    kubeconfig,
+    "--tls-cert-file",
+    cert.certFile,
+    "--tls-private-key-file",
+    cert.keyFile,
   ];
 
   function installed(available: "True" | "False"): void {
     kube.apiServices.set("v1alpha1.metrics.smi-spec.io", {
       spec: {
-        group: "metrics.smi-spec.io", version: "v1alpha1", service: { namespace: "meshql", name: "meshql", port: 443 },
-        caBundle: Buffer.from(pki.servingCA.cert).toString("base64"), groupPriorityMinimum: 100, versionPriority: 100,
+        group: "metrics.smi-spec.io",
+        version: "v1alpha1",
+        service: { namespace: "meshql", name: "meshql", port: 443 },
+        caBundle: Buffer.from(pki.servingCA.cert).toString("base64"),
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
       },
-      status: { conditions: [available === "True"
-        ? { type: "Available", status: "True", reason: "Passed", message: "all checks passed" }
-        : { type: "Available", status: "False", reason: "MissingEndpoints", message: "endpoints for service/meshql in \"meshql\" have no addresses with port name \"https\"" }] },
+      status: {
+        conditions: [
+          available === "True"
+            ? { type: "Available", status: "True", reason: "Passed", message: "all checks passed" }
+            : {
+                type: "Available",
+                status: "False",
+                reason: "MissingEndpoints",
+                message: 'endpoints for service/meshql in "meshql" have no addresses with port name "https"',
+              },
+        ],
+      },
     });
     kube.authConfigMap = { "requestheader-client-ca-file": pki.frontProxyCA.cert, "requestheader-allowed-names": '["front-proxy-client"]' };
     kube.sarRules.length = 0;
     kube.sarRules.push(
-      { user: "system:serviceaccount:meshql:meshql", apiGroup: "authentication.k8s.io", resource: "tokenreviews", verb: "create", allowed: true },
-      { user: "system:serviceaccount:meshql:meshql", apiGroup: "authorization.k8s.io", resource: "subjectaccessreviews", verb: "create", allowed: true },
+      {
+        user: "system:serviceaccount:meshql:meshql",
+        apiGroup: "authentication.k8s.io",
+        resource: "tokenreviews",
+        verb: "create",
+        allowed: true,
+      },
+      {
+        user: "system:serviceaccount:meshql:meshql",
+        apiGroup: "authorization.k8s.io",
+        resource: "subjectaccessreviews",
+        verb: "create",
+        allowed: true,
+      },
     );
   }
 
@@ -221,8 +270,12 @@ describe("meshql check: the cluster, against the loopback fake API server", () =
       "the APIService v1alpha1.metrics.smi-spec.io is Available",
       "meshql may create tokenreviews.authentication.k8s.io",
       "meshql may create subjectaccessreviews.authorization.k8s.io",
-    ]) assert.ok(passed.includes(title), `${title} in\n${r.stdout}`);
-    assert.ok(passed.some((l) => l.startsWith("the requestheader (front-proxy) configuration is readable")), r.stdout);
+    ])
+      assert.ok(passed.includes(title), `${title} in\n${r.stdout}`);
+    assert.ok(
+      passed.some((l) => l.startsWith("the requestheader (front-proxy) configuration is readable")),
+      r.stdout,
+    );
     // The test CA signs for two days: valid, signed by the caBundle, but near expiry.
     assert.match(r.stdout, /‼ the serving certificate is valid\n {4}\S+ expires in [01] days/);
   });
@@ -252,10 +305,13 @@ describe("meshql check: the cluster, against the loopback fake API server", () =
     kube.apiServices.clear();
     const r = await meshql(args(pki.clients.expired), env);
     assert.equal(r.status, 1);
-    assert.match(r.stdout, checkLines(
+    assert.match(
+      r.stdout,
+      checkLines(
         /✖ the APIService v1alpha1\.metrics\.smi-spec\.io exists/,
         /tried GET http:\/\/127\.0\.0\.1:\d+\/apis\/apiregistration\.k8s\.io\/v1\/apiservices\/v1alpha1\.metrics\.smi-spec\.io: .*404/,
-      ));
+      ),
+    );
     assert.match(r.stdout, /✖ the serving certificate is valid\n {4}\S+ is valid from 2020-01-01/);
   });
 });

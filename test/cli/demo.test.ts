@@ -21,7 +21,15 @@ function demoEnv(): { env: Record<string, string>; leftovers: () => string[] } {
   return { env: cleanEnv(home, { TMPDIR: tmp }), leftovers: () => readdirSync(tmp).filter((f) => f.startsWith("meshql-demo-")) };
 }
 
-function startDemo(port: number, env: Record<string, string>): { child: ChildProcess; output: () => { stdout: string; stderr: string }; waitFor: (re: RegExp, ms: number) => Promise<void>; exited: Promise<number | null> } {
+function startDemo(
+  port: number,
+  env: Record<string, string>,
+): {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  waitFor: (re: RegExp, ms: number) => Promise<void>;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [BIN, "demo", "--listen", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -66,7 +74,10 @@ describe("meshql demo", () => {
     try {
       const r = await meshql(["demo", "--listen", `127.0.0.1:${port}`], env);
       assert.equal(r.status, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\): .*meshql demo --listen 127\\.0\\.0\\.1:${port + 1}`));
+      assert.match(
+        r.stderr,
+        new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\): .*meshql demo --listen 127\\.0\\.0\\.1:${port + 1}`),
+      );
       assert.doesNotMatch(r.stderr, /history/, "no setup step ran");
       assert.deepEqual(leftovers(), []);
     } finally {
@@ -96,7 +107,10 @@ describe("meshql demo", () => {
       for (const line of stdout.split("\n").filter((l) => l.trim().startsWith("curl "))) assert.match(line, /^ +curl -s '[^']+'/, line);
       // One window throughout the examples.
       assert.deepEqual([...new Set([...stdout.matchAll(/window[=:] ?\\?"?(\w+)/g)].map((m) => m[1]))], ["1m"]);
-      const stat = stdout.split("\n").find((l) => / stat deploy /.test(l))?.trim();
+      const stat = stdout
+        .split("\n")
+        .find((l) => / stat deploy /.test(l))
+        ?.trim();
       assert.ok(stat, stdout);
       const pasted = spawnSync("sh", ["-c", stat], { env, encoding: "utf8", timeout: 30_000 });
       assert.equal(pasted.status, 0, pasted.stderr);

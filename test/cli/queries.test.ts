@@ -11,6 +11,9 @@ const schema = buildSchema(readFileSync(new URL("../../schema/schema.graphql", i
 
 for (const [name, text] of Object.entries(OPERATIONS)) {
   it(`${name} validates against schema/schema.graphql`, () => {
-    assert.deepEqual(validate(schema, parse(text)).map((e) => e.message), []);
+    assert.deepEqual(
+      validate(schema, parse(text)).map((e) => e.message),
+      [],
+    );
   });
 }

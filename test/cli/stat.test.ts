@@ -37,7 +37,11 @@ after(async () => {
 });
 
 /** The table's cells by row, split on the column gaps. */
-const cells = (table: string): string[][] => table.trimEnd().split("\n").map((l) => l.trim().split(/\s{2,}/));
+const cells = (table: string): string[][] =>
+  table
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.trim().split(/\s{2,}/));
 
 function row(table: string, first: string): string[] {
   const found = cells(table).find((r) => r[0] === first);
@@ -46,7 +50,10 @@ function row(table: string, first: string): string[] {
 }
 
 const near = (actual: unknown, expected: number, tolerance = 1e-6): void =>
-  assert.ok(typeof actual === "number" && Math.abs(actual - expected) <= tolerance * Math.max(1, expected), `${String(actual)} ≈ ${expected}`);
+  assert.ok(
+    typeof actual === "number" && Math.abs(actual - expected) <= tolerance * Math.max(1, expected),
+    `${String(actual)} ≈ ${expected}`,
+  );
 
 describe("meshql stat", () => {
   // Counts over 5m windows equal the model's rates exactly; shorter windows carry its per-scrape noise.
@@ -55,7 +62,10 @@ describe("meshql stat", () => {
     assert.equal(r.status, 0, r.stderr);
     const table = cells(r.stdout);
     assert.deepEqual(table[0], ["NAME", "MESHED", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99"]);
-    assert.deepEqual(table.slice(1).map((c) => c[0]), ["cart", "catalog", "frontend"]);
+    assert.deepEqual(
+      table.slice(1).map((c) => c[0]),
+      ["cart", "catalog", "frontend"],
+    );
     // catalog: 6 rps from frontend (3% 500s), 0.5 from node-agent, 1 from reports: 7.5 rps, 97.6% success.
     assert.deepEqual(row(r.stdout, "catalog").slice(1, 4), ["-", "97.6%", "7.5rps"]);
     // frontend: 4 rps from the unmeshed loadgen, all 200.
@@ -70,7 +80,11 @@ describe("meshql stat", () => {
   });
 
   it("accepts kubectl's kind names and NAME as kind/name or a second argument", async () => {
-    for (const args of [["stat", "sts/db", "-n", "data"], ["stat", "statefulset", "db", "-n", "data"], ["stat", "statefulsets/db", "-n", "data"]]) {
+    for (const args of [
+      ["stat", "sts/db", "-n", "data"],
+      ["stat", "statefulset", "db", "-n", "data"],
+      ["stat", "statefulsets/db", "-n", "data"],
+    ]) {
       const r = await meshql(args, env);
       assert.equal(r.status, 0, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(cells(r.stdout).length, 2, r.stdout);
@@ -82,7 +96,12 @@ describe("meshql stat", () => {
     const r = await meshql(["stat", "deploy", "-A"], env);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(cells(r.stdout)[0]![0], "NAMESPACE");
-    assert.deepEqual(cells(r.stdout).slice(1).map((c) => `${c[0]}/${c[1]}`), ["data/reports", "shop/cart", "shop/catalog", "shop/frontend"]);
+    assert.deepEqual(
+      cells(r.stdout)
+        .slice(1)
+        .map((c) => `${c[0]}/${c[1]}`),
+      ["data/reports", "shop/cart", "shop/catalog", "shop/frontend"],
+    );
   });
 
   it("writes documented, stable JSON, and the same data as YAML", async () => {
@@ -91,8 +110,18 @@ describe("meshql stat", () => {
     const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const catalog = rows.find((x) => x.name === "catalog")!;
     assert.deepEqual(Object.keys(catalog), [
-      "kind", "namespace", "name", "pods", "window", "timestamp",
-      "requestCount", "successCount", "failureCount", "successRate", "requestsPerSecond", "latencyMs",
+      "kind",
+      "namespace",
+      "name",
+      "pods",
+      "window",
+      "timestamp",
+      "requestCount",
+      "successCount",
+      "failureCount",
+      "successRate",
+      "requestsPerSecond",
+      "latencyMs",
     ]);
     assert.equal(catalog.kind, "Deployment");
     assert.equal(catalog.window, "5m");
@@ -119,7 +148,12 @@ describe("meshql stat", () => {
     const from = await meshql(["stat", "deploy", "-n", "shop", "--from", "deploy/frontend"], env);
     assert.equal(from.status, 0, from.stderr);
     assert.deepEqual(cells(from.stdout)[0], ["SRC", "DST", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99", "TLS"]);
-    assert.deepEqual(cells(from.stdout).slice(1).map((c) => c[1]), ["cart", "catalog"]);
+    assert.deepEqual(
+      cells(from.stdout)
+        .slice(1)
+        .map((c) => c[1]),
+      ["cart", "catalog"],
+    );
   });
 });
 
@@ -127,8 +161,21 @@ describe("meshql edges", () => {
   it("lists each pair once with its TLS, across namespaces", async () => {
     const r = await meshql(["edges", "deploy", "-n", "shop", "-t", "5m"], env);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(cells(r.stdout)[0], ["SRC", "DST", "SRC_NS", "DST_NS", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99", "TLS"]);
-    const pairs = cells(r.stdout).slice(1).map((c) => `${c[2]}/${c[0]}->${c[3]}/${c[1]}`);
+    assert.deepEqual(cells(r.stdout)[0], [
+      "SRC",
+      "DST",
+      "SRC_NS",
+      "DST_NS",
+      "SUCCESS",
+      "RPS",
+      "LATENCY_P50",
+      "LATENCY_P95",
+      "LATENCY_P99",
+      "TLS",
+    ]);
+    const pairs = cells(r.stdout)
+      .slice(1)
+      .map((c) => `${c[2]}/${c[0]}->${c[3]}/${c[1]}`);
     assert.equal(new Set(pairs).size, pairs.length, "no pair twice");
     assert.ok(pairs.includes("shop/frontend->shop/catalog"), pairs.join(" "));
     assert.ok(pairs.includes("data/reports->shop/catalog"), pairs.join(" "));
@@ -150,7 +197,11 @@ describe("meshql errors", () => {
     ["an unknown output format", ["stat", "deploy", "-o", "csv"], /argument 'csv' is invalid/],
     ["a window the backend cannot answer", ["stat", "deploy", "-n", "shop", "-t", "1s"], /window .*\(BAD_USER_INPUT\)/],
     ["a bad --at", ["stat", "deploy", "--at", "yesterday"], /--at must be an RFC 3339 time/],
-    ["a name that does not exist", ["stat", "deploy/nope", "-n", "shop"], /no deployment "nope" in namespace shop; `meshql stat deployments -n shop` lists/],
+    [
+      "a name that does not exist",
+      ["stat", "deploy/nope", "-n", "shop"],
+      /no deployment "nope" in namespace shop; `meshql stat deployments -n shop` lists/,
+    ],
     ["--to of another kind", ["stat", "deploy/frontend", "-n", "shop", "--to", "sts/db"], /--to must be of the same kind/],
   ];
   for (const [what, args, message] of usage) {
@@ -166,7 +217,10 @@ describe("meshql errors", () => {
     const port = await freePort();
     const r = await meshql(["stat", "deploy", "--server", `http://127.0.0.1:${port}`], env);
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+\/graphql \(ECONNREFUSED\): start one with "meshql serve"/);
+    assert.match(
+      r.stderr,
+      /cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+\/graphql \(ECONNREFUSED\): start one with "meshql serve"/,
+    );
   });
 
   it("sends the kubeconfig's bearer token, and answers a refusal with exit code 2 and a hint", async () => {

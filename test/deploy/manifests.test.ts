@@ -72,8 +72,7 @@ const pkg = JSON.parse(readText(ROOT, "package.json")) as Obj;
 
 function find(kind: string, name: string, namespace?: string): Obj {
   const hits = manifests.filter(
-    ({ obj }) =>
-      obj.kind === kind && obj.metadata?.name === name && (namespace === undefined || obj.metadata?.namespace === namespace),
+    ({ obj }) => obj.kind === kind && obj.metadata?.name === name && (namespace === undefined || obj.metadata?.namespace === namespace),
   );
   assert.equal(hits.length, 1, `expected exactly one ${kind} ${namespace ? `${namespace}/` : ""}${name}, found ${hits.length}`);
   return hits[0]!.obj;
@@ -159,9 +158,7 @@ const KIND_GROUP: Readonly<Record<string, string>> = {
 };
 
 function boundTo(binding: Obj, sa: { name: string; namespace: string }): boolean {
-  return (binding.subjects ?? []).some(
-    (s: Obj) => s.kind === "ServiceAccount" && s.name === sa.name && s.namespace === sa.namespace,
-  );
+  return (binding.subjects ?? []).some((s: Obj) => s.kind === "ServiceAccount" && s.name === sa.name && s.namespace === sa.namespace);
 }
 
 // ---------------------------------------------------------------------------
@@ -341,7 +338,14 @@ describe("plain manifests: Deployment", () => {
     const refs = ((c.envFrom ?? []) as Obj[]).map((e) => e.configMapRef?.name).filter(Boolean);
     assert.equal(refs.length, 1, "one envFrom configMapRef");
     const cm = find("ConfigMap", refs[0], RELEASE.namespace);
-    for (const key of ["MESHQL_MESH", "MESHQL_PROMETHEUS_URL", "MESHQL_DEFAULT_WINDOW", "MESHQL_LISTEN", "MESHQL_LOG_LEVEL", "MESHQL_LOG_FORMAT"]) {
+    for (const key of [
+      "MESHQL_MESH",
+      "MESHQL_PROMETHEUS_URL",
+      "MESHQL_DEFAULT_WINDOW",
+      "MESHQL_LISTEN",
+      "MESHQL_LOG_LEVEL",
+      "MESHQL_LOG_FORMAT",
+    ]) {
       assert.equal(typeof cm.data?.[key], "string", `ConfigMap ${key}`);
     }
     assert.match(cm.data.MESHQL_MESH, /^(auto|linkerd|istio|consul)$/);
@@ -425,7 +429,8 @@ describe("plain manifests: RBAC", () => {
 
   test("system:auth-delegator is bound to the ServiceAccount", () => {
     const hits = manifests.filter(
-      ({ obj }) => obj.kind === "ClusterRoleBinding" && obj.roleRef?.kind === "ClusterRole" && obj.roleRef?.name === "system:auth-delegator",
+      ({ obj }) =>
+        obj.kind === "ClusterRoleBinding" && obj.roleRef?.kind === "ClusterRole" && obj.roleRef?.name === "system:auth-delegator",
     );
     assert.equal(hits.length, 1);
     assert.equal(hits[0]!.obj.roleRef.apiGroup, "rbac.authorization.k8s.io");
@@ -508,7 +513,10 @@ function wholeFileGuard(text: string): { cond: string; inner: string } | undefin
   const acts = actions(text);
   const first = acts[0];
   if (!first?.body.startsWith("if ")) return undefined;
-  const before = text.slice(0, first.index).replace(/^\s*#.*$/gm, "").trim();
+  const before = text
+    .slice(0, first.index)
+    .replace(/^\s*#.*$/gm, "")
+    .trim();
   if (before !== "") return undefined;
   let depth = 0;
   for (const a of acts) {
@@ -579,7 +587,17 @@ describe("chart", () => {
     const all = readdirSync(TEMPLATES);
     assert.ok(all.includes("_helpers.tpl"));
     assert.ok(all.includes("NOTES.txt"));
-    for (const kind of ["APIService", "Service", "Deployment", "PodDisruptionBudget", "ServiceAccount", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "RoleBinding"]) {
+    for (const kind of [
+      "APIService",
+      "Service",
+      "Deployment",
+      "PodDisruptionBudget",
+      "ServiceAccount",
+      "ConfigMap",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "RoleBinding",
+    ]) {
       assert.ok(
         templateFiles.some((f) => new RegExp(`^kind:\\s*${kind}\\s*$`, "m").test(readText(TEMPLATES, f))),
         `no template renders a ${kind}`,
@@ -818,7 +836,12 @@ describe("Dockerfile", () => {
     for (const p of ["node_modules", ".git", "dist"]) assert.ok(ignored.has(p), `${p} is ignored`);
     const sources = build!.lines
       .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
-      .flatMap((l) => l.replace(/^COPY\s+(--\S+\s+)*/, "").split(/\s+/).slice(0, -1));
+      .flatMap((l) =>
+        l
+          .replace(/^COPY\s+(--\S+\s+)*/, "")
+          .split(/\s+/)
+          .slice(0, -1),
+      );
     assert.ok(sources.length > 0);
     for (const s of sources) {
       assert.ok(!ignored.has(s.replace(/^\.\//, "").replace(/\/$/, "")), `${s} is copied but ignored`);
@@ -836,9 +859,13 @@ describe("deploy/serving-cert.sh", { skip: haveOpenssl ? false : "openssl is not
   test("writes the Secret the Deployment mounts, with a certificate for the Service's name", () => {
     const out = mkdtempSync(join(tmpdir(), "meshql-cert-"));
     try {
-      execFileSync("bash", [join(ROOT, "deploy", "serving-cert.sh"), "--namespace", RELEASE.namespace, "--name", RELEASE.name, "--out", out], {
-        stdio: "pipe",
-      });
+      execFileSync(
+        "bash",
+        [join(ROOT, "deploy", "serving-cert.sh"), "--namespace", RELEASE.namespace, "--name", RELEASE.name, "--out", out],
+        {
+          stdio: "pipe",
+        },
+      );
       const secret = parse(readFileSync(join(out, "secret.yaml"), "utf8")) as Obj;
       const pod = find("Deployment", RELEASE.name, RELEASE.namespace).spec.template.spec as Obj;
       const vol = (pod.volumes as Obj[]).find((v) => v.secret);

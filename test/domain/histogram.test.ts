@@ -25,16 +25,92 @@ interface HistogramCase {
 }
 
 const CASES: readonly HistogramCase[] = [
-  { name: "ordinary interpolation", buckets: [["0.5", 1], ["1", 4], ["2.5", 9], ["5", 15], ["10", 19], ["+Inf", 20]] },
-  { name: "empty: all zero", buckets: [["0.5", 0], ["1", 0], ["+Inf", 0]] },
-  { name: "rank in the +Inf bucket", buckets: [["1", 2], ["2", 4], ["+Inf", 10]] },
-  { name: "first buckets le=-1 and le=0", buckets: [["-1", 2], ["0", 5], ["1", 8], ["+Inf", 10]] },
-  { name: "first bucket le=0", buckets: [["0", 3], ["1", 6], ["+Inf", 6]] },
-  { name: "empty first bucket (q=0 divides 0 by 0)", buckets: [["1", 0], ["2", 5], ["+Inf", 5]] },
-  { name: "non-monotonic counts", buckets: [["1", 8], ["2", 2], ["5", 16], ["10", 15], ["+Inf", 20]] },
-  { name: "le 1 and 1.0 coalesce", buckets: [["1", 2], ["1.0", 3], ["5", 7], ["+Inf", 10]] },
-  { name: "buckets out of order", buckets: [["+Inf", 10], ["5", 7], ["1", 5]] },
-  { name: "no +Inf bucket", buckets: [["1", 2], ["5", 7]] },
+  {
+    name: "ordinary interpolation",
+    buckets: [
+      ["0.5", 1],
+      ["1", 4],
+      ["2.5", 9],
+      ["5", 15],
+      ["10", 19],
+      ["+Inf", 20],
+    ],
+  },
+  {
+    name: "empty: all zero",
+    buckets: [
+      ["0.5", 0],
+      ["1", 0],
+      ["+Inf", 0],
+    ],
+  },
+  {
+    name: "rank in the +Inf bucket",
+    buckets: [
+      ["1", 2],
+      ["2", 4],
+      ["+Inf", 10],
+    ],
+  },
+  {
+    name: "first buckets le=-1 and le=0",
+    buckets: [
+      ["-1", 2],
+      ["0", 5],
+      ["1", 8],
+      ["+Inf", 10],
+    ],
+  },
+  {
+    name: "first bucket le=0",
+    buckets: [
+      ["0", 3],
+      ["1", 6],
+      ["+Inf", 6],
+    ],
+  },
+  {
+    name: "empty first bucket (q=0 divides 0 by 0)",
+    buckets: [
+      ["1", 0],
+      ["2", 5],
+      ["+Inf", 5],
+    ],
+  },
+  {
+    name: "non-monotonic counts",
+    buckets: [
+      ["1", 8],
+      ["2", 2],
+      ["5", 16],
+      ["10", 15],
+      ["+Inf", 20],
+    ],
+  },
+  {
+    name: "le 1 and 1.0 coalesce",
+    buckets: [
+      ["1", 2],
+      ["1.0", 3],
+      ["5", 7],
+      ["+Inf", 10],
+    ],
+  },
+  {
+    name: "buckets out of order",
+    buckets: [
+      ["+Inf", 10],
+      ["5", 7],
+      ["1", 5],
+    ],
+  },
+  {
+    name: "no +Inf bucket",
+    buckets: [
+      ["1", 2],
+      ["5", 7],
+    ],
+  },
   { name: "only +Inf", buckets: [["+Inf", 4]] },
 ];
 

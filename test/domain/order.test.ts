@@ -9,7 +9,14 @@ const dep = (namespace: string, name: string): ResourceRef => ({ kind: "DEPLOYME
 
 describe("orders", () => {
   it("sorts references by namespace, name and kind in code-unit order, not the locale's", () => {
-    const refs = [dep("shop", "b"), dep("shop", "B"), dep("data", "z"), dep("shop", "a-1"), dep("shop", "a1"), { kind: "NAMESPACE", namespace: null, name: "shop" } as const];
+    const refs = [
+      dep("shop", "b"),
+      dep("shop", "B"),
+      dep("data", "z"),
+      dep("shop", "a-1"),
+      dep("shop", "a1"),
+      { kind: "NAMESPACE", namespace: null, name: "shop" } as const,
+    ];
     const names = refs.sort(compareRefs).map((r) => `${r.namespace ?? ""}/${r.name}`);
     // localeCompare would put "b" before "B"; code units put every upper-case letter first.
     assert.deepEqual(names, ["/shop", "data/z", "shop/B", "shop/a-1", "shop/a1", "shop/b"]);

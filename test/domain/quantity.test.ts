@@ -137,7 +137,23 @@ describe("round trip", () => {
   });
 
   it("canonical strings survive format(parse(s)) unchanged", () => {
-    for (const s of ["0", "9m", "1500m", "294", "296875m", "2k", "73492m", "1n", "1E", "150E", "1e21", "-1n", "-1500m", "999999999n", "1001k"]) {
+    for (const s of [
+      "0",
+      "9m",
+      "1500m",
+      "294",
+      "296875m",
+      "2k",
+      "73492m",
+      "1n",
+      "1E",
+      "150E",
+      "1e21",
+      "-1n",
+      "-1500m",
+      "999999999n",
+      "1001k",
+    ]) {
       assert.equal(formatDecimalQuantity(parseQuantity(s)), s);
     }
   });

@@ -15,7 +15,10 @@ describe("windows", () => {
 
   for (const bad of ["abc", "", "0s", "-1m", "400d", "31d", "1.5m", "30", "m", "5m1h", "1h 30m", "30S"]) {
     it(`rejects ${JSON.stringify(bad)} with the field named`, () => {
-      assert.throws(() => parseWindow(bad, "window"), (e: unknown) => e instanceof InvalidInputError && e.field === "window" && e.message.includes("window"));
+      assert.throws(
+        () => parseWindow(bad, "window"),
+        (e: unknown) => e instanceof InvalidInputError && e.field === "window" && e.message.includes("window"),
+      );
     });
   }
 

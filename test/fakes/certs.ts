@@ -53,21 +53,52 @@ function pem(dir: string, name: string): Pem {
 const KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
 function makeCA(dir: string, name: string, cn: string): Pem {
-  openssl(dir, ["req", "-x509", ...KEY, "-keyout", `${name}.key`, "-out", `${name}.crt`, "-subj", `/CN=${cn}`, "-days", "2",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    ...KEY,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-subj",
+    `/CN=${cn}`,
+    "-days",
+    "2",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
   return pem(dir, name);
 }
 
 function makeLeaf(dir: string, ca: string, name: string, cn: string, ext: string): Pem {
   writeFileSync(join(dir, `${name}.ext`), ext);
   openssl(dir, ["req", ...KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`]);
-  openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.crt`, "-CAkey", `${ca}.key`, "-CAcreateserial",
-    "-out", `${name}.crt`, "-days", "2", "-extfile", `${name}.ext`]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.crt`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-out",
+    `${name}.crt`,
+    "-days",
+    "2",
+    "-extfile",
+    `${name}.ext`,
+  ]);
   return pem(dir, name);
 }
 
 const CLIENT_EXT = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n";
-const SERVER_EXT = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n";
+const SERVER_EXT =
+  "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n";
 
 function makeExpired(dir: string, ca: string, name: string, cn: string): Pem {
   writeFileSync(join(dir, "index.txt"), "");
@@ -76,15 +107,42 @@ function makeExpired(dir: string, ca: string, name: string, cn: string): Pem {
   writeFileSync(
     join(dir, "ca.cnf"),
     [
-      "[ ca ]", "default_ca = test",
-      "[ test ]", `database = ${join(dir, "index.txt")}`, `new_certs_dir = ${dir}`, `serial = ${join(dir, "serial")}`,
-      "default_md = sha256", "policy = anything", "unique_subject = no",
-      "[ anything ]", "commonName = supplied", "",
+      "[ ca ]",
+      "default_ca = test",
+      "[ test ]",
+      `database = ${join(dir, "index.txt")}`,
+      `new_certs_dir = ${dir}`,
+      `serial = ${join(dir, "serial")}`,
+      "default_md = sha256",
+      "policy = anything",
+      "unique_subject = no",
+      "[ anything ]",
+      "commonName = supplied",
+      "",
     ].join("\n"),
   );
   openssl(dir, ["req", ...KEY, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`]);
-  openssl(dir, ["ca", "-config", "ca.cnf", "-batch", "-notext", "-cert", `${ca}.crt`, "-keyfile", `${ca}.key`,
-    "-startdate", "20200101000000Z", "-enddate", "20200131000000Z", "-extfile", `${name}.ext`, "-in", `${name}.csr`, "-out", `${name}.crt`]);
+  openssl(dir, [
+    "ca",
+    "-config",
+    "ca.cnf",
+    "-batch",
+    "-notext",
+    "-cert",
+    `${ca}.crt`,
+    "-keyfile",
+    `${ca}.key`,
+    "-startdate",
+    "20200101000000Z",
+    "-enddate",
+    "20200131000000Z",
+    "-extfile",
+    `${name}.ext`,
+    "-in",
+    `${name}.csr`,
+    "-out",
+    `${name}.crt`,
+  ]);
   return pem(dir, name);
 }
 

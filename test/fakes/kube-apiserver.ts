@@ -207,7 +207,9 @@ current-context: fake
     for (const ref of obj.metadata.ownerReferences ?? []) {
       if (ref.uid) continue;
       const ownerCollection = BY_KIND.get(ref.kind);
-      const owner = ownerCollection ? this.store.get(ownerCollection)!.get(this.key(ownerCollection, obj.metadata.namespace ?? "", ref.name)) : undefined;
+      const owner = ownerCollection
+        ? this.store.get(ownerCollection)!.get(this.key(ownerCollection, obj.metadata.namespace ?? "", ref.name))
+        : undefined;
       ref.uid = owner?.metadata.uid ?? randomUUID();
     }
     obj.metadata.resourceVersion = String(++this.rv);
@@ -318,7 +320,11 @@ current-context: fake
     // A hung list is left open: the client's own deadline or close() ends it.
     if (failure === "hang") return;
     if (failure !== undefined) {
-      send(res, failure, status(failure, failure === 403 ? "Forbidden" : "InternalError", `the fake was told to fail lists of ${route.collection}`));
+      send(
+        res,
+        failure,
+        status(failure, failure === 403 ? "Forbidden" : "InternalError", `the fake was told to fail lists of ${route.collection}`),
+      );
       return;
     }
     const info = COLLECTIONS[route.collection];
@@ -337,7 +343,12 @@ current-context: fake
     if (limit > 0 && start + limit < all.length) {
       metadata.continue = Buffer.from(JSON.stringify({ start: start + limit, rv })).toString("base64url");
     }
-    send(res, 200, { kind: `${info.kind}List`, apiVersion: info.apiVersion, metadata, items: page.map((o) => ({ ...clone(o), kind: undefined, apiVersion: undefined })) });
+    send(res, 200, {
+      kind: `${info.kind}List`,
+      apiVersion: info.apiVersion,
+      metadata,
+      items: page.map((o) => ({ ...clone(o), kind: undefined, apiVersion: undefined })),
+    });
   }
 
   private watchRequest(route: { collection: Collection; namespace: string | null }, url: URL, res: http.ServerResponse): void {
@@ -411,11 +422,22 @@ current-context: fake
     const statusBody = user
       ? {
           authenticated: true,
-          user: { username: user.username, uid: user.uid ?? randomUUID(), groups: [...(user.groups ?? []), "system:authenticated"], extra: user.extra ?? {} },
+          user: {
+            username: user.username,
+            uid: user.uid ?? randomUUID(),
+            groups: [...(user.groups ?? []), "system:authenticated"],
+            extra: user.extra ?? {},
+          },
           audiences: body.spec?.audiences ?? [],
         }
       : { authenticated: false, error: "invalid bearer token" };
-    send(res, 201, { kind: "TokenReview", apiVersion: "authentication.k8s.io/v1", metadata: { creationTimestamp: null }, spec: body.spec ?? {}, status: statusBody });
+    send(res, 201, {
+      kind: "TokenReview",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: { creationTimestamp: null },
+      spec: body.spec ?? {},
+      status: statusBody,
+    });
   }
 
   private async sarRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -449,7 +471,12 @@ current-context: fake
       send(res, 404, status(404, "NotFound", `apiservices.apiregistration.k8s.io "${name}" not found`));
       return;
     }
-    send(res, 200, { kind: "APIService", apiVersion: "apiregistration.k8s.io/v1", ...clone(obj), metadata: { name, resourceVersion: "7", ...(obj.metadata as object) } });
+    send(res, 200, {
+      kind: "APIService",
+      apiVersion: "apiregistration.k8s.io/v1",
+      ...clone(obj),
+      metadata: { name, resourceVersion: "7", ...(obj.metadata as object) },
+    });
   }
 
   /** The caller's own access: the user of its bearer token (users), else system:anonymous. */
@@ -457,7 +484,11 @@ current-context: fake
     const body = (await readBody(req)) as { spec?: Pick<SarSpec, "resourceAttributes"> };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
     const user = this.users.get(token) ?? { username: "system:anonymous", groups: ["system:unauthenticated"] };
-    const allowed = this.decide({ user: user.username, groups: [...(user.groups ?? [])], resourceAttributes: body.spec?.resourceAttributes ?? {} });
+    const allowed = this.decide({
+      user: user.username,
+      groups: [...(user.groups ?? [])],
+      resourceAttributes: body.spec?.resourceAttributes ?? {},
+    });
     send(res, 201, {
       kind: "SelfSubjectAccessReview",
       apiVersion: "authorization.k8s.io/v1",

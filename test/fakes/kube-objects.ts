@@ -88,7 +88,14 @@ export function deployment(ns: string, name: string, labels: Record<string, stri
 
 export function replicaSet(ns: string, name: string, deploymentName: string | null, labels: Record<string, string> = {}): KubeObject {
   const owner: OwnerSpec | undefined = deploymentName ? { kind: "Deployment", name: deploymentName } : undefined;
-  return workload("apps/v1", "ReplicaSet", ns, name, { "pod-template-hash": "5d8f7c9b6", ...labels }, { replicas: 1, ...(owner ? { owner } : {}) });
+  return workload(
+    "apps/v1",
+    "ReplicaSet",
+    ns,
+    name,
+    { "pod-template-hash": "5d8f7c9b6", ...labels },
+    { replicas: 1, ...(owner ? { owner } : {}) },
+  );
 }
 
 export function statefulSet(ns: string, name: string, labels: Record<string, string> = { app: name }): KubeObject {
@@ -117,7 +124,10 @@ export interface PodOptions {
 }
 
 export function pod(ns: string, name: string, o: PodOptions = {}): KubeObject {
-  const containers = [{ name: "app", image: "registry.example/app:1" }, ...(o.sidecars ?? []).map((n) => ({ name: n, image: `registry.example/${n}:1` }))];
+  const containers = [
+    { name: "app", image: "registry.example/app:1" },
+    ...(o.sidecars ?? []).map((n) => ({ name: n, image: `registry.example/${n}:1` })),
+  ];
   const spec: Record<string, unknown> = { containers, nodeName: "node-1", restartPolicy: "Always", serviceAccountName: "default" };
   if (o.nativeSidecars?.length) {
     spec.initContainers = o.nativeSidecars.map((n) => ({ name: n, image: `registry.example/${n}:1`, restartPolicy: "Always" }));

@@ -9,7 +9,12 @@ import { type ExpectedTcp, expectedInbound, expectedTcp, expectedTcpEdges, inbou
 import { linkerd } from "../../src/demo/traffic/linkerd.ts";
 import { buildModel, resourcesOf } from "../../src/demo/traffic/model.ts";
 import { SCALE_HISTORY, SCALE_NAMESPACE, scaleTopology, T0 } from "../fixtures/topology.ts";
-import { NamespaceOverviewDocument, ResourceTcpDocument, WorkloadGraphDocument, WorkloadGraphSeriesDocument } from "../generated/graphql.ts";
+import {
+  NamespaceOverviewDocument,
+  ResourceTcpDocument,
+  WorkloadGraphDocument,
+  WorkloadGraphSeriesDocument,
+} from "../generated/graphql.ts";
 import { startPrometheus, type PrometheusInstance } from "../harness/prometheus.ts";
 import { data, testGateway } from "../support/gateway.ts";
 
@@ -80,7 +85,12 @@ describe("batching", () => {
     assert.ok(!golden.some((q) => q.includes("tcp_")), "a document without tcp sends no TCP query");
 
     s.prometheus.resetQueries();
-    const got = await data(s.gateway, ResourceTcpDocument, { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: ref.name, window: "1m" });
+    const got = await data(s.gateway, ResourceTcpDocument, {
+      kind: "DEPLOYMENT",
+      namespace: SCALE_NAMESPACE,
+      name: ref.name,
+      window: "1m",
+    });
     const tcp = s.prometheus.queries().filter((q) => q.includes("tcp_"));
     assert.equal(tcp.length, 2, `one TCP query for the resource, one for all its edges:\n${tcp.join("\n")}`);
     assert.deepEqual(got.resource!.metrics!.tcp, perSecond(expectedTcp(model, inboundConnectionsOf(ref), T0 - 60, T0)!));
@@ -106,10 +116,14 @@ describe("batching", () => {
       assert.ok(graph.nodes.every((node) => node.metrics!.requestCount > 0));
 
       s.prometheus.resetQueries();
-      const series = (await data(s.gateway, WorkloadGraphSeriesDocument, { namespaces: [SCALE_NAMESPACE], window: "1m", range: "5m", step: "1m", at })).graph;
+      const series = (
+        await data(s.gateway, WorkloadGraphSeriesDocument, { namespaces: [SCALE_NAMESPACE], window: "1m", range: "5m", step: "1m", at })
+      ).graph;
       counts.series.push(s.prometheus.queries().length);
       assert.ok(series.nodes.every((node) => node.series!.length === 5) && series.edges.every((e) => e.series!.length === 5));
-      t.diagnostic(`n=${n}: graph ${counts.graph.at(-1)} backend queries, graph with every node's and edge's series ${counts.series.at(-1)}`);
+      t.diagnostic(
+        `n=${n}: graph ${counts.graph.at(-1)} backend queries, graph with every node's and edge's series ${counts.series.at(-1)}`,
+      );
     }
     assert.equal(counts.graph[0], counts.graph[1], `graph: ${counts.graph.join(" vs ")}`);
     assert.equal(counts.series[0], counts.series[1], `series: ${counts.series.join(" vs ")}`);

@@ -28,8 +28,15 @@ after(async () => {
   await prometheus?.stop();
 });
 
-async function post(query: string, variables: Record<string, unknown> = {}): Promise<{ status: number; body: { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
-  const response = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+async function post(
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ status: number; body: { data?: unknown; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
+  const response = await fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: response.status, body: (await response.json()) as never };
 }
 
@@ -72,7 +79,9 @@ describe("document limits", () => {
 
   it("refuses a shallow document whose list fan-out costs too much, naming the cost limit", async () => {
     // Depth 8, but three levels of lists under every deployment: 10 x 10 x 10 x 10 items estimated.
-    const aliases = Array.from({ length: 12 }, (_, i) => `a${i}: edges { peer { edges { peer { name metrics { requestCount } } } } }`).join(" ");
+    const aliases = Array.from({ length: 12 }, (_, i) => `a${i}: edges { peer { edges { peer { name metrics { requestCount } } } } }`).join(
+      " ",
+    );
     const r = await post(`{ resources(kind: DEPLOYMENT) { ${aliases} } }`);
     assert.equal(r.status, 400);
     assert.equal(r.body.errors?.[0]?.extensions?.code, "BAD_USER_INPUT");
@@ -83,20 +92,26 @@ describe("document limits", () => {
   it("answers the documents people send: the console's overview, two levels of edges, and a full introspection", async () => {
     const overview = await post(
       `{ resources(kind: DEPLOYMENT, namespace: "shop") { name metrics(window: "1m") { requestsPerSecond successRate latency { ` +
-`p50 p99 } } edges(window: "1m") { direction peer { name } metrics { requestCount } } } }`,
+        `p50 p99 } } edges(window: "1m") { direction peer { name } metrics { requestCount } } } }`,
     );
     assert.equal(overview.status, 200, JSON.stringify(overview.body.errors));
     assert.ok(((overview.body.data as { resources: unknown[] }).resources.length ?? 0) > 0);
-    const twoLevels = await post(nested(2, "metrics(window: \"1m\") { requestCount }"));
+    const twoLevels = await post(nested(2, 'metrics(window: "1m") { requestCount }'));
     assert.equal(twoLevels.status, 200, JSON.stringify(twoLevels.body.errors));
-    const introspection = await post(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }));
+    const introspection = await post(
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }),
+    );
     assert.equal(introspection.status, 200, JSON.stringify(introspection.body.errors));
   });
 
   it("takes its limits from the gateway's configuration", async () => {
     const strict = await testGateway(prometheus.url, "linkerd", { documentLimits: { maxDepth: 2, maxCost: 10_000 } });
     try {
-      const r = await strict.app.inject({ method: "POST", url: "/graphql", payload: { query: `{ resources(kind: NAMESPACE) { name metrics { requestCount } } }` } });
+      const r = await strict.app.inject({
+        method: "POST",
+        url: "/graphql",
+        payload: { query: `{ resources(kind: NAMESPACE) { name metrics { requestCount } } }` },
+      });
       assert.equal(r.json().errors[0].extensions.limit, "maxDepth");
       assert.match(r.json().errors[0].message, /nested 3 levels deep, more than the limit of 2/);
     } finally {
@@ -121,12 +136,17 @@ describe("`at` range", () => {
       assert.equal(r.errors[0]?.extensions?.argument, "at");
       assert.match(r.errors[0]!.message, pattern);
       // Only the lookup of the resource itself, which does not depend on `at`.
-      assert.deepEqual(prometheus.queries().filter((q) => !q.includes("present_over_time")), []);
+      assert.deepEqual(
+        prometheus.queries().filter((q) => !q.includes("present_over_time")),
+        [],
+      );
     });
   }
 
   it("refuses the same range in SMI's `at` with a 400 Status", async () => {
-    const r = await gateway.app.inject({ url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog?at=0001-01-01T00:00:00Z" });
+    const r = await gateway.app.inject({
+      url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog?at=0001-01-01T00:00:00Z",
+    });
     assert.equal(r.statusCode, 400);
     assert.match(r.json().message, /before the Unix epoch/);
   });

@@ -42,7 +42,12 @@ function seenInModel(kind: ResourceKind, namespace: string | null): ResourceRef[
 
 function expectedPercentiles(ref: ResourceRef, start: number, end: number) {
   const buckets = expectedInboundBuckets(model, ref, start, end, LINKERD_LATENCY_BOUNDS_MS);
-  return { p50: histogramQuantile(0.5, buckets), p90: histogramQuantile(0.9, buckets), p95: histogramQuantile(0.95, buckets), p99: histogramQuantile(0.99, buckets) };
+  return {
+    p50: histogramQuantile(0.5, buckets),
+    p90: histogramQuantile(0.9, buckets),
+    p95: histogramQuantile(0.95, buckets),
+    p99: histogramQuantile(0.99, buckets),
+  };
 }
 
 describe("linkerd over GraphQL, against a real Prometheus", () => {
@@ -85,16 +90,25 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
 
   it("computes percentiles exactly as Prometheus' own histogram_quantile does", async () => {
     const got = await data(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "5m" });
-    for (const [field, q] of [["p50", 0.5], ["p90", 0.9], ["p95", 0.95], ["p99", 0.99]] as const) {
+    for (const [field, q] of [
+      ["p50", 0.5],
+      ["p90", 0.9],
+      ["p95", 0.95],
+      ["p99", 0.99],
+    ] as const) {
       // Written by hand, independent of the adapter's PromQL.
-      const promql = `histogram_quantile(${q}, sum by (le) ` +
-`(rate(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="catalog"}[5m])))`;
+      const promql =
+        `histogram_quantile(${q}, sum by (le) ` +
+        `(rate(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="catalog"}[5m])))`;
       const body = new URLSearchParams({ query: promql, time: String(T0) });
       const answer = (await (await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body })).json()) as {
         data: { result: Array<{ value: [number, string] }> };
       };
       const prom = Number(answer.data.result[0]!.value[1]);
-      assert.ok(close(got.resource!.metrics!.latency[field], prom, 1e-9), `${field}: meshql ${got.resource!.metrics!.latency[field]}, Prometheus ${prom}`);
+      assert.ok(
+        close(got.resource!.metrics!.latency[field], prom, 1e-9),
+        `${field}: meshql ${got.resource!.metrics!.latency[field]}, Prometheus ${prom}`,
+      );
     }
   });
 
@@ -123,22 +137,52 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
   });
 
   it("gives edges in both directions, across namespaces, equal to the model's", async () => {
-    const cases: ResourceRef[] = [REFS.catalog, REFS.cart, REFS.frontend, REFS.db, REFS.reports, REFS.nodeAgent, REFS.canary, REFS.nightlyExport, REFS.shop, REFS.data];
+    const cases: ResourceRef[] = [
+      REFS.catalog,
+      REFS.cart,
+      REFS.frontend,
+      REFS.db,
+      REFS.reports,
+      REFS.nodeAgent,
+      REFS.canary,
+      REFS.nightlyExport,
+      REFS.shop,
+      REFS.data,
+    ];
     for (const ref of cases) {
       const got = await data(gateway, ResourceEdgesDocument, { kind: ref.kind, namespace: ref.namespace, name: ref.name, window: "1m" });
       const edges = got.resource?.edges ?? [];
       const want = expectedEdges(model, ref, ref.kind, T0 - 60, T0);
       assert.deepEqual(
-        edges.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ` +
-`${e.metrics?.successCount}/${e.metrics?.failureCount} mtls=${e.mtls}`).sort(),
-        want.map((e) => `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} ` +
-`mtls=${e.mtls}`).sort(),
+        edges
+          .map(
+            (e) =>
+              `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ` +
+              `${e.metrics?.successCount}/${e.metrics?.failureCount} mtls=${e.mtls}`,
+          )
+          .sort(),
+        want
+          .map(
+            (e) =>
+              `${e.direction} ${e.peer.kind} ${e.peer.namespace ?? ""}/${e.peer.name} ${e.counts.success}/${e.counts.failure} ` +
+              `mtls=${e.mtls}`,
+          )
+          .sort(),
         `edges of ${label(ref)}`,
       );
       for (const e of edges) assert.deepEqual(e.resource, { kind: ref.kind, namespace: ref.namespace, name: ref.name });
     }
-    const catalog = await data(gateway, ResourceEdgesDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "1m", direction: "FROM" });
-    assert.ok(catalog.resource!.edges!.some((e) => e.peer.namespace === DATA && e.peer.name === "reports"), "data/reports calls shop/catalog: a cross-namespace edge");
+    const catalog = await data(gateway, ResourceEdgesDocument, {
+      kind: "DEPLOYMENT",
+      namespace: SHOP,
+      name: "catalog",
+      window: "1m",
+      direction: "FROM",
+    });
+    assert.ok(
+      catalog.resource!.edges!.some((e) => e.peer.namespace === DATA && e.peer.name === "reports"),
+      "data/reports calls shop/catalog: a cross-namespace edge",
+    );
     assert.ok(catalog.resource!.edges!.length > 1 && catalog.resource!.edges!.every((e) => e.direction === "FROM"));
   });
 
@@ -155,7 +199,8 @@ describe("linkerd over GraphQL, against a real Prometheus", () => {
   });
 
   it("refuses a document that would cost more backend batches than the limit, and serves one within it", async () => {
-    const fields = (n: number) => Array.from({ length: n }, (_, i) => `w${i}: metrics(window: "${60 + i * 10}s") { requestCount }`).join("\n");
+    const fields = (n: number) =>
+      Array.from({ length: n }, (_, i) => `w${i}: metrics(window: "${60 + i * 10}s") { requestCount }`).join("\n");
     const query = (n: number) => `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { ${fields(n)} } }`;
     prometheus.resetQueries();
     const over = (await gateway.app.inject({ method: "POST", url: "/graphql", payload: { query: query(100) } })).json() as {

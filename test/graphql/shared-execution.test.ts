@@ -39,7 +39,10 @@ let clockMs = T0_DATE.getTime();
 
 before(async () => {
   prometheus = await startPrometheus({ model: topologyModel(), formats: [linkerd], ...HISTORY });
-  const backend = new CoalescingQuerier(new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 10_000 }), { ttlMs: 0, maxEntries: 100 });
+  const backend = new CoalescingQuerier(new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 10_000 }), {
+    ttlMs: 0,
+    maxEntries: 100,
+  });
   const service = new MeshqlService(
     { adapter: createAdapter("linkerd", backend, null), inventory: new BackendInventory(), authorizer },
     {
@@ -84,7 +87,11 @@ async function post(user: string, namespace = SHOP) {
     headers: { "content-type": "application/json", "x-test-user": user },
     payload: { query: QUERY, variables: { namespace, window: "1m" } },
   });
-  return { status: response.statusCode, body: response.body, json: response.json() as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> } };
+  return {
+    status: response.statusCode,
+    body: response.body,
+    json: response.json() as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> },
+  };
 }
 
 async function documents(): Promise<Record<string, number>> {

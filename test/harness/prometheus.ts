@@ -73,7 +73,10 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const queryLog = join(home, "query.log");
 
   try {
-    const server = await startPrometheusServer({ home, dataDir: data, config: config(queryLog, options),
+    const server = await startPrometheusServer({
+      home,
+      dataDir: data,
+      config: config(queryLog, options),
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
       ...(options.queryTimeout ? { queryTimeout: options.queryTimeout } : {}),
     });
@@ -86,7 +89,8 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
 }
 
 async function startVictoriaMetrics(options: StartPrometheusOptions): Promise<PrometheusInstance> {
-  if (options.scrapeTargets?.length) throw new Error("startPrometheus: live scrape targets need Prometheus (MESHQL_TEST_BACKEND=victoriametrics has none)");
+  if (options.scrapeTargets?.length)
+    throw new Error("startPrometheus: live scrape targets need Prometheus (MESHQL_TEST_BACKEND=victoriametrics has none)");
   const source = sourceOf(options);
   const filled = source ? await backfill(source, "victoriametrics") : null;
   const home = await mkdtemp(join(tmpdir(), "meshql-victoria-"));

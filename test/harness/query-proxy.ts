@@ -28,7 +28,13 @@ export async function queryLoggingProxy(target: string, logFile: string): Promis
         if (query !== null) appendFileSync(logFile, `${JSON.stringify({ params: { query, time: params.get("time") } })}\n`);
       }
       const forward = request(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: upstream.host },
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);

@@ -72,7 +72,10 @@ export function cacheKey(source: BackfillSource): string {
     const declared = source.formats.map((f) => f.source);
     const files = declared.every((u): u is string => typeof u === "string")
       ? [...CORE_FILES.map((f) => join(TRAFFIC_SRC, f)), ...declared.map((u) => fileURLToPath(u))]
-      : readdirSync(TRAFFIC_SRC).filter((f) => f.endsWith(".ts")).sort().map((f) => join(TRAFFIC_SRC, f));
+      : readdirSync(TRAFFIC_SRC)
+          .filter((f) => f.endsWith(".ts"))
+          .sort()
+          .map((f) => join(TRAFFIC_SRC, f));
     for (const file of files) h.update(relative(REPO_ROOT, file)).update(readFileSync(file));
   }
   return h.digest("hex").slice(0, 24);
@@ -96,7 +99,10 @@ export async function backfill(source: BackfillSource, backend: BackendKind = "p
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       // Another test process is building it: wait, unless its lock is abandoned.
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -149,8 +155,13 @@ async function build(source: BackfillSource, dir: string, backend: BackendKind):
         await backfillFile(f, false);
       }
     } else {
-      const written = await writeOpenMetricsShards((i) => join(work, `history-${i}.om`), SERIES_PER_FILE, source.model, source.formats, source.range, (file) =>
-        backfillFile(file, true),
+      const written = await writeOpenMetricsShards(
+        (i) => join(work, `history-${i}.om`),
+        SERIES_PER_FILE,
+        source.model,
+        source.formats,
+        source.range,
+        (file) => backfillFile(file, true),
       );
       openMetricsBytes = written.bytes;
       samples = written.samples;

@@ -41,7 +41,11 @@ function call(port: number, pki: TestPki, client: Pem | null, headers: [string, 
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
           const peer = (res.socket as TLSSocket).getPeerX509Certificate?.();
-          const cn = peer?.subject.split("\n").find((l) => l.startsWith("CN="))?.slice(3) ?? null;
+          const cn =
+            peer?.subject
+              .split("\n")
+              .find((l) => l.startsWith("CN="))
+              ?.slice(3) ?? null;
           resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")), serverCN: cn });
         });
       },
@@ -53,15 +57,20 @@ function call(port: number, pki: TestPki, client: Pem | null, headers: [string, 
 
 async function serve(pki: TestPki, authenticator: RequestAuthenticator): Promise<{ server: https.Server; port: number }> {
   const authenticate = makeAuthenticateRequest(authenticator);
-  const server = https.createServer(withClientCertificates({ cert: pki.server.cert, key: pki.server.key }, authenticator.requestHeader), (req, res) => {
-    authenticate(req).then(
-      (user) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(user)),
-      (e: unknown) => {
-        const status = e instanceof AuthenticationError ? e.statusCode : 500;
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ reason: e instanceof AuthenticationError ? e.reason : String(e) }));
-      },
-    );
-  });
+  const server = https.createServer(
+    withClientCertificates({ cert: pki.server.cert, key: pki.server.key }, authenticator.requestHeader),
+    (req, res) => {
+      authenticate(req).then(
+        (user) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(user)),
+        (e: unknown) => {
+          const status = e instanceof AuthenticationError ? e.statusCode : 500;
+          res
+            .writeHead(status, { "content-type": "application/json" })
+            .end(JSON.stringify({ reason: e instanceof AuthenticationError ? e.reason : String(e) }));
+        },
+      );
+    },
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return { server, port: (server.address() as AddressInfo).port };
 }
@@ -80,8 +89,14 @@ describe("front-proxy and token authentication over TLS", () => {
     fake.users.set("token-carol", { username: "carol", groups: ["ops"] });
     kube = new KubeClient(fake.kubeConfig());
     settings = requestHeaderSettings({ clientCAPem: pki.frontProxyCA.cert, allowedNames: ["front-proxy-client", "aggregator"] });
-    strict = await serve(pki, new RequestAuthenticator({ requestHeader: settings, tokenReviewer: kubeTokenReviewer(kube), allowAnonymous: false }));
-    open = await serve(pki, new RequestAuthenticator({ requestHeader: settings, tokenReviewer: kubeTokenReviewer(kube), allowAnonymous: true }));
+    strict = await serve(
+      pki,
+      new RequestAuthenticator({ requestHeader: settings, tokenReviewer: kubeTokenReviewer(kube), allowAnonymous: false }),
+    );
+    open = await serve(
+      pki,
+      new RequestAuthenticator({ requestHeader: settings, tokenReviewer: kubeTokenReviewer(kube), allowAnonymous: true }),
+    );
   });
 
   after(async () => {
@@ -106,7 +121,11 @@ describe("front-proxy and token authentication over TLS", () => {
   it("a verified front proxy with an allowed CN vouches for the user, groups and extras in its headers", async () => {
     const a = await call(strict.port, pki, pki.clients.allowed, remoteHeaders);
     assert.equal(a.status, 200, JSON.stringify(a.body));
-    assert.deepEqual(a.body, { username: "alice", groups: ["devs", "system:authenticated"], extra: { scopes: ["read", "write"], "acme.com/project": ["p1"] } });
+    assert.deepEqual(a.body, {
+      username: "alice",
+      groups: ["devs", "system:authenticated"],
+      extra: { scopes: ["read", "write"], "acme.com/project": ["p1"] },
+    });
   });
 
   it("refuses a front-proxy certificate from another CA (same CA name, other key)", async () => {
@@ -130,12 +149,18 @@ describe("front-proxy and token authentication over TLS", () => {
   });
 
   it("refuses X-Remote-* headers without a front-proxy certificate (spoofing), even where anonymous is allowed", async () => {
-    for (const headers of [[["X-Remote-User", "admin"]], [["X-Remote-Group", "system:masters"]], [["X-Remote-Extra-Foo", "x"]]] as [string, string][][]) {
+    for (const headers of [[["X-Remote-User", "admin"]], [["X-Remote-Group", "system:masters"]], [["X-Remote-Extra-Foo", "x"]]] as [
+      string,
+      string,
+    ][][]) {
       const a = await call(open.port, pki, null, headers);
       assert.equal(a.status, 401, JSON.stringify(headers));
       assert.equal(a.body.reason, "spoofed-headers");
     }
-    const withToken = await call(open.port, pki, null, [["X-Remote-User", "admin"], ["Authorization", "Bearer token-carol"]]);
+    const withToken = await call(open.port, pki, null, [
+      ["X-Remote-User", "admin"],
+      ["Authorization", "Bearer token-carol"],
+    ]);
     assert.equal(withToken.status, 401, "a valid token does not launder spoofed identity headers");
   });
 
@@ -168,7 +193,14 @@ describe("front-proxy and token authentication over TLS", () => {
   });
 
   it("an empty allowed-names list accepts any CN the front-proxy CA signed, and still no other CA", async () => {
-    const any = await serve(pki, new RequestAuthenticator({ requestHeader: requestHeaderSettings({ clientCAPem: pki.frontProxyCA.cert, allowedNames: [] }), tokenReviewer: null, allowAnonymous: false }));
+    const any = await serve(
+      pki,
+      new RequestAuthenticator({
+        requestHeader: requestHeaderSettings({ clientCAPem: pki.frontProxyCA.cert, allowedNames: [] }),
+        tokenReviewer: null,
+        allowAnonymous: false,
+      }),
+    );
     try {
       assert.equal((await call(any.port, pki, pki.clients.disallowed, remoteHeaders)).body.username, "alice");
       assert.equal((await call(any.port, pki, pki.clients.wrongCA, remoteHeaders)).status, 401);
@@ -181,12 +213,29 @@ describe("front-proxy and token authentication over TLS", () => {
   it("does not trust a transport that claims verification of a chain not from the requestheader CA", async () => {
     const authn = new RequestAuthenticator({ requestHeader: settings, tokenReviewer: null, allowAnonymous: true });
     const chain = [new X509Certificate(pki.clients.wrongCA.cert)];
-    await assert.rejects(authn.authenticate({ peer: { chain, verified: true }, headers: { "x-remote-user": "alice" } }), AuthenticationError);
-    const ok = await authn.authenticate({ peer: { chain: [new X509Certificate(pki.clients.allowed.cert)], verified: true }, headers: { "x-remote-user": "alice" } });
+    await assert.rejects(
+      authn.authenticate({ peer: { chain, verified: true }, headers: { "x-remote-user": "alice" } }),
+      AuthenticationError,
+    );
+    const ok = await authn.authenticate({
+      peer: { chain: [new X509Certificate(pki.clients.allowed.cert)], verified: true },
+      headers: { "x-remote-user": "alice" },
+    });
     assert.equal(ok.username, "alice");
     // The clock matters: the same certificate is refused once past its notAfter.
-    const late = new RequestAuthenticator({ requestHeader: settings, tokenReviewer: null, allowAnonymous: true, now: () => new Date(Date.now() + 5 * 86_400_000) });
-    await assert.rejects(late.authenticate({ peer: { chain: [new X509Certificate(pki.clients.allowed.cert)], verified: true }, headers: { "x-remote-user": "alice" } }), AuthenticationError);
+    const late = new RequestAuthenticator({
+      requestHeader: settings,
+      tokenReviewer: null,
+      allowAnonymous: true,
+      now: () => new Date(Date.now() + 5 * 86_400_000),
+    });
+    await assert.rejects(
+      late.authenticate({
+        peer: { chain: [new X509Certificate(pki.clients.allowed.cert)], verified: true },
+        headers: { "x-remote-user": "alice" },
+      }),
+      AuthenticationError,
+    );
   });
 
   it("reads requestheader settings from the extension-apiserver-authentication ConfigMap, flags first", async () => {
@@ -206,7 +255,10 @@ describe("front-proxy and token authentication over TLS", () => {
     assert.deepEqual(loaded.settings?.usernameHeaders, ["x-remote-user"]);
     assert.deepEqual(loaded.settings?.extraHeaderPrefixes, ["x-remote-extra-"]);
     assert.equal(loaded.settings?.clientCA[0]?.fingerprint256, new X509Certificate(pki.frontProxyCA.cert).fingerprint256);
-    const fromFlags = await loadRequestHeaderSettings({ requestheaderClientCAFile: pki.wrongCA.certFile, requestheaderUsernameHeaders: ["X-User"] }, kube);
+    const fromFlags = await loadRequestHeaderSettings(
+      { requestheaderClientCAFile: pki.wrongCA.certFile, requestheaderUsernameHeaders: ["X-User"] },
+      kube,
+    );
     assert.equal(fromFlags.source, "flags");
     assert.deepEqual(fromFlags.settings?.usernameHeaders, ["x-user"]);
     assert.deepEqual(fromFlags.settings?.groupHeaders, ["x-remote-group"]);
@@ -221,7 +273,13 @@ describe("front-proxy and token authentication over TLS", () => {
     const authn = new RequestAuthenticator({ requestHeader: settings, tokenReviewer: null, allowAnonymous: false });
     const s = await serve(pki, authn);
     const logs: string[] = [];
-    const reloader = watchServingCertificate(s.server, { certFile, keyFile, contextOptions: () => ({ ca: settings.clientCAPem }), debounceMs: 20, log: (m) => logs.push(m) });
+    const reloader = watchServingCertificate(s.server, {
+      certFile,
+      keyFile,
+      contextOptions: () => ({ ca: settings.clientCAPem }),
+      debounceMs: 20,
+      log: (m) => logs.push(m),
+    });
     try {
       assert.equal((await call(s.port, pki, pki.clients.allowed, remoteHeaders)).serverCN, "meshql.meshql.svc");
       await reloader.reload();

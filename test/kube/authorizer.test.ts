@@ -60,7 +60,15 @@ describe("SubjectAccessReviewAuthorizer", () => {
       user: "alice",
       groups: ["devs", "system:authenticated"],
       extra: { scopes: ["b", "a"] },
-      resourceAttributes: { group: "metrics.smi-spec.io", version: "v1alpha1", resource: "deployments", verb: "get", subresource: "edges", namespace: "shop", name: "web" },
+      resourceAttributes: {
+        group: "metrics.smi-spec.io",
+        version: "v1alpha1",
+        resource: "deployments",
+        verb: "get",
+        subresource: "edges",
+        namespace: "shop",
+        name: "web",
+      },
     });
     const clusterScoped = fake.sar.log.find((s) => s.user === "bob" && s.resourceAttributes?.resource === "namespaces")!;
     assert.equal(clusterScoped.resourceAttributes?.namespace, undefined, "a cluster-scoped check has no namespace");
@@ -71,7 +79,10 @@ describe("SubjectAccessReviewAuthorizer", () => {
     fake.sar.delayMs = 50;
     const namespaces = Array.from({ length: 50 }, (_, i) => `ns-${i}`);
     const started = Date.now();
-    const answers = await authz.allowed(alice, namespaces.map((ns) => get(ns)));
+    const answers = await authz.allowed(
+      alice,
+      namespaces.map((ns) => get(ns)),
+    );
     const elapsed = Date.now() - started;
     assert.equal(answers.length, 50);
     assert.equal(fake.sar.count, 50);
@@ -91,7 +102,10 @@ describe("SubjectAccessReviewAuthorizer", () => {
   it("coalesces identical checks in flight and caches answers: allowed 10 s, denied 5 s", async () => {
     const authz = make();
     fake.sar.delayMs = 20;
-    const [a, b] = await Promise.all([authz.allowed(alice, [get("shop"), get("shop")]), authz.allowed({ ...alice, groups: ["system:authenticated", "devs"], extra: { scopes: ["a", "b"] } }, [get("shop"), get("nope")])]);
+    const [a, b] = await Promise.all([
+      authz.allowed(alice, [get("shop"), get("shop")]),
+      authz.allowed({ ...alice, groups: ["system:authenticated", "devs"], extra: { scopes: ["a", "b"] } }, [get("shop"), get("nope")]),
+    ]);
     assert.deepEqual(a, [true, true]);
     assert.deepEqual(b, [true, false]);
     assert.equal(fake.sar.count, 2, "same user (groups in another order) and check: one review");

@@ -26,10 +26,13 @@ describe("KubeClient client certificates", () => {
   before(async () => {
     pki = makeTestPki();
     dir = mkdtempSync(join(tmpdir(), "meshql-client-"));
-    server = https.createServer({ cert: pki.server.cert, key: pki.server.key, ca: pki.frontProxyCA.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      seen.push((req.socket as TLSSocket).getPeerX509Certificate()?.subject ?? "none");
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
+    server = https.createServer(
+      { cert: pki.server.cert, key: pki.server.key, ca: pki.frontProxyCA.cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        seen.push((req.socket as TLSSocket).getPeerX509Certificate()?.subject ?? "none");
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      },
+    );
     server.on("secureConnection", () => connections++);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -46,19 +46,32 @@ describe("loadKubeConfig", () => {
     const loaded = loadKubeConfig({ kubeconfigPath: a, env: { KUBECONFIG: b }, home: null, serviceAccountDir: noSa });
     assert.equal(loaded?.source, "flag");
     assert.equal(loaded?.kubeConfig.getCurrentCluster()?.server, "https://a.example:6443");
-    assert.throws(() => loadKubeConfig({ kubeconfigPath: join(dir, "missing.yaml"), env: {}, home: null, serviceAccountDir: noSa }), /does not exist/);
+    assert.throws(
+      () => loadKubeConfig({ kubeconfigPath: join(dir, "missing.yaml"), env: {}, home: null, serviceAccountDir: noSa }),
+      /does not exist/,
+    );
   });
 
   it("merges a KUBECONFIG path list, first definition and current-context winning", () => {
     const first = kubeconfig("first", "https://first.example", null);
     const second = kubeconfig("second", "https://second.example", "second");
-    const loaded = loadKubeConfig({ env: { KUBECONFIG: `${join(dir, "absent.yaml")}:${first}:${second}` }, home: null, serviceAccountDir: noSa });
+    const loaded = loadKubeConfig({
+      env: { KUBECONFIG: `${join(dir, "absent.yaml")}:${first}:${second}` },
+      home: null,
+      serviceAccountDir: noSa,
+    });
     assert.equal(loaded?.source, "env");
     assert.equal(loaded?.kubeConfig.getCurrentCluster()?.server, "https://second.example");
-    assert.deepEqual(loaded?.kubeConfig.getContexts().map((c) => c.name), ["first", "second"]);
+    assert.deepEqual(
+      loaded?.kubeConfig.getContexts().map((c) => c.name),
+      ["first", "second"],
+    );
     const switched = loadKubeConfig({ env: { KUBECONFIG: `${first}:${second}` }, context: "first", home: null, serviceAccountDir: noSa });
     assert.equal(switched?.kubeConfig.getCurrentCluster()?.server, "https://first.example");
-    assert.throws(() => loadKubeConfig({ env: { KUBECONFIG: join(dir, "absent.yaml") }, home: null, serviceAccountDir: noSa }), /no existing file/);
+    assert.throws(
+      () => loadKubeConfig({ env: { KUBECONFIG: join(dir, "absent.yaml") }, home: null, serviceAccountDir: noSa }),
+      /no existing file/,
+    );
   });
 
   it("refuses a kubeconfig without a current context instead of guessing", () => {
@@ -69,13 +82,16 @@ describe("loadKubeConfig", () => {
   it("uses ~/.kube/config, then the in-cluster service account", async () => {
     const home = join(dir, "home");
     mkdirSync(join(home, ".kube"), { recursive: true });
-    writeFileSync(join(home, ".kube", "config"), `apiVersion: v1
+    writeFileSync(
+      join(home, ".kube", "config"),
+      `apiVersion: v1
 kind: Config
 clusters: [{name: h, cluster: {server: "https://home.example"}}]
 users: [{name: h, user: {token: x}}]
 contexts: [{name: h, context: {cluster: h, user: h}}]
 current-context: h
-`);
+`,
+    );
     assert.equal(loadKubeConfig({ env: {}, home, serviceAccountDir: noSa })?.source, "home");
 
     const sa = join(dir, "sa");
@@ -83,7 +99,11 @@ current-context: h
     writeFileSync(join(sa, "token"), "sa-token");
     writeFileSync(join(sa, "ca.crt"), "");
     assert.throws(() => loadKubeConfig({ env: {}, home: null, serviceAccountDir: sa }), /KUBERNETES_SERVICE_HOST/);
-    const inCluster = loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" }, home: null, serviceAccountDir: sa });
+    const inCluster = loadKubeConfig({
+      env: { KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" },
+      home: null,
+      serviceAccountDir: sa,
+    });
     assert.equal(inCluster?.source, "in-cluster");
     assert.equal(inCluster?.kubeConfig.getCurrentCluster()?.server, "https://[fd00::1]:443");
     const opts: { headers?: Record<string, string> } = {};

@@ -16,13 +16,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function kubeconfigFile(fake: FakeKubeApiServer, token: string): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), "meshql-int-"));
   const path = join(dir, "kubeconfig");
-  writeFileSync(path, `apiVersion: v1
+  writeFileSync(
+    path,
+    `apiVersion: v1
 kind: Config
 clusters: [{name: fake, cluster: {server: "${fake.url}", insecure-skip-tls-verify: true}}]
 users: [{name: sa, user: {token: ${token}}}]
 contexts: [{name: fake, context: {cluster: fake, user: sa}}]
 current-context: fake
-`);
+`,
+  );
   return { dir, path };
 }
 
@@ -37,14 +40,26 @@ describe("startKubeIntegration", () => {
     const logs: string[] = [];
     const kube = await startKubeIntegration({ kubeconfig: { kubeconfigPath: path }, allowAnonymous: false, log: (m) => logs.push(m) });
     try {
-      assert.ok(logs.some((l) => l.includes(fake.url)), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => l.includes(fake.url)),
+        logs.join("\n"),
+      );
       assert.equal(kube.requestHeader, null, "no ConfigMap: no front proxy");
       assert.equal(kube.authorization, "subjectaccessreview");
-      assert.deepEqual(kube.inventory?.list({ kind: "DEPLOYMENT", namespace: null, selector: null }, []).map((i) => i.ref.name), ["web"]);
+      assert.deepEqual(
+        kube.inventory?.list({ kind: "DEPLOYMENT", namespace: null, selector: null }, []).map((i) => i.ref.name),
+        ["web"],
+      );
       const user = await kube.authenticateRequest({ socket: null, headers: { authorization: "Bearer tok" } });
       assert.equal(user.username, "erin");
       await assert.rejects(kube.authenticateRequest({ socket: null, headers: {} }), AuthenticationError);
-      assert.deepEqual(await kube.authorizer?.allowed(user, [{ verb: "list", resource: "deployments", subresource: null, namespace: "shop" }, { verb: "list", resource: "deployments", subresource: null, namespace: "ops" }]), [true, false]);
+      assert.deepEqual(
+        await kube.authorizer?.allowed(user, [
+          { verb: "list", resource: "deployments", subresource: null, namespace: "shop" },
+          { verb: "list", resource: "deployments", subresource: null, namespace: "ops" },
+        ]),
+        [true, false],
+      );
       const tls = kube.tlsOptions({ cert: "c", key: "k" });
       assert.equal(tls.requestCert, true);
       assert.equal(tls.rejectUnauthorized, false);
@@ -56,7 +71,11 @@ describe("startKubeIntegration", () => {
   });
 
   it("reports no cluster, with token-less anonymous authentication only", async () => {
-    const kube = await startKubeIntegration({ kubeconfig: { env: {}, home: null, serviceAccountDir: "/nonexistent" }, allowAnonymous: true, log: () => undefined });
+    const kube = await startKubeIntegration({
+      kubeconfig: { env: {}, home: null, serviceAccountDir: "/nonexistent" },
+      allowAnonymous: true,
+      log: () => undefined,
+    });
     assert.equal(kube.inventory, null);
     assert.equal(kube.authorizer, null);
     assert.equal(kube.authorization, "none");
@@ -77,13 +96,23 @@ describe("startKubeIntegration", () => {
       kube.close();
       assert.equal(kube.authorization, "none");
       assert.notEqual(kube.requestHeader, null);
-      assert.ok(logs.some((l) => l.startsWith("WARNING") && l.includes("authorization is OFF") && l.includes("EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE")), logs.join("\n"));
+      assert.ok(
+        logs.some(
+          (l) =>
+            l.startsWith("WARNING") &&
+            l.includes("authorization is OFF") &&
+            l.includes("EVERY AUTHENTICATED USER MAY READ EVERY NAMESPACE"),
+        ),
+        logs.join("\n"),
+      );
     } finally {
       pki.cleanup();
     }
   });
 
-  it("gives up after readyTimeoutMs, naming the server and the collections not listed, and stops every reflector", { timeout: 10_000 }, async () => {
+  it("gives up after readyTimeoutMs, naming the server and the collections not listed, and stops every reflector", {
+    timeout: 10_000,
+  }, async () => {
     const fake = await FakeKubeApiServer.start({ clientToken: "sa" });
     const { dir, path } = kubeconfigFile(fake, "sa");
     fake.failLists.set("pods", "hang");

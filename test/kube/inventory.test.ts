@@ -27,12 +27,34 @@ describe("KubeInventory against the loopback API fake", () => {
     fake.apply(statefulSet("shop", "db"));
     fake.apply(daemonSet("ops", "agent"));
     fake.apply(job("ops", "migrate"));
-    fake.apply(pod("shop", "web-5d8f7c9b6-a", { owner: { kind: "ReplicaSet", name: "web-5d8f7c9b6" }, sidecars: ["linkerd-proxy"], labels: { app: "web" } }));
-    fake.apply(pod("shop", "web-5d8f7c9b6-b", { owner: { kind: "ReplicaSet", name: "web-5d8f7c9b6" }, annotations: { "linkerd.io/proxy-version": "stable-2.14" }, labels: { app: "web" } }));
+    fake.apply(
+      pod("shop", "web-5d8f7c9b6-a", {
+        owner: { kind: "ReplicaSet", name: "web-5d8f7c9b6" },
+        sidecars: ["linkerd-proxy"],
+        labels: { app: "web" },
+      }),
+    );
+    fake.apply(
+      pod("shop", "web-5d8f7c9b6-b", {
+        owner: { kind: "ReplicaSet", name: "web-5d8f7c9b6" },
+        annotations: { "linkerd.io/proxy-version": "stable-2.14" },
+        labels: { app: "web" },
+      }),
+    );
     fake.apply(pod("shop", "web-5d8f7c9b6-c", { owner: { kind: "ReplicaSet", name: "web-5d8f7c9b6" }, labels: { app: "web" } }));
     fake.apply(pod("shop", "db-0", { owner: { kind: "StatefulSet", name: "db" }, nativeSidecars: ["istio-proxy"], labels: { app: "db" } }));
-    fake.apply(pod("ops", "agent-x1", { owner: { kind: "DaemonSet", name: "agent" }, annotations: { "consul.hashicorp.com/connect-inject-status": "injected", "consul.hashicorp.com/connect-service": "agent-svc" } }));
-    fake.apply(pod("ops", "agent-x2", { owner: { kind: "DaemonSet", name: "agent" }, annotations: { "consul.hashicorp.com/connect-inject-status": "skipped" } }));
+    fake.apply(
+      pod("ops", "agent-x1", {
+        owner: { kind: "DaemonSet", name: "agent" },
+        annotations: { "consul.hashicorp.com/connect-inject-status": "injected", "consul.hashicorp.com/connect-service": "agent-svc" },
+      }),
+    );
+    fake.apply(
+      pod("ops", "agent-x2", {
+        owner: { kind: "DaemonSet", name: "agent" },
+        annotations: { "consul.hashicorp.com/connect-inject-status": "skipped" },
+      }),
+    );
     fake.apply(pod("ops", "migrate-q", { owner: { kind: "Job", name: "migrate" }, phase: "Succeeded", sidecars: ["consul-dataplane"] }));
     fake.apply(pod("ops", "bare", { labels: { app: "billing" }, sidecars: ["envoy-sidecar"] }));
     client = new KubeClient(fake.kubeConfig());
@@ -48,25 +70,58 @@ describe("KubeInventory against the loopback API fake", () => {
 
   it("lists every existing deployment, the idle one included, as inCluster", () => {
     const items = inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: null }, []);
-    assert.deepEqual(items.map((i) => [i.ref.name, i.inCluster]), [["idle", true], ["web", true]]);
+    assert.deepEqual(
+      items.map((i) => [i.ref.name, i.inCluster]),
+      [
+        ["idle", true],
+        ["web", true],
+      ],
+    );
     const idle = items.find((i) => i.ref.name === "idle")!;
     assert.deepEqual(idle.pods, { meshed: 0, total: 0 });
     assert.deepEqual(idle.labels, { app: "idle", tier: "back" });
   });
 
   it("joins seen-but-gone resources as inCluster=false with unknown labels", () => {
-    const items = inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: null }, [ref("DEPLOYMENT", "shop", "web"), ref("DEPLOYMENT", "shop", "old"), ref("DEPLOYMENT", "other", "x"), ref("POD", "shop", "web")]);
-    assert.deepEqual(items.map((i) => [i.ref.name, i.inCluster, i.labels === null]), [["idle", true, false], ["old", false, true], ["web", true, false]]);
+    const items = inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: null }, [
+      ref("DEPLOYMENT", "shop", "web"),
+      ref("DEPLOYMENT", "shop", "old"),
+      ref("DEPLOYMENT", "other", "x"),
+      ref("POD", "shop", "web"),
+    ]);
+    assert.deepEqual(
+      items.map((i) => [i.ref.name, i.inCluster, i.labels === null]),
+      [
+        ["idle", true, false],
+        ["old", false, true],
+        ["web", true, false],
+      ],
+    );
     const all = inv.list({ kind: "DEPLOYMENT", namespace: null, selector: null }, [ref("DEPLOYMENT", "other", "x")]);
-    assert.deepEqual(all.map((i) => `${i.ref.namespace}/${i.ref.name}`), ["other/x", "shop/idle", "shop/web"]);
+    assert.deepEqual(
+      all.map((i) => `${i.ref.namespace}/${i.ref.name}`),
+      ["other/x", "shop/idle", "shop/web"],
+    );
   });
 
   it("filters by label selector; gone resources match only an empty selector", () => {
     const seen = [ref("DEPLOYMENT", "shop", "old")];
-    assert.deepEqual(inv.list({ kind: "DEPLOYMENT", namespace: null, selector: parseSelector("tier=front") }, seen).map((i) => i.ref.name), ["web"]);
-    assert.deepEqual(inv.list({ kind: "DEPLOYMENT", namespace: null, selector: parseSelector("tier notin (front)") }, seen).map((i) => i.ref.name), ["idle"]);
-    assert.deepEqual(inv.list({ kind: "DEPLOYMENT", namespace: null, selector: parseSelector("") }, seen).map((i) => i.ref.name), ["idle", "old", "web"]);
-    assert.deepEqual(inv.list({ kind: "NAMESPACE", namespace: null, selector: parseSelector("team=retail") }, []).map((i) => i.ref.name), ["shop"]);
+    assert.deepEqual(
+      inv.list({ kind: "DEPLOYMENT", namespace: null, selector: parseSelector("tier=front") }, seen).map((i) => i.ref.name),
+      ["web"],
+    );
+    assert.deepEqual(
+      inv.list({ kind: "DEPLOYMENT", namespace: null, selector: parseSelector("tier notin (front)") }, seen).map((i) => i.ref.name),
+      ["idle"],
+    );
+    assert.deepEqual(
+      inv.list({ kind: "DEPLOYMENT", namespace: null, selector: parseSelector("") }, seen).map((i) => i.ref.name),
+      ["idle", "old", "web"],
+    );
+    assert.deepEqual(
+      inv.list({ kind: "NAMESPACE", namespace: null, selector: parseSelector("team=retail") }, []).map((i) => i.ref.name),
+      ["shop"],
+    );
   });
 
   it("get: existing (even idle), seen-but-gone, unknown", () => {
@@ -90,7 +145,11 @@ describe("KubeInventory against the loopback API fake", () => {
     assert.deepEqual(inv.get(ref("DEPLOYMENT", "shop", "web"), [])?.pods, { meshed: 2, total: 3 });
     assert.deepEqual(inv.get(ref("REPLICASET", "shop", "web-5d8f7c9b6"), [])?.pods, { meshed: 2, total: 3 });
     assert.deepEqual(inv.get(ref("STATEFULSET", "shop", "db"), [])?.pods, { meshed: 1, total: 1 });
-    assert.deepEqual(inv.get(ref("DAEMONSET", "ops", "agent"), [])?.pods, { meshed: 1, total: 2 }, "connect-inject-status must be 'injected'");
+    assert.deepEqual(
+      inv.get(ref("DAEMONSET", "ops", "agent"), [])?.pods,
+      { meshed: 1, total: 2 },
+      "connect-inject-status must be 'injected'",
+    );
     assert.deepEqual(inv.get(ref("JOB", "ops", "migrate"), [])?.pods, { meshed: 0, total: 0 }, "a finished pod no longer counts");
     assert.deepEqual(inv.get(ref("POD", "ops", "bare"), [])?.pods, { meshed: 1, total: 1 });
     assert.deepEqual(inv.get(ref("POD", "shop", "web-5d8f7c9b6-c"), [])?.pods, { meshed: 0, total: 1 });
@@ -120,7 +179,10 @@ describe("KubeInventory against the loopback API fake", () => {
     fake.apply(deployment("shop", "new", { app: "new" }));
     await eventually(() => inv.get(ref("DEPLOYMENT", "shop", "new"), []) !== null, "new deployment");
     fake.apply(deployment("shop", "new", { app: "new", tier: "front" }));
-    await eventually(() => inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: parseSelector("tier=front") }, []).length === 2, "relabelled");
+    await eventually(
+      () => inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: parseSelector("tier=front") }, []).length === 2,
+      "relabelled",
+    );
     fake.remove("Deployment", "shop", "new");
     await eventually(() => inv.get(ref("DEPLOYMENT", "shop", "new"), []) === null, "deleted");
     assert.equal(inv.get(ref("DEPLOYMENT", "shop", "new"), [ref("DEPLOYMENT", "shop", "new")])?.inCluster, false);
@@ -135,7 +197,12 @@ describe("KubeInventory against the loopback API fake", () => {
     fake.apply(pod("pay", "api-7f9c-a", { owner: { kind: "ReplicaSet", name: "api-7f9c" }, labels: { app: "ledger-svc" } }));
     await eventually(() => consul("ledger-svc")?.kind === "DEPLOYMENT", "the app-labelled pod names the service");
     for (const name of ["ledger-0", "ledger-1"]) {
-      fake.apply(pod("pay", name, { owner: { kind: "StatefulSet", name: "ledger" }, annotations: { "consul.hashicorp.com/connect-service": "ledger-svc, audit,ledger-svc" } }));
+      fake.apply(
+        pod("pay", name, {
+          owner: { kind: "StatefulSet", name: "ledger" },
+          annotations: { "consul.hashicorp.com/connect-service": "ledger-svc, audit,ledger-svc" },
+        }),
+      );
     }
     await eventually(() => consul("ledger-svc")?.kind === "STATEFULSET", "annotated pods take over");
     assert.deepEqual(consul("ledger-svc"), ref("STATEFULSET", "pay", "ledger"));

@@ -24,8 +24,15 @@ describe("informer recovery", () => {
     fake.apply(deployment("shop", "api"));
     const client = new KubeClient(fake.kubeConfig());
     const sink = logSink();
-    const inv = new KubeInventory(client, { log: sink.log, reflector: { backoffMinMs: 20, backoffMaxMs: 200, ...(watchTimeoutSeconds ? { watchTimeoutSeconds } : {}) } });
-    cleanup.push(() => fake.close(), () => client.close(), () => inv.close());
+    const inv = new KubeInventory(client, {
+      log: sink.log,
+      reflector: { backoffMinMs: 20, backoffMaxMs: 200, ...(watchTimeoutSeconds ? { watchTimeoutSeconds } : {}) },
+    });
+    cleanup.push(
+      () => fake.close(),
+      () => client.close(),
+      () => inv.close(),
+    );
     await inv.ready();
     await eventually(() => fake.openWatches === 7, "all seven watches open");
     return { fake, inv, sink };
@@ -41,26 +48,35 @@ describe("informer recovery", () => {
     await eventually(() => inv.get(dep("during-cut"), []) !== null && inv.get(dep("api"), []) === null, "changes made during the cut");
     assert.equal(fake.requests.lists.deployments, lists, "no re-list was needed");
     assert.ok((fake.requests.watches.deployments ?? 0) >= 2);
-    assert.ok(sink.lines.some((l) => l.includes("deployments") && l.includes("retrying")), sink.lines.join("\n"));
+    assert.ok(
+      sink.lines.some((l) => l.includes("deployments") && l.includes("retrying")),
+      sink.lines.join("\n"),
+    );
     await eventually(() => fake.openWatches === 7, "watches reopened");
     fake.apply(deployment("shop", "after-cut"));
     await eventually(() => inv.get(dep("after-cut"), []) !== null, "events flow on the new watch");
   });
 
   for (const expiredAs of ["event", "status"] as const) {
-    it(`lists again after 410 Gone (as ${expiredAs === "event" ? "an ERROR event" : "an HTTP status"}), dropping what was deleted ` +
-"meanwhile", async () => {
-      const { fake, inv } = await setup({ expiredAs });
-      const lists = fake.requests.lists.deployments ?? 0;
-      fake.cutWatches();
-      fake.apply(deployment("shop", "while-away"));
-      fake.remove("Deployment", "shop", "web");
-      fake.compact();
-      await eventually(() => inv.get(dep("while-away"), []) !== null && inv.get(dep("web"), []) === null, "state after re-list");
-      assert.equal(fake.requests.lists.deployments, lists + 1, "exactly one re-list of deployments");
-      assert.ok(inv.stats().DEPLOYMENT.expired >= 1);
-      assert.deepEqual(inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: null }, []).map((i) => i.ref.name), ["api", "while-away"]);
-    });
+    it(
+      `lists again after 410 Gone (as ${expiredAs === "event" ? "an ERROR event" : "an HTTP status"}), dropping what was deleted ` +
+        "meanwhile",
+      async () => {
+        const { fake, inv } = await setup({ expiredAs });
+        const lists = fake.requests.lists.deployments ?? 0;
+        fake.cutWatches();
+        fake.apply(deployment("shop", "while-away"));
+        fake.remove("Deployment", "shop", "web");
+        fake.compact();
+        await eventually(() => inv.get(dep("while-away"), []) !== null && inv.get(dep("web"), []) === null, "state after re-list");
+        assert.equal(fake.requests.lists.deployments, lists + 1, "exactly one re-list of deployments");
+        assert.ok(inv.stats().DEPLOYMENT.expired >= 1);
+        assert.deepEqual(
+          inv.list({ kind: "DEPLOYMENT", namespace: "shop", selector: null }, []).map((i) => i.ref.name),
+          ["api", "while-away"],
+        );
+      },
+    );
   }
 
   it("moves its resume point on bookmarks, so a quiet collection survives compaction without re-listing", async () => {
@@ -92,7 +108,11 @@ describe("informer recovery", () => {
     const fake = await FakeKubeApiServer.start({ clientToken: "right" });
     const client = new KubeClient(fake.kubeConfig("wrong"));
     const inv = new KubeInventory(client, { reflector: { backoffMinMs: 20 } });
-    cleanup.push(() => fake.close(), () => client.close(), () => inv.close());
+    cleanup.push(
+      () => fake.close(),
+      () => client.close(),
+      () => inv.close(),
+    );
     await assert.rejects(inv.ready(), (e: unknown) => e instanceof KubeApiError && e.status === 401);
   });
 });

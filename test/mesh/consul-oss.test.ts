@@ -37,7 +37,11 @@ const edgeLine = (resource: ResourceRef, direction: string, peer: ResourceRef, s
 const gotEdges = (edges: readonly EdgeStats[]): string[] =>
   edges.map((e) => edgeLine(e.resource, e.direction, e.peer, e.stats.golden!.success, e.stats.golden!.failure)).sort();
 const wantEdges = (model: TrafficModel, refs: readonly ResourceRef[], kind: ResourceKind, seconds: number): string[] =>
-  refs.flatMap((r) => expectedEdges(model, r, kind, T0 - seconds, T0).map((e) => edgeLine(r, e.direction, e.peer, e.counts.success, e.counts.failure))).sort();
+  refs
+    .flatMap((r) =>
+      expectedEdges(model, r, kind, T0 - seconds, T0).map((e) => edgeLine(r, e.direction, e.peer, e.counts.success, e.counts.failure)),
+    )
+    .sort();
 
 /** A server row and a client row of the directory query, as Prometheus answers them. */
 const server = (namespace: string, consulNamespace: string | null, service: string) => ({
@@ -50,7 +54,10 @@ const server = (namespace: string, consulNamespace: string | null, service: stri
   },
   value: 1,
 });
-const client = (namespace: string, service: string) => ({ labels: { namespace, consul_source_namespace: "default", consul_source_service: service, pod: `${service}-0` }, value: 1 });
+const client = (namespace: string, service: string) => ({
+  labels: { namespace, consul_source_namespace: "default", consul_source_service: service, pod: `${service}-0` },
+  value: 1,
+});
 
 describe("Consul: an upstream's Kubernetes namespace (the documented rule)", () => {
   const directory = new ConsulDirectory(
@@ -87,7 +94,14 @@ describe("Consul: an upstream's Kubernetes namespace (the documented rule)", () 
 
 const fast = latencyOf(0.5, 2, 6, 18, 60);
 const at = (ns: string, name: string): WorkloadId => ({ namespace: ns, name });
-const edge = (from: WorkloadId, to: WorkloadId, rps: number) => ({ from, to, rps, status: { 200: 0.9, 500: 0.1 }, latency: fast, tls: true });
+const edge = (from: WorkloadId, to: WorkloadId, rps: number) => ({
+  from,
+  to,
+  rps,
+  status: { 200: 0.9, 500: 0.1 },
+  latency: fast,
+  tls: true,
+});
 
 /** Service `api` in two namespaces; `billing` in one. */
 const TWO_APIS: TopologySpec = {
@@ -105,7 +119,8 @@ const TWO_APIS: TopologySpec = {
     edge(at("ops", "probe"), at("team-b", "billing"), 1),
   ],
 };
-const AMBIGUOUS = (line: string) => line.startsWith("DEPLOYMENT/ops/probe TO DEPLOYMENT/team-b/api ") || line.startsWith("DEPLOYMENT/team-b/api FROM DEPLOYMENT/ops/probe ");
+const AMBIGUOUS = (line: string) =>
+  line.startsWith("DEPLOYMENT/ops/probe TO DEPLOYMENT/team-b/api ") || line.startsWith("DEPLOYMENT/team-b/api FROM DEPLOYMENT/ops/probe ");
 
 /** scaleTopology's ring of n Deployments, spread over three namespaces: every edge crosses namespaces. */
 function spreadRing(n: number): TopologySpec {
@@ -129,7 +144,10 @@ before(async () => {
   const started: Array<[string, Promise<PrometheusInstance>]> = [
     ["fixture", startPrometheus({ model: fixture, formats: [oss], ...HISTORY })],
     ["two-apis", startPrometheus({ model: twoApis, formats: [oss], ...SCALE_HISTORY })],
-    ...[...rings].map(([n, model]): [string, Promise<PrometheusInstance>] => [`ring-${n}`, startPrometheus({ model, formats: [consulFormat({ namespaces: "oss", trafficOnly: true })], ...SCALE_HISTORY })]),
+    ...[...rings].map(([n, model]): [string, Promise<PrometheusInstance>] => [
+      `ring-${n}`,
+      startPrometheus({ model, formats: [consulFormat({ namespaces: "oss", trafficOnly: true })], ...SCALE_HISTORY }),
+    ]),
   ];
   for (const [name, p] of started) proms.set(name, await p);
   kube = await FakeKubeApiServer.start();
@@ -145,7 +163,8 @@ after(async () => {
   await Promise.all([...proms.values()].map((p) => p.stop()));
 });
 
-const adapter = (prom: string, resolver: WorkloadResolver | null = null) => new ConsulAdapter(new PrometheusClient({ baseUrl: proms.get(prom)!.url }), resolver);
+const adapter = (prom: string, resolver: WorkloadResolver | null = null) =>
+  new ConsulAdapter(new PrometheusClient({ baseUrl: proms.get(prom)!.url }), resolver);
 
 describe("Consul OSS: a service served from two Kubernetes namespaces", () => {
   it("goes to the caller's namespace when it serves it, to the only server otherwise, and is dropped when ambiguous", async () => {
@@ -153,7 +172,10 @@ describe("Consul OSS: a service served from two Kubernetes namespaces", () => {
     const got = gotEdges(await adapter("two-apis").edges({ kind: "DEPLOYMENT", refs, window: WINDOW, at: T0_DATE }));
     const want = wantEdges(twoApis, refs, "DEPLOYMENT", WINDOW.seconds);
     assert.equal(want.filter(AMBIGUOUS).length, 2, "the model has the ambiguous edge");
-    assert.deepEqual(got, want.filter((l) => !AMBIGUOUS(l)));
+    assert.deepEqual(
+      got,
+      want.filter((l) => !AMBIGUOUS(l)),
+    );
   });
   it("namespace edges leave the ambiguous traffic out too; resource stats are unaffected", async () => {
     const a = adapter("two-apis");
@@ -161,8 +183,17 @@ describe("Consul OSS: a service served from two Kubernetes namespaces", () => {
     const edges = await a.edges({ kind: "NAMESPACE", refs: namespaces, window: WINDOW, at: T0_DATE });
     const opsToB = edges.find((e) => e.direction === "TO" && e.resource.name === "ops" && e.peer.name === "team-b");
     const probe = { kind: "DEPLOYMENT", namespace: "ops", name: "probe" } as const;
-    const billing = expectedEdgeCounts(twoApis, probe, { kind: "DEPLOYMENT", namespace: "team-b", name: "billing" }, T0 - WINDOW.seconds, T0);
-    assert.deepEqual(opsToB && { s: opsToB.stats.golden!.success, f: opsToB.stats.golden!.failure }, { s: billing.success, f: billing.failure });
+    const billing = expectedEdgeCounts(
+      twoApis,
+      probe,
+      { kind: "DEPLOYMENT", namespace: "team-b", name: "billing" },
+      T0 - WINDOW.seconds,
+      T0,
+    );
+    assert.deepEqual(opsToB && { s: opsToB.stats.golden!.success, f: opsToB.stats.golden!.failure }, {
+      s: billing.success,
+      f: billing.failure,
+    });
     const api = { kind: "DEPLOYMENT", namespace: "team-b", name: "api" } as const;
     const stats = (await a.resourceStats({ kind: "DEPLOYMENT", refs: [api], window: WINDOW, at: T0_DATE })).get(refKey(api));
     const want = expectedInbound(twoApis, api, T0 - WINDOW.seconds, T0);
@@ -180,9 +211,17 @@ describe("Consul OSS: the fixture's cross-namespace edges", () => {
         // Without a cluster, the standalone ReplicaSet reads as a DaemonSet (docs/meshes.md).
         const expressible = (text: string) => withInventory || !text.includes(refKey(REFS.canary));
         const refs = resourcesOf(fixture, kind).filter((r) => expressible(refKey(r)));
-        const got = await adapter("fixture", withInventory ? inventory : null).edges({ kind, refs, window: { seconds: 3600 }, at: T0_DATE });
+        const got = await adapter("fixture", withInventory ? inventory : null).edges({
+          kind,
+          refs,
+          window: { seconds: 3600 },
+          at: T0_DATE,
+        });
         const want = wantEdges(fixture, refs, kind, 3600).filter(expressible);
-        assert.ok(want.some((l) => l.includes("/data") && l.includes("/shop")), "the fixture has cross-namespace edges");
+        assert.ok(
+          want.some((l) => l.includes("/data") && l.includes("/shop")),
+          "the fixture has cross-namespace edges",
+        );
         assert.deepEqual(gotEdges(got), want);
       });
     }

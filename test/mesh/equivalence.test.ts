@@ -161,7 +161,10 @@ function checkPercentiles(mesh: MeshCase, stats: GoldenStats, filter: FlowFilter
     const got = stats.latency[quantileField(q)];
     const want = histogramQuantile(q, buckets);
     assert.ok(got !== null && Number.isFinite(want), `${what} p${q * 100}: ${got} (model ${want})`);
-    assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, want), `${what} p${q * 100}: ${got} vs histogram_quantile over the model's buckets ${want}`);
+    assert.ok(
+      Math.abs(got - want) <= 1e-9 * Math.max(1, want),
+      `${what} p${q * 100}: ${got} vs histogram_quantile over the model's buckets ${want}`,
+    );
     const truth = trueQuantile(model, filter, start, end, q)!;
     const bound = percentileBound(mesh.bounds, got, truth);
     assert.ok(Math.abs(got - truth) <= bound, `${what} p${q * 100}: ${got} vs true ${truth}, bound ${bound}`);
@@ -207,19 +210,28 @@ for (const mesh of MESHES) {
             const want = expectedEdges(model, r, kind, start, w.end).filter((e) => mesh.expresses(e.peer));
             const mine = got.filter((e) => refKey(e.resource) === refKey(r));
             const key = (d: string, p: ResourceRef) => `${d} ${refKey(p)}`;
-            assert.deepEqual(mine.map((e) => key(e.direction, e.peer)).sort(), want.map((e) => key(e.direction, e.peer)).sort(), `edges of ${refKey(r)}`);
+            assert.deepEqual(
+              mine.map((e) => key(e.direction, e.peer)).sort(),
+              want.map((e) => key(e.direction, e.peer)).sort(),
+              `edges of ${refKey(r)}`,
+            );
             for (const e of want) {
               const found = mine.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer))!;
               const g = { ...found, stats: found.stats.golden! };
               const what = `${refKey(r)} ${key(e.direction, e.peer)}`;
-              assert.deepEqual({ success: g.stats.success, failure: g.stats.failure }, { success: e.counts.success, failure: e.counts.failure }, what);
+              assert.deepEqual(
+                { success: g.stats.success, failure: g.stats.failure },
+                { success: e.counts.success, failure: e.counts.failure },
+                what,
+              );
               assert.equal(g.mtls, mesh.mtls(e.mtls), `${what} mtls`);
               checkPercentiles(mesh, g.stats, edgeFlows(r, e.direction, e.peer), start, w.end, what);
               compared++;
             }
           }
           // The fixture has same-kind edges for these kinds (none between DaemonSets, StatefulSets or Jobs).
-          if (["NAMESPACE", "POD", "DEPLOYMENT", "REPLICASET"].includes(kind)) assert.ok(compared > 0, "the fixture has edges of this kind");
+          if (["NAMESPACE", "POD", "DEPLOYMENT", "REPLICASET"].includes(kind))
+            assert.ok(compared > 0, "the fixture has edges of this kind");
         });
       }
     }
@@ -254,7 +266,12 @@ for (const mesh of MESHES) {
       }
     });
     it("404 is a success, 500 a failure (catalog); 201 a success, 503 a failure (cart)", async () => {
-      const got = await adapter(mesh.name).resourceStats({ kind: "DEPLOYMENT", refs: [REFS.catalog, REFS.cart], window: { seconds: 3600 }, at: at(T0) });
+      const got = await adapter(mesh.name).resourceStats({
+        kind: "DEPLOYMENT",
+        refs: [REFS.catalog, REFS.cart],
+        window: { seconds: 3600 },
+        at: at(T0),
+      });
       const catalog = expectedInbound(model, REFS.catalog, T0 - 3600, T0);
       const cart = expectedInbound(model, REFS.cart, T0 - 3600, T0);
       assert.ok(catalog.byStatus[404]! > 0 && cart.byStatus[201]! > 0);
@@ -268,7 +285,10 @@ for (const mesh of MESHES) {
       const fromReports = edges.find((e) => e.direction === "FROM" && refKey(e.peer) === refKey(REFS.reports));
       assert.ok(fromReports, "catalog is called from the data namespace");
       const ns = await a.edges({ kind: "NAMESPACE", refs: [REFS.data], window: { seconds: 300 }, at: at(T0) });
-      const dirs = ns.filter((e: EdgeStats) => refKey(e.peer) === refKey(REFS.shop)).map((e) => e.direction).sort();
+      const dirs = ns
+        .filter((e: EdgeStats) => refKey(e.peer) === refKey(REFS.shop))
+        .map((e) => e.direction)
+        .sort();
       assert.deepEqual(dirs, ["FROM", "TO"]);
     });
   });
@@ -276,7 +296,13 @@ for (const mesh of MESHES) {
 
 /** What the TCP measure must report for the model's figures. */
 function tcpOf(mesh: MeshCase, e: ExpectedTcp): TcpStats {
-  return { openConnections: mesh.openGauge ? e.open : null, readBytes: e.readBytes, writeBytes: e.writeBytes, opened: e.opened, closed: e.closed };
+  return {
+    openConnections: mesh.openGauge ? e.open : null,
+    readBytes: e.readBytes,
+    writeBytes: e.writeBytes,
+    opened: e.opened,
+    closed: e.closed,
+  };
 }
 
 for (const mesh of MESHES) {
@@ -308,7 +334,11 @@ for (const mesh of MESHES) {
             const want = expectedTcpEdges(model, r, kind, start, w.end);
             const mine = edges.filter((e) => refKey(e.resource) === refKey(r));
             const key = (d: string, p: ResourceRef) => `${d} ${refKey(p)}`;
-            assert.deepEqual(mine.map((e) => key(e.direction, e.peer)).sort(), want.map((e) => key(e.direction, e.peer)).sort(), `TCP edges of ${refKey(r)}`);
+            assert.deepEqual(
+              mine.map((e) => key(e.direction, e.peer)).sort(),
+              want.map((e) => key(e.direction, e.peer)).sort(),
+              `TCP edges of ${refKey(r)}`,
+            );
             for (const e of want) {
               const g = mine.find((x) => x.direction === e.direction && refKey(x.peer) === refKey(e.peer))!;
               assert.deepEqual(g.stats.tcp, tcpOf(mesh, e.tcp), `${refKey(r)} ${key(e.direction, e.peer)}`);
@@ -333,7 +363,10 @@ for (const mesh of MESHES) {
       const tcp = await ask(["tcp"]);
       const both = await ask(["golden", "tcp"]);
       assert.ok(golden.length > 0 && !golden.some((q) => tcpMetric.test(q)), golden.join("\n"));
-      assert.ok(tcp.every((q) => !/_rq_|request|response/.test(q) || q.startsWith("group ")), tcp.join("\n"));
+      assert.ok(
+        tcp.every((q) => !/_rq_|request|response/.test(q) || q.startsWith("group ")),
+        tcp.join("\n"),
+      );
       // TCP is one query per view however many figures it reads; the directory is shared.
       assert.equal(both.length, golden.length + 2, both.join("\n"));
     });
@@ -355,10 +388,18 @@ describe("the meshes agree with each other", () => {
         if (!ls || !is || !cs) continue;
         for (const q of QUANTILES) {
           const f = quantileField(q);
-          assert.ok(Math.abs(is.latency[f]! - cs.latency[f]!) <= 1e-9 * is.latency[f]!, `${k} ${f}: istio ${is.latency[f]} consul ${cs.latency[f]}`);
+          assert.ok(
+            Math.abs(is.latency[f]! - cs.latency[f]!) <= 1e-9 * is.latency[f]!,
+            `${k} ${f}: istio ${is.latency[f]} consul ${cs.latency[f]}`,
+          );
           const truth = trueQuantile(model, inboundOf(r), T0 - 3600, T0, q)!;
-          const bound = percentileBound(LINKERD_LATENCY_BOUNDS_MS, ls.latency[f]!, truth) + percentileBound(ISTIO_LATENCY_BOUNDS_MS, is.latency[f]!, truth);
-          assert.ok(Math.abs(ls.latency[f]! - is.latency[f]!) <= bound, `${k} ${f}: linkerd ${ls.latency[f]} istio ${is.latency[f]} bound ${bound}`);
+          const bound =
+            percentileBound(LINKERD_LATENCY_BOUNDS_MS, ls.latency[f]!, truth) +
+            percentileBound(ISTIO_LATENCY_BOUNDS_MS, is.latency[f]!, truth);
+          assert.ok(
+            Math.abs(ls.latency[f]! - is.latency[f]!) <= bound,
+            `${k} ${f}: linkerd ${ls.latency[f]} istio ${is.latency[f]} bound ${bound}`,
+          );
         }
       }
     });
@@ -370,30 +411,38 @@ describe("without a resolver: kinds from pod names alone", () => {
     ["istio", (q: PrometheusClient) => new IstioAdapter(q)],
     ["consul", (q: PrometheusClient) => new ConsulAdapter(q)],
   ] as const) {
-    it(`${name}: Deployments, StatefulSets and Deployment ReplicaSets as with a cluster; Jobs and standalone ReplicaSets read as ` +
-"DaemonSets", async () => {
-      const a = make(new PrometheusClient({ baseUrl: proms.get(name)!.url }));
-      const seen = async (kind: ResourceKind) =>
-        (await a.seenResources({ kind, namespace: null, at: at(T0), lookback: { seconds: 300 } })).map(refKey).sort();
-      for (const kind of ["DEPLOYMENT", "STATEFULSET"] as const) assert.deepEqual(await seen(kind), expectedSeen(model, kind).map(refKey).sort());
-      assert.deepEqual(
-        await seen("REPLICASET"),
-        expectedSeen(model, "REPLICASET")
-          .filter((r) => !isStandaloneReplicaSet(model, r))
-          .map(refKey)
-          .sort(),
-      );
-      assert.deepEqual(await seen("DAEMONSET"), [`DAEMONSET/${DATA}/nightly-export`, `DAEMONSET/${SHOP}/canary`, `DAEMONSET/${SHOP}/node-agent`]);
-      assert.deepEqual(await seen("JOB"), []);
-      // A Deployment and a StatefulSet stay apart, with the rest, when each existence check asks about one name.
-      for (const kind of ALL) await checkExistence(a, model, kind, at(T0), { seconds: 3600 });
-      const refs = resourcesOf(model, "DEPLOYMENT");
-      const stats = await a.resourceStats({ kind: "DEPLOYMENT", refs, window: { seconds: 300 }, at: at(T0) });
-      for (const r of refs) {
-        const e = expectedInbound(model, r, T0 - 300, T0);
-        assert.equal((stats.get(refKey(r))?.golden?.success ?? 0) + (stats.get(refKey(r))?.golden?.failure ?? 0), e.total, refKey(r));
-      }
-    });
+    it(
+      `${name}: Deployments, StatefulSets and Deployment ReplicaSets as with a cluster; Jobs and standalone ReplicaSets read as ` +
+        "DaemonSets",
+      async () => {
+        const a = make(new PrometheusClient({ baseUrl: proms.get(name)!.url }));
+        const seen = async (kind: ResourceKind) =>
+          (await a.seenResources({ kind, namespace: null, at: at(T0), lookback: { seconds: 300 } })).map(refKey).sort();
+        for (const kind of ["DEPLOYMENT", "STATEFULSET"] as const)
+          assert.deepEqual(await seen(kind), expectedSeen(model, kind).map(refKey).sort());
+        assert.deepEqual(
+          await seen("REPLICASET"),
+          expectedSeen(model, "REPLICASET")
+            .filter((r) => !isStandaloneReplicaSet(model, r))
+            .map(refKey)
+            .sort(),
+        );
+        assert.deepEqual(await seen("DAEMONSET"), [
+          `DAEMONSET/${DATA}/nightly-export`,
+          `DAEMONSET/${SHOP}/canary`,
+          `DAEMONSET/${SHOP}/node-agent`,
+        ]);
+        assert.deepEqual(await seen("JOB"), []);
+        // A Deployment and a StatefulSet stay apart, with the rest, when each existence check asks about one name.
+        for (const kind of ALL) await checkExistence(a, model, kind, at(T0), { seconds: 3600 });
+        const refs = resourcesOf(model, "DEPLOYMENT");
+        const stats = await a.resourceStats({ kind: "DEPLOYMENT", refs, window: { seconds: 300 }, at: at(T0) });
+        for (const r of refs) {
+          const e = expectedInbound(model, r, T0 - 300, T0);
+          assert.equal((stats.get(refKey(r))?.golden?.success ?? 0) + (stats.get(refKey(r))?.golden?.failure ?? 0), e.total, refKey(r));
+        }
+      },
+    );
   }
 });
 
@@ -421,7 +470,11 @@ for (const mesh of MESHES) {
           for (const e of want) {
             const g = got.find((p) => pairKey(p) === pairKey(e))!;
             const golden = g.stats.golden!;
-            assert.deepEqual({ success: golden.success, failure: golden.failure }, { success: e.counts.success, failure: e.counts.failure }, pairKey(e));
+            assert.deepEqual(
+              { success: golden.success, failure: golden.failure },
+              { success: e.counts.success, failure: e.counts.failure },
+              pairKey(e),
+            );
             assert.equal(g.mtls, e.from === null ? null : mesh.mtls(e.mtls!), `${pairKey(e)} mtls`);
             checkPercentiles(mesh, golden, pairFlows(e), start, w.end, pairKey(e));
           }

@@ -56,7 +56,8 @@ const NARROWED: Readonly<Record<string, readonly string[]>> = {
   istio: [
     `group by (source_workload_namespace, source_workload, pod) (present_over_time(istio_requests_total{reporter="source",` +
       `source_workload_namespace="exist",source_workload="api"}[3600s])) or ` +
-      `group by (destination_workload_namespace, destination_workload, pod) (present_over_time(istio_requests_total{reporter="destination",` +
+      "group by (destination_workload_namespace, destination_workload, pod) " +
+      `(present_over_time(istio_requests_total{reporter="destination",` +
       `destination_workload_namespace="exist",destination_workload="api"}[3600s]))`,
   ],
   consul: [

@@ -55,7 +55,13 @@ describe("GraphQL answers agree across meshes", () => {
     });
 
     it(`${mesh}: catalog's edges, both directions, across namespaces`, async () => {
-      const got = await data(gateways.get(mesh)!, ResourceEdgesDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog", window: "1h", at });
+      const got = await data(gateways.get(mesh)!, ResourceEdgesDocument, {
+        kind: "DEPLOYMENT",
+        namespace: SHOP,
+        name: "catalog",
+        window: "1h",
+        at,
+      });
       const want = expectedEdges(model, REFS.catalog, "DEPLOYMENT", T0 - 3600, T0);
       const edges = got.resource!.edges!;
       assert.deepEqual(

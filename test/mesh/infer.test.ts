@@ -76,18 +76,40 @@ describe("workload kind from its pods", () => {
 });
 
 describe("inference over the generator's pod names", () => {
-  it("gets every Deployment and StatefulSet of the fixture right, and reads DaemonSets, Jobs and standalone ReplicaSets as " +
-"DaemonSets", () => {
-    const model = topologyModel();
-    for (const w of model.workloads) {
-      const want = w.kind === "JOB" || w.kind === "REPLICASET" ? "DAEMONSET" : w.kind;
-      assert.equal(inferWorkloadKind(w.name, w.pods.map((p) => p.name)), want, `${w.namespace}/${w.name}`);
-      if (w.kind === "DEPLOYMENT") for (const p of w.pods) assert.equal(replicaSetOfPod(w.name, p.name), w.replicaSet);
-    }
-  });
+  it(
+    "gets every Deployment and StatefulSet of the fixture right, and reads DaemonSets, Jobs and standalone ReplicaSets as " + "DaemonSets",
+    () => {
+      const model = topologyModel();
+      for (const w of model.workloads) {
+        const want = w.kind === "JOB" || w.kind === "REPLICASET" ? "DAEMONSET" : w.kind;
+        assert.equal(
+          inferWorkloadKind(
+            w.name,
+            w.pods.map((p) => p.name),
+          ),
+          want,
+          `${w.namespace}/${w.name}`,
+        );
+        if (w.kind === "DEPLOYMENT") for (const p of w.pods) assert.equal(replicaSetOfPod(w.name, p.name), w.replicaSet);
+      }
+    },
+  );
   it("holds for many generated names (hash and suffixes from the Kubernetes alphabet)", () => {
-    const workloads = Array.from({ length: 200 }, (_, i) => ({ namespace: "n", name: `svc-${i}`, kind: "DEPLOYMENT" as const, replicas: 3 }));
+    const workloads = Array.from({ length: 200 }, (_, i) => ({
+      namespace: "n",
+      name: `svc-${i}`,
+      kind: "DEPLOYMENT" as const,
+      replicas: 3,
+    }));
     const model = buildModel({ workloads, edges: [] });
-    for (const w of model.workloads) assert.equal(inferWorkloadKind(w.name, w.pods.map((p) => p.name)), "DEPLOYMENT", w.name);
+    for (const w of model.workloads)
+      assert.equal(
+        inferWorkloadKind(
+          w.name,
+          w.pods.map((p) => p.name),
+        ),
+        "DEPLOYMENT",
+        w.name,
+      );
   });
 });

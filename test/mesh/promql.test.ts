@@ -35,9 +35,9 @@ describe("Istio PromQL", () => {
     const [counts, buckets, directory] = r.queries;
     assert.equal(
       counts,
-      'sum by (destination_workload_namespace, destination_workload, response_code) ' +
-'(increase(istio_requests_total{reporter="destination",destination_workload_namespace=~"shop|x\\"y",' +
-'destination_workload=~"api|a\\\\|b|web\\\\.v1"}[300s]))',
+      "sum by (destination_workload_namespace, destination_workload, response_code) " +
+        '(increase(istio_requests_total{reporter="destination",destination_workload_namespace=~"shop|x\\"y",' +
+        'destination_workload=~"api|a\\\\|b|web\\\\.v1"}[300s]))',
     );
     assert.match(buckets!, /^sum by \(le, destination_workload_namespace, destination_workload\) \(rate\(/);
     assert.match(buckets!, /\(rate\(istio_request_duration_milliseconds_bucket\{reporter="destination",.*\}\[300s\]\)\)$/);
@@ -45,8 +45,8 @@ describe("Istio PromQL", () => {
     assert.equal(
       directory,
       'group by (source_workload_namespace, source_workload, pod) (present_over_time(istio_requests_total{reporter="source"}[300s])) or ' +
-        'group by (destination_workload_namespace, destination_workload, pod) ' +
-'(present_over_time(istio_requests_total{reporter="destination"}[300s]))',
+        "group by (destination_workload_namespace, destination_workload, pod) " +
+        '(present_over_time(istio_requests_total{reporter="destination"}[300s]))',
     );
   });
 
@@ -60,9 +60,9 @@ describe("Istio PromQL", () => {
         'increase(istio_requests_total{reporter="source",source_workload_namespace="shop",source_workload="web"}[300s]) or ' +
         // Disjoint halves: series the refs sent are read once, by the first selector only.
         'increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="web",' +
-'source_workload_namespace!="shop"}[300s]) or ' +
+        'source_workload_namespace!="shop"}[300s]) or ' +
         'increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="web",' +
-'source_workload_namespace="shop",source_workload!="web"}[300s]))',
+        'source_workload_namespace="shop",source_workload!="web"}[300s]))',
     );
     assert.match(r.queries[2]!, /^sum by \(.*connection_security_policy\) \(increase\(istio_requests_total\{reporter="destination",/);
   });
@@ -89,10 +89,13 @@ describe("Consul PromQL", () => {
     await new ConsulAdapter(r).resourceStats(batch("DEPLOYMENT", [dep("shop", "web"), dep("sh.p", "api")]));
     assert.equal(
       r.queries[0],
-      'sum by (namespace, consul_source_service, envoy_response_code_class) ' +
-'(increase(envoy_http_downstream_rq_xx{envoy_http_conn_manager_prefix="public_listener",namespace=~"sh\\\\.p|shop"}[300s]))',
+      "sum by (namespace, consul_source_service, envoy_response_code_class) " +
+        '(increase(envoy_http_downstream_rq_xx{envoy_http_conn_manager_prefix="public_listener",namespace=~"sh\\\\.p|shop"}[300s]))',
     );
-    assert.match(r.queries[1]!, /envoy_http_downstream_rq_time_bucket\{envoy_http_conn_manager_prefix="public_listener",namespace=~"sh\\\\\.p\|shop"\}\[300s\]/);
+    assert.match(
+      r.queries[1]!,
+      /envoy_http_downstream_rq_time_bucket\{envoy_http_conn_manager_prefix="public_listener",namespace=~"sh\\\\\.p\|shop"\}\[300s\]/,
+    );
   });
 
   it("reads upstream clusters with a destination service for edges (never local_app)", async () => {
@@ -104,7 +107,7 @@ describe("Consul PromQL", () => {
         'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",namespace="shop"}[300s]) or ' +
         // Consul OSS tags every upstream "default" (or nothing): the directory places it.
         'increase(envoy_cluster_upstream_rq_xx{consul_destination_service!="",consul_destination_namespace=~"|default|shop",' +
-'namespace!="shop"}[300s]))',
+        'namespace!="shop"}[300s]))',
     );
     assert.equal(r.queries.length, 3, "namespace edges need the directory to place upstreams");
   });
@@ -115,7 +118,9 @@ describe("batching: the query count does not depend on the batch", () => {
     for (const kind of ["NAMESPACE", "POD", "DEPLOYMENT", "STATEFULSET", "REPLICASET", "JOB"] as const) {
       it(`${mesh} ${kind}`, async () => {
         const refs = (n: number): ResourceRef[] =>
-          Array.from({ length: n }, (_, i) => (kind === "NAMESPACE" ? { kind, namespace: null, name: `ns-${i}` } : { kind, namespace: `ns-${i % 7}`, name: `w-${i}` }));
+          Array.from({ length: n }, (_, i) =>
+            kind === "NAMESPACE" ? { kind, namespace: null, name: `ns-${i}` } : { kind, namespace: `ns-${i % 7}`, name: `w-${i}` },
+          );
         const count = async (n: number) => {
           const r = new Recorder();
           const adapter = make(r);

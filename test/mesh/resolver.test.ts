@@ -49,7 +49,8 @@ const scope = (kind: "JOB" | "REPLICASET" | "DAEMONSET") => ({ kind, namespace: 
 
 for (const [mesh] of meshes) {
   describe(`${mesh} kinds`, () => {
-    const adapter = (withInventory: boolean) => createAdapter(mesh, new PrometheusClient({ baseUrl: prometheus.get(mesh)!.url }), withInventory ? inventory : null);
+    const adapter = (withInventory: boolean) =>
+      createAdapter(mesh, new PrometheusClient({ baseUrl: prometheus.get(mesh)!.url }), withInventory ? inventory : null);
 
     it("resolves Jobs and standalone ReplicaSets through the inventory, with the model's counts", async () => {
       const a = adapter(true);

@@ -21,10 +21,17 @@ const at = new Date("2026-11-01T12:00:00Z");
 describe("CoalescingQuerier", () => {
   it("sends identical concurrent queries once, and reuses the answer until the TTL ends", async () => {
     let clock = 0;
-    const cache = new CoalescingQuerier(new PrometheusClient({ baseUrl: prometheus.url }), { ttlMs: 1000, maxEntries: 10, now: () => clock });
+    const cache = new CoalescingQuerier(new PrometheusClient({ baseUrl: prometheus.url }), {
+      ttlMs: 1000,
+      maxEntries: 10,
+      now: () => clock,
+    });
     prometheus.resetQueries();
     const answers = await Promise.all([cache.query("vector(7)", at), cache.query("vector(7)", at), cache.query("vector(7)", at)]);
-    assert.deepEqual(answers.map((a) => a[0]?.value), [7, 7, 7]);
+    assert.deepEqual(
+      answers.map((a) => a[0]?.value),
+      [7, 7, 7],
+    );
     assert.equal(prometheus.queries().length, 1);
     clock = 500;
     await cache.query("vector(7)", at);

@@ -17,7 +17,10 @@ describe("PromQL quoting", () => {
     assert.throws(() => startsWith("pod", []));
   });
   it("renders a single value as equality", () => {
-    assert.equal(selector("response_total", [eq("direction", "inbound"), oneOf("deployment", ["web"])]), 'response_total{direction="inbound",deployment="web"}');
+    assert.equal(
+      selector("response_total", [eq("direction", "inbound"), oneOf("deployment", ["web"])]),
+      'response_total{direction="inbound",deployment="web"}',
+    );
   });
   it("refuses label names that are not identifiers", () => {
     assert.throws(() => selector("m", [eq('a"}', "x")]));

@@ -33,7 +33,20 @@ let proxyUrl: string;
 
 before(async () => {
   // Inside the repository, so that the built files find node_modules.
-  await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", DIST, "--incremental", "--tsBuildInfoFile", `${DIST}.tsbuildinfo`], { cwd: ROOT });
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, "node_modules/typescript/bin/tsc"),
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      DIST,
+      "--incremental",
+      "--tsBuildInfoFile",
+      `${DIST}.tsbuildinfo`,
+    ],
+    { cwd: ROOT },
+  );
   copyFileSync(join(ROOT, "package.json"), join(BUILD, "package.json"));
   prometheus = await startPrometheus({ model: topologyModel(), formats: [linkerd], ...HISTORY });
   slowProxy = createServer((req, res) => {
@@ -41,8 +54,14 @@ before(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       setTimeout(async () => {
-        const upstream = await fetch(`${prometheus.url}${req.url}`, { method: req.method, headers: { "content-type": req.headers["content-type"] ?? "" }, body: req.method === "POST" ? Buffer.concat(chunks) : null });
-        res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" }).end(Buffer.from(await upstream.arrayBuffer()));
+        const upstream = await fetch(`${prometheus.url}${req.url}`, {
+          method: req.method,
+          headers: { "content-type": req.headers["content-type"] ?? "" },
+          body: req.method === "POST" ? Buffer.concat(chunks) : null,
+        });
+        res
+          .writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "" })
+          .end(Buffer.from(await upstream.arrayBuffer()));
       }, delayMs);
     });
   });
@@ -66,10 +85,25 @@ interface Running {
 }
 
 async function serve(node: string, port: number): Promise<Running> {
-  const child = spawn(node, [join(DIST, "cli.js"), "serve", "--mesh", "linkerd", "--prometheus-url", proxyUrl, "--listen", `127.0.0.1:${port}`, "--scrape-interval", "10s"], {
-    env: { PATH: process.env.PATH ?? "", HOME: home, KUBECONFIG: "" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    node,
+    [
+      join(DIST, "cli.js"),
+      "serve",
+      "--mesh",
+      "linkerd",
+      "--prometheus-url",
+      proxyUrl,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--scrape-interval",
+      "10s",
+    ],
+    {
+      env: { PATH: process.env.PATH ?? "", HOME: home, KUBECONFIG: "" },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -86,7 +120,11 @@ async function serve(node: string, port: number): Promise<Running> {
 const QUERY = `{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { metrics(window: "1m") { requestCount } } }`;
 
 function graphql(base: string): Promise<Response> {
-  return fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: QUERY }) });
+  return fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: QUERY }),
+  });
 }
 
 const runtimes: Array<[string, string]> = [
@@ -111,7 +149,10 @@ for (const [name, node] of runtimes) {
         // "not found", reached through the backend (its lookup query is in Prometheus' log).
         prometheus.resetQueries();
         assert.deepEqual(await (await graphql(first.base)).json(), { data: { resource: null } });
-        assert.ok(prometheus.queries().some((q) => q.includes("present_over_time")), "the lookup reached Prometheus");
+        assert.ok(
+          prometheus.queries().some((q) => q.includes("present_over_time")),
+          "the lookup reached Prometheus",
+        );
         const smi = await fetch(`${first.base}/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments`);
         assert.equal(smi.status, 200);
         assert.equal(((await smi.json()) as { kind: string }).kind, "TrafficMetricsList");
@@ -127,7 +168,12 @@ for (const [name, node] of runtimes) {
         const inFlight = graphql(first.base);
         await new Promise((resolve) => setTimeout(resolve, 500));
         first.child.kill("SIGTERM");
-        const late = await new Promise((resolve) => setTimeout(resolve, 200)).then(() => fetch(`${first.base}/healthz`).then((r) => r.status, () => "refused"));
+        const late = await new Promise((resolve) => setTimeout(resolve, 200)).then(() =>
+          fetch(`${first.base}/healthz`).then(
+            (r) => r.status,
+            () => "refused",
+          ),
+        );
         const response = await inFlight;
         assert.equal(response.status, 200);
         const body = (await response.json()) as { data?: unknown; errors?: unknown };

@@ -104,8 +104,12 @@ describe("backend answers too big to hold", () => {
       clearInterval(watch);
       const refused = results.filter((r) => r.status === "rejected");
       assert.ok(refused.length >= 1, "some answer was refused");
-      assert.ok(results.some((r) => r.status === "fulfilled" && r.value.length === 600), "some answer was read whole");
-      for (const r of refused) assert.match(String((r as PromiseRejectedResult).reason), /passed 1048576 bytes \(--max-backend-in-flight\)/);
+      assert.ok(
+        results.some((r) => r.status === "fulfilled" && r.value.length === 600),
+        "some answer was read whole",
+      );
+      for (const r of refused)
+        assert.match(String((r as PromiseRejectedResult).reason), /passed 1048576 bytes \(--max-backend-in-flight\)/);
       assert.ok(peak <= MiB, `peak ${peak}`);
       assert.equal(budget.inUse, 0, "everything was given back");
     });
@@ -117,8 +121,16 @@ describe("backend misconfiguration versus outage", () => {
     ["401", (_req, res) => res.writeHead(401, { "www-authenticate": "Basic" }).end("unauthorized"), /HTTP 401 .*authentication/],
     ["403", (_req, res) => res.writeHead(403).end("forbidden"), /HTTP 403 .*forbidden/],
     ["404", (_req, res) => res.writeHead(404).end("404 page not found"), /HTTP 404 .*--prometheus-url/],
-    ["an HTML page with 200", (_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>Grafana</html>"), /HTTP 200 .*text\/html, which is not a Prometheus API/],
-    ["JSON that is not Prometheus'", (_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"items":[]}'), /not a Prometheus API/],
+    [
+      "an HTML page with 200",
+      (_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>Grafana</html>"),
+      /HTTP 200 .*text\/html, which is not a Prometheus API/,
+    ],
+    [
+      "JSON that is not Prometheus'",
+      (_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"items":[]}'),
+      /not a Prometheus API/,
+    ],
   ];
   for (const [what, handler, pattern] of misconfigured) {
     it(`answers BACKEND_MISCONFIGURED naming the URL (not its credentials) and status for ${what}`, async () => {
@@ -201,10 +213,14 @@ describe("the wrong mesh", () => {
       assert.ok(
         log
           .lines()
-          .some((l) => l.level === LEVEL.warn && l.msg.includes(
-              "warning: the backend has no istio series in the last 10 minutes; " +
-                "it has linkerd series (start with --mesh linkerd or --mesh auto)",
-            )),
+          .some(
+            (l) =>
+              l.level === LEVEL.warn &&
+              l.msg.includes(
+                "warning: the backend has no istio series in the last 10 minutes; " +
+                  "it has linkerd series (start with --mesh linkerd or --mesh auto)",
+              ),
+          ),
         log.text(),
       );
       const ready = await gateway.app.inject({ url: "/readyz?verbose" });

@@ -28,11 +28,14 @@ before(async () => {
   const target = new URL(prometheus.url);
   proxy = createServer((req, res) => {
     seen.push(req.headers);
-    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, async (answer) => {
-      await hold;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      async (answer) => {
+        await hold;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     req.pipe(upstream);
   });
   await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
@@ -61,7 +64,12 @@ describe("tenancy headers", () => {
     const gateway = await testGateway(proxyUrl, "linkerd", { prometheusHeaders: { "x-scope-orgid": "team-a" } });
     try {
       seen.length = 0;
-      const r = await execute(gateway, ResourceMetricsDocument, { kind: "DEPLOYMENT", namespace: SHOP, name: REFS.catalog.name, window: "1m" });
+      const r = await execute(gateway, ResourceMetricsDocument, {
+        kind: "DEPLOYMENT",
+        namespace: SHOP,
+        name: REFS.catalog.name,
+        window: "1m",
+      });
       assert.deepEqual(r.errors, []);
       assert.ok(seen.length > 0);
       for (const headers of seen) assert.equal(headers["x-scope-orgid"], "team-a");
@@ -100,10 +108,16 @@ describe("admission limit", () => {
     assert.equal(refused.headers["retry-after"], "1");
     assert.equal((refused.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code, "SERVICE_UNAVAILABLE");
 
-    const rest = await gateway.app.inject({ method: "GET", url: `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SHOP}/deployments/${REFS.cart.name}` });
+    const rest = await gateway.app.inject({
+      method: "GET",
+      url: `/apis/metrics.smi-spec.io/v1alpha1/namespaces/${SHOP}/deployments/${REFS.cart.name}`,
+    });
     assert.equal(rest.statusCode, 503);
     assert.equal(rest.headers["retry-after"], "1");
-    assert.deepEqual([(rest.json() as { kind: string }).kind, (rest.json() as { reason: string }).reason], ["Status", "ServiceUnavailable"]);
+    assert.deepEqual(
+      [(rest.json() as { kind: string }).kind, (rest.json() as { reason: string }).reason],
+      ["Status", "ServiceUnavailable"],
+    );
     // Probes are never refused.
     assert.equal((await gateway.app.inject({ method: "GET", url: "/livez" })).statusCode, 200);
 

@@ -47,7 +47,11 @@ before(async () => {
   };
   fake.users.set("carol-token", { username: "carol", groups: ["shop-team"] });
   // alice reads shop, bob reads data, the shop-team group reads shop.
-  fake.sarRules.push({ user: "alice", namespace: SHOP, allowed: true }, { user: "bob", namespace: DATA, allowed: true }, { group: "shop-team", namespace: SHOP, allowed: true });
+  fake.sarRules.push(
+    { user: "alice", namespace: SHOP, allowed: true },
+    { user: "bob", namespace: DATA, allowed: true },
+    { group: "shop-team", namespace: SHOP, allowed: true },
+  );
 
   dir = mkdtempSync(join(tmpdir(), "meshql-cluster-test-"));
   prometheus = await startPrometheus({ model, formats: [linkerd], ...HISTORY });
@@ -88,7 +92,12 @@ const asUser = (user: string, groups: string[] = []): Caller => ({
   headers: { "X-Remote-User": user, ...(groups.length ? { "X-Remote-Group": groups } : {}) },
 });
 
-function call(caller: Caller, method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+function call(
+  caller: Caller,
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const url = new URL(path, base);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -104,7 +113,9 @@ function call(caller: Caller, method: "GET" | "POST", path: string, body?: unkno
         let text = "";
         res.on("data", (c: Buffer) => (text += c.toString()));
         res.on("end", () => {
-          const json = res.headers["content-type"]?.startsWith("application/json") ? (JSON.parse(text) as Record<string, unknown>) : { text };
+          const json = res.headers["content-type"]?.startsWith("application/json")
+            ? (JSON.parse(text) as Record<string, unknown>)
+            : { text };
           resolve({ status: res.statusCode ?? 0, json });
         });
       },
@@ -126,8 +137,9 @@ interface GqlResource {
 
 describe("in a cluster", () => {
   it("lists what exists joined with what has traffic, per user: an idle deployment appears with zeros", async () => {
-    const query = "{ resources(kind: DEPLOYMENT) { namespace name inCluster pods { meshed total } metrics(window: \"1m\") { requestCount " +
-"successRate latency { p99 } } } }";
+    const query =
+      '{ resources(kind: DEPLOYMENT) { namespace name inCluster pods { meshed total } metrics(window: "1m") { requestCount ' +
+      "successRate latency { p99 } } } }";
     const alice = await graphql(asUser("alice"), query);
     assert.equal(alice.status, 200, JSON.stringify(alice.json));
     const resources = (alice.json.data as { resources: GqlResource[] }).resources;
@@ -145,11 +157,17 @@ describe("in a cluster", () => {
       metrics: { requestCount: 0, successRate: null, latency: { p99: null } },
     });
     const catalog = resources.find((r) => r.name === "catalog")!;
-    assert.equal(catalog.metrics.requestCount, expectedInbound(model, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog" }, T0 - 60, T0).total);
+    assert.equal(
+      catalog.metrics.requestCount,
+      expectedInbound(model, { kind: "DEPLOYMENT", namespace: SHOP, name: "catalog" }, T0 - 60, T0).total,
+    );
     assert.deepEqual(resources.find((r) => r.name === "loadgen")!.pods, { meshed: 0, total: 1 });
 
     const bob = await graphql(asUser("bob"), query);
-    assert.deepEqual(((bob.json.data as { resources: GqlResource[] }).resources).map((r) => `${r.namespace}/${r.name}`), ["data/reports"]);
+    assert.deepEqual(
+      (bob.json.data as { resources: GqlResource[] }).resources.map((r) => `${r.namespace}/${r.name}`),
+      ["data/reports"],
+    );
   });
 
   it("answers FORBIDDEN for a field in a forbidden namespace, and the rest of the document still comes back", async () => {
@@ -162,37 +180,58 @@ describe("in a cluster", () => {
     const errors = result.json.errors as Array<{ path: string[]; extensions: { code: string } }>;
     assert.equal(data.mine?.name, "catalog");
     assert.equal(data.theirs, null);
-    assert.deepEqual(errors.map((e) => [e.path.join("."), e.extensions.code]), [["theirs", "FORBIDDEN"]]);
+    assert.deepEqual(
+      errors.map((e) => [e.path.join("."), e.extensions.code]),
+      [["theirs", "FORBIDDEN"]],
+    );
   });
 
   it("hides edge peers the user may not see, in GraphQL and REST alike", async () => {
-    const query = "{ resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { edges(window: \"1m\", direction: FROM) { peer { namespace " +
-"name } } } }";
+    const query =
+      '{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m", direction: FROM) { peer { namespace ' +
+      "name } } } }";
     const peers = async (caller: Caller) =>
-      ((await graphql(caller, query)).json.data as { resource: { edges: Array<{ peer: { namespace: string; name: string } }> } }).resource.edges
+      (
+        (await graphql(caller, query)).json.data as { resource: { edges: Array<{ peer: { namespace: string; name: string } }> } }
+      ).resource.edges
         .map((e) => `${e.peer.namespace}/${e.peer.name}`)
         .sort();
     assert.deepEqual(await peers(asUser("alice")), ["shop/frontend"], "data/reports calls catalog, but alice may not see data");
     fake.sarRules.unshift({ user: "alice", namespace: DATA, resource: "deployments", verb: "get", allowed: true });
     try {
       // A fresh user name, so no cached decision hides the new rule.
-      fake.sarRules.unshift({ user: "alice2", namespace: SHOP, allowed: true }, { user: "alice2", namespace: DATA, resource: "deployments", verb: "get", allowed: true });
+      fake.sarRules.unshift(
+        { user: "alice2", namespace: SHOP, allowed: true },
+        { user: "alice2", namespace: DATA, resource: "deployments", verb: "get", allowed: true },
+      );
       assert.deepEqual(await peers(asUser("alice2")), ["data/reports", "shop/frontend"]);
     } finally {
       fake.sarRules.splice(0, 3);
     }
-    const rest = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog/edges?window=1m");
+    const rest = await call(
+      asUser("alice"),
+      "GET",
+      "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog/edges?window=1m",
+    );
     assert.equal(rest.status, 200);
     const items = rest.json.items as Array<{ edge: { resource: { namespace: string; name: string } } }>;
-    assert.ok(items.length > 0 && items.every((i) => i.edge.resource.namespace === SHOP), JSON.stringify(items.map((i) => i.edge.resource)));
+    assert.ok(
+      items.length > 0 && items.every((i) => i.edge.resource.namespace === SHOP),
+      JSON.stringify(items.map((i) => i.edge.resource)),
+    );
   });
 
   it("resolves edge peers and the edge's own resource from the inventory, like any other resource", async () => {
-    const query = "{ resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { edges(window: \"1m\") { resource { name inCluster labels { " +
-"key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }";
+    const query =
+      '{ resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { edges(window: "1m") { resource { name inCluster labels { ' +
+      "key value } pods { total } } peer { namespace name inCluster labels { key value } pods { total } } } } }";
     const result = await graphql(asUser("alice"), query);
     assert.equal(result.status, 200, JSON.stringify(result.json));
-    const edges = (result.json.data as { resource: { edges: Array<Record<string, { name: string; inCluster: boolean | null; labels: unknown[] | null; pods: unknown }>> } }).resource.edges;
+    const edges = (
+      result.json.data as {
+        resource: { edges: Array<Record<string, { name: string; inCluster: boolean | null; labels: unknown[] | null; pods: unknown }>> };
+      }
+    ).resource.edges;
     assert.ok(edges.length > 0);
     for (const e of edges) {
       for (const side of [e.resource!, e.peer!]) {
@@ -215,7 +254,14 @@ describe("in a cluster", () => {
       edges { source { id } destination { id type } metrics { requestCount } } } }`;
     const alice = await graphql(asUser("alice"), query);
     assert.equal(alice.status, 200, JSON.stringify(alice.json));
-    const graph = (alice.json.data as { graph: { nodes: Node[]; edges: Array<{ source: { id: string }; destination: { id: string; type: string }; metrics: { requestCount: number } }> } }).graph;
+    const graph = (
+      alice.json.data as {
+        graph: {
+          nodes: Node[];
+          edges: Array<{ source: { id: string }; destination: { id: string; type: string }; metrics: { requestCount: number } }>;
+        };
+      }
+    ).graph;
     const names = graph.nodes.flatMap((n) => (n.resource ? [n.resource.name] : []));
     assert.ok(names.includes("legacy-admin"), "the idle Deployment is a node");
     assert.ok(names.includes("loadgen"), "the unmeshed Deployment exists in the cluster, so it is a node");
@@ -225,7 +271,10 @@ describe("in a cluster", () => {
     assert.ok(hidden.every((n) => n.resource === null && !n.id.includes("data") && !n.id.includes("db")));
     const intoHidden = graph.edges.filter((e) => e.destination.type === "HIDDEN");
     assert.deepEqual(intoHidden.map((e) => e.source.id).sort(), ["DEPLOYMENT/shop/cart", "DEPLOYMENT/shop/catalog"]);
-    assert.ok(intoHidden.every((e) => e.metrics.requestCount > 0), "traffic to hidden peers still counts");
+    assert.ok(
+      intoHidden.every((e) => e.metrics.requestCount > 0),
+      "traffic to hidden peers still counts",
+    );
     const frontend = graph.nodes.find((n) => n.id === "DEPLOYMENT/shop/frontend")!;
     assert.equal(frontend.resource?.inCluster, true);
     assert.ok(Array.isArray(frontend.resource?.labels), "graph nodes resolve from the inventory like any Resource");
@@ -234,7 +283,10 @@ describe("in a cluster", () => {
     assert.equal((bob.json.errors as Array<{ extensions: { code: string } }>)[0]?.extensions.code, "FORBIDDEN");
     const everything = await graphql(asUser("bob"), query.replace(`namespaces: ["shop"], `, ""));
     const bobNodes = (everything.json.data as { graph: { nodes: Node[] } }).graph.nodes;
-    assert.ok(bobNodes.filter((n) => n.resource).every((n) => n.resource!.namespace === "data"), "without namespaces: only those bob may list");
+    assert.ok(
+      bobNodes.filter((n) => n.resource).every((n) => n.resource!.namespace === "data"),
+      "without namespaces: only those bob may list",
+    );
   });
 
   it("answers REST with 403 outside the user's namespaces and lists idle workloads inside them", async () => {
@@ -244,18 +296,28 @@ describe("in a cluster", () => {
     assert.equal(forbidden.json.reason, "Forbidden");
     const list = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments");
     assert.equal(list.status, 200);
-    const idle = (list.json.items as Array<{ resource: { name: string }; metrics: Array<{ name: string; value: string }> }>).find((i) => i.resource.name === "legacy-admin");
-    assert.deepEqual(idle?.metrics, [
-      { name: "p99_response_latency", unit: "ms", value: "0" },
-      { name: "p90_response_latency", unit: "ms", value: "0" },
-      { name: "p50_response_latency", unit: "ms", value: "0" },
-      { name: "success_count", value: "0" },
-      { name: "failure_count", value: "0" },
-    ], "an idle deployment: zero counts, and latency \"0\" as the SMI wire convention");
+    const idle = (list.json.items as Array<{ resource: { name: string }; metrics: Array<{ name: string; value: string }> }>).find(
+      (i) => i.resource.name === "legacy-admin",
+    );
+    assert.deepEqual(
+      idle?.metrics,
+      [
+        { name: "p99_response_latency", unit: "ms", value: "0" },
+        { name: "p90_response_latency", unit: "ms", value: "0" },
+        { name: "p50_response_latency", unit: "ms", value: "0" },
+        { name: "success_count", value: "0" },
+        { name: "failure_count", value: "0" },
+      ],
+      'an idle deployment: zero counts, and latency "0" as the SMI wire convention',
+    );
     const unknown = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent");
     assert.equal(unknown.status, 404);
     // The cluster says it does not exist: its edges are a 404 too (without a cluster, an empty list).
-    const unknownEdges = await call(asUser("alice"), "GET", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent/edges");
+    const unknownEdges = await call(
+      asUser("alice"),
+      "GET",
+      "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/nonexistent/edges",
+    );
     assert.equal(unknownEdges.status, 404);
     assert.equal(unknownEdges.json.reason, "NotFound");
   });
@@ -276,11 +338,25 @@ describe("in a cluster", () => {
   });
 
   it("evaluates label selectors on the inventory, in GraphQL and REST", async () => {
-    const gql = await graphql(asUser("alice"), `{ resources(kind: DEPLOYMENT, namespace: "shop", labelSelector: "tier in (web), app!=x") { name } }`);
+    const gql = await graphql(
+      asUser("alice"),
+      `{ resources(kind: DEPLOYMENT, namespace: "shop", labelSelector: "tier in (web), app!=x") { name } }`,
+    );
     assert.deepEqual((gql.json.data as { resources: Array<{ name: string }> }).resources, [{ name: "frontend" }]);
-    const rest = await call(asUser("alice"), "GET", `/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?labelSelector=${encodeURIComponent("tier=backend,!missing")}`);
-    assert.deepEqual((rest.json.items as Array<{ resource: { name: string } }>).map((i) => i.resource.name), ["cart", "catalog", "legacy-admin", "loadgen"]);
-    const bad = await call(asUser("alice"), "GET", `/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?labelSelector=${encodeURIComponent("tier in (web")}`);
+    const rest = await call(
+      asUser("alice"),
+      "GET",
+      `/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?labelSelector=${encodeURIComponent("tier=backend,!missing")}`,
+    );
+    assert.deepEqual(
+      (rest.json.items as Array<{ resource: { name: string } }>).map((i) => i.resource.name),
+      ["cart", "catalog", "legacy-admin", "loadgen"],
+    );
+    const bad = await call(
+      asUser("alice"),
+      "GET",
+      `/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?labelSelector=${encodeURIComponent("tier in (web")}`,
+    );
     assert.equal(bad.status, 400);
   });
 
@@ -290,8 +366,11 @@ describe("in a cluster", () => {
     try {
       let found: GqlResource | undefined;
       for (let i = 0; i < 50 && found?.inCluster !== false; i++) {
-        const r = await graphql(asUser("alice"), "{ resources(kind: DEPLOYMENT, namespace: \"shop\") { namespace name inCluster pods { meshed total } metrics { " +
-"requestCount successRate latency { p99 } } } }");
+        const r = await graphql(
+          asUser("alice"),
+          '{ resources(kind: DEPLOYMENT, namespace: "shop") { namespace name inCluster pods { meshed total } metrics { ' +
+            "requestCount successRate latency { p99 } } } }",
+        );
         found = (r.json.data as { resources: GqlResource[] }).resources.find((x) => x.name === "cart");
         if (found?.inCluster !== false) await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -322,7 +401,14 @@ describe("in a cluster", () => {
       ],
     );
     const text = log.text();
-    for (const secret of ["carol-token", "Bearer", "meshql-sa", "BEGIN CERTIFICATE", "PRIVATE KEY", pki.clients.allowed.cert.split("\n")[1]!]) {
+    for (const secret of [
+      "carol-token",
+      "Bearer",
+      "meshql-sa",
+      "BEGIN CERTIFICATE",
+      "PRIVATE KEY",
+      pki.clients.allowed.cert.split("\n")[1]!,
+    ]) {
       assert.ok(!text.includes(secret), `${secret} is not in the log`);
     }
   });
@@ -358,14 +444,18 @@ describe("subscriptions in a cluster", () => {
   });
   const connect = (caller: Caller, connectionParams?: Record<string, unknown>): LiveClient => {
     const c = liveClient(base, {
-      socket: { ca: pki.servingCA.cert, ...(caller.cert ? { cert: caller.cert.cert, key: caller.cert.key } : {}), ...(caller.headers ? { headers: caller.headers as Record<string, string> } : {}) }, // ws hands repeated headers (arrays) to http.request as they are
+      socket: {
+        ca: pki.servingCA.cert,
+        ...(caller.cert ? { cert: caller.cert.cert, key: caller.cert.key } : {}),
+        ...(caller.headers ? { headers: caller.headers as Record<string, string> } : {}),
+      }, // ws hands repeated headers (arrays) to http.request as they are
       ...(connectionParams ? { connectionParams } : {}),
     });
     clients.push(c);
     return c;
   };
-  const catalog = "subscription { resource(kind: DEPLOYMENT, namespace: \"shop\", name: \"catalog\") { name metrics(window: \"1m\") { requestCount } } " +
-"}";
+  const catalog =
+    'subscription { resource(kind: DEPLOYMENT, namespace: "shop", name: "catalog") { name metrics(window: "1m") { requestCount } } ' + "}";
   type Catalog = { resource: { name: string; metrics: { requestCount: number } } | null };
 
   it("authenticates the upgrade request by front-proxy certificate and headers", async () => {
@@ -402,17 +492,28 @@ describe("subscriptions in a cluster", () => {
   });
 
   it("answers FORBIDDEN at subscribe time and ends the stream", async () => {
-    const stream = record(connect(asUser("alice")), `subscription { resource(kind: DEPLOYMENT, namespace: "data", name: "reports") { name } }`, {});
+    const stream = record(
+      connect(asUser("alice")),
+      `subscription { resource(kind: DEPLOYMENT, namespace: "data", name: "reports") { name } }`,
+      {},
+    );
     assert.deepEqual(await stream.ended, { how: "complete" });
     assert.equal(stream.events.length, 1);
-    assert.deepEqual(stream.events[0]!.errors?.map((e) => e.extensions?.code), ["FORBIDDEN"]);
+    assert.deepEqual(
+      stream.events[0]!.errors?.map((e) => e.extensions?.code),
+      ["FORBIDDEN"],
+    );
   });
 
   it("ends a stream with FORBIDDEN when its user loses access, between events", async () => {
     const rule = { user: "dave", namespace: SHOP, allowed: true };
     fake.sarRules.unshift(rule);
     // every 30d: no second event comes by the clock, so only re-authorization can end the stream.
-    const stream = record<Catalog, object>(connect(asUser("dave")), catalog.replace('name: "catalog"', 'name: "catalog", every: "30d"'), {});
+    const stream = record<Catalog, object>(
+      connect(asUser("dave")),
+      catalog.replace('name: "catalog"', 'name: "catalog", every: "30d"'),
+      {},
+    );
     try {
       await stream.until(1);
       assert.equal(stream.events[0]!.data?.resource?.name, "catalog");
@@ -422,6 +523,9 @@ describe("subscriptions in a cluster", () => {
     // The authorizer keeps an allowed decision 10 s; the stream notices within that plus the 300 ms re-check period.
     assert.deepEqual(await stream.ended, { how: "complete" });
     assert.equal(stream.events.length, 2);
-    assert.deepEqual(stream.events[1]!.errors?.map((e) => e.extensions?.code), ["FORBIDDEN"]);
+    assert.deepEqual(
+      stream.events[1]!.errors?.map((e) => e.extensions?.code),
+      ["FORBIDDEN"],
+    );
   });
 });

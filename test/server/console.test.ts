@@ -52,7 +52,12 @@ describe("console and IDE routes", () => {
     assert.match(ide.body, /<title>meshql GraphQL IDE<\/title>/);
     assert.doesNotMatch(ide.body, /apollo|cdn\./i);
 
-    const post = await gateway.app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: { query: "{ __typename }" } });
+    const post = await gateway.app.inject({
+      method: "POST",
+      url: "/graphql",
+      headers: { "content-type": "application/json" },
+      payload: { query: "{ __typename }" },
+    });
     assert.deepEqual(post.json(), { data: { __typename: "Query" } });
     // A GET with a query is a client's request even from a browser; Apollo's CSRF rule wants a preflight header.
     const get = await gateway.app.inject({
@@ -67,7 +72,12 @@ describe("console and IDE routes", () => {
     const page = await noIde.app.inject({ method: "GET", url: "/graphql", headers: HTML });
     assert.notEqual(page.statusCode, 200);
     assert.doesNotMatch(page.body, /GraphQL IDE|graphiql|apollo.*sandbox|embeddable/i);
-    const post = await noIde.app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: { query: "{ __typename }" } });
+    const post = await noIde.app.inject({
+      method: "POST",
+      url: "/graphql",
+      headers: { "content-type": "application/json" },
+      payload: { query: "{ __typename }" },
+    });
     assert.deepEqual(post.json(), { data: { __typename: "Query" } });
   });
 
@@ -83,7 +93,12 @@ describe("console and IDE routes", () => {
     try {
       assert.equal((await app.inject({ method: "GET", url: "/", headers: HTML })).statusCode, 200);
       assert.equal((await app.inject({ method: "GET", url: "/graphql", headers: HTML })).statusCode, 200);
-      const query = await app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: { query: "{ __typename }" } });
+      const query = await app.inject({
+        method: "POST",
+        url: "/graphql",
+        headers: { "content-type": "application/json" },
+        payload: { query: "{ __typename }" },
+      });
       assert.equal(query.statusCode, 401);
       assert.equal(query.json().errors[0].extensions.code, "UNAUTHENTICATED");
       // A browser that asks /graphql for a query, or for a persisted one by its hash, is not served the page.
@@ -104,6 +119,9 @@ describe("--graphql-ide", () => {
     assert.equal(parseServeOptions({}, {}).graphqlIde, true);
     assert.equal(parseServeOptions({ "graphql-ide": "false" }, {}).graphqlIde, false);
     assert.equal(parseServeOptions({}, { MESHQL_GRAPHQL_IDE: "false" }).graphqlIde, false);
-    assert.throws(() => parseServeOptions({ "graphql-ide": "no" }, {}), (e: unknown) => e instanceof UsageError && /true or false/.test(e.message));
+    assert.throws(
+      () => parseServeOptions({ "graphql-ide": "no" }, {}),
+      (e: unknown) => e instanceof UsageError && /true or false/.test(e.message),
+    );
   });
 });

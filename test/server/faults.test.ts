@@ -107,7 +107,9 @@ describe("backend faults", () => {
     [
       "a sample that is not a number",
       (_req, res) =>
-        res.writeHead(200).end(JSON.stringify({ status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [1, "many"] }] } })),
+        res
+          .writeHead(200)
+          .end(JSON.stringify({ status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [1, "many"] }] } })),
       "bad_response",
     ],
   ];

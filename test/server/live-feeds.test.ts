@@ -25,7 +25,10 @@ describe("LiveFeeds", () => {
     assert.equal(feeds.runs, answers.n);
     assert.ok(feeds.runs >= 2 && feeds.runs <= intervals, `${feeds.runs} runs in ${intervals} intervals for 500 subscribers`);
     for (const list of got) {
-      assert.ok(list.every((v, i) => i === 0 || v === list[i - 1]! + 1), `answers in order, none twice or skipped: ${list.join(",")}`);
+      assert.ok(
+        list.every((v, i) => i === 0 || v === list[i - 1]! + 1),
+        `answers in order, none twice or skipped: ${list.join(",")}`,
+      );
       // Joining or leaving across a boundary may miss the first or the last answer.
       assert.ok(list.length >= answers.n - 2, `${list.length} of ${answers.n} answers`);
     }
@@ -60,7 +63,10 @@ describe("LiveFeeds", () => {
     const answers = { n: 0 };
     const got: number[] = [];
     // A 30-day interval: only a change can cause a second run while the test lasts.
-    const leave = feeds.subscribe(spec("k", answers, async () => changed, 30 * 86_400_000), (v) => got.push(v));
+    const leave = feeds.subscribe(
+      spec("k", answers, async () => changed, 30 * 86_400_000),
+      (v) => got.push(v),
+    );
     await sleep(50);
     assert.deepEqual(got, [1]);
     changed = true;

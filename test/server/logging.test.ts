@@ -24,7 +24,10 @@ const broken: Inventory = {
 let log: CapturedLog;
 let gateway: Gateway;
 
-async function start(level: "info" | "warn" = "info", prometheusUrl = "http://127.0.0.1:9"): Promise<{ gateway: Gateway; log: CapturedLog }> {
+async function start(
+  level: "info" | "warn" = "info",
+  prometheusUrl = "http://127.0.0.1:9",
+): Promise<{ gateway: Gateway; log: CapturedLog }> {
   const log = captureLog(level);
   const gateway = await createGateway({
     mesh: "linkerd",
@@ -61,14 +64,28 @@ describe("logs", () => {
     const lines = requestLines(log.lines().slice(before));
     assert.equal(lines.length, 2, "one line each, not fastify's two");
     const [health, missing] = lines as [LogLine, LogLine];
-    assert.deepEqual(Object.keys(health).sort(), ["durationMs", "level", "method", "msg", "path", "reqId", "route", "service", "status", "time"]);
-    assert.deepEqual({ method: health.method, route: health.route, path: health.path, status: health.status, level: health.level }, {
-      method: "GET",
-      route: "/healthz",
-      path: "/healthz",
-      status: 200,
-      level: LEVEL.info,
-    });
+    assert.deepEqual(Object.keys(health).sort(), [
+      "durationMs",
+      "level",
+      "method",
+      "msg",
+      "path",
+      "reqId",
+      "route",
+      "service",
+      "status",
+      "time",
+    ]);
+    assert.deepEqual(
+      { method: health.method, route: health.route, path: health.path, status: health.status, level: health.level },
+      {
+        method: "GET",
+        route: "/healthz",
+        path: "/healthz",
+        status: 200,
+        level: LEVEL.info,
+      },
+    );
     assert.equal(typeof health.durationMs, "number");
     assert.match(String(health.reqId), UUID);
     assert.notEqual(health.reqId, missing.reqId);
@@ -132,7 +149,9 @@ describe("logs", () => {
   it("logs a failed backend query without the credentials of the backend's URL", async () => {
     const withPassword = await start("info", "http://meshql:hunter2@127.0.0.1:9/prom/?tenant=t1");
     try {
-      const response = await withPassword.gateway.app.inject({ url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?window=1m" });
+      const response = await withPassword.gateway.app.inject({
+        url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments?window=1m",
+      });
       assert.equal(response.statusCode, 503);
       const failed = withPassword.log.lines().filter((l) => l.event === "backend_query_failed");
       assert.ok(failed.length > 0);
@@ -157,7 +176,11 @@ describe("logs", () => {
       await quiet.gateway.app.inject({ url: "/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/catalog" });
       const lines = quiet.log.lines();
       assert.ok(lines.length > 0 && lines.every((l) => l.level >= LEVEL.warn), JSON.stringify(lines));
-      assert.deepEqual(requestLines(lines).map((l) => l.status), [500], "the 200 is below warn; the 500 is an error");
+      assert.deepEqual(
+        requestLines(lines).map((l) => l.status),
+        [500],
+        "the 200 is below warn; the 500 is an error",
+      );
     } finally {
       await quiet.gateway.close();
     }

@@ -46,10 +46,20 @@ class HourBlockingRelay {
         return;
       }
       res.writeHead(422, { "content-type": "application/json" });
-      res.end(JSON.stringify({ status: "error", errorType: "execution", error: "query processing would load too many samples into memory in query execution" }));
+      res.end(
+        JSON.stringify({
+          status: "error",
+          errorType: "execution",
+          error: "query processing would load too many samples into memory in query execution",
+        }),
+      );
       return;
     }
-    const answer = await fetch(`${target}${req.url}`, { method: req.method, headers: { "content-type": String(req.headers["content-type"]) }, body });
+    const answer = await fetch(`${target}${req.url}`, {
+      method: req.method,
+      headers: { "content-type": String(req.headers["content-type"]) },
+      body,
+    });
     res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
     res.end(await answer.text());
   }
@@ -111,7 +121,12 @@ after(async () => {
 });
 
 async function ask(): Promise<Answer> {
-  const response = await gateway.app.inject({ method: "POST", url: "/graphql", headers: { "content-type": "application/json" }, payload: { query: DOCUMENT } });
+  const response = await gateway.app.inject({
+    method: "POST",
+    url: "/graphql",
+    headers: { "content-type": "application/json" },
+    payload: { query: DOCUMENT },
+  });
   assert.equal(response.statusCode, 200);
   return response.json() as Answer;
 }
@@ -140,16 +155,16 @@ describe("a failing batch fails only its own fields", () => {
       );
       assert.equal(catalog.long, null);
       assert.equal(catalog.longEdges, null);
-      assert.deepEqual(
-        (errors ?? []).map((e) => [e.path.join("."), e.extensions.code, e.extensions.backendError]).sort(),
-        [
-          ["resource.long", "BACKEND_UNAVAILABLE", backendError],
-          ["resource.longEdges", "BACKEND_UNAVAILABLE", backendError],
-        ],
-      );
+      assert.deepEqual((errors ?? []).map((e) => [e.path.join("."), e.extensions.code, e.extensions.backendError]).sort(), [
+        ["resource.long", "BACKEND_UNAVAILABLE", backendError],
+        ["resource.longEdges", "BACKEND_UNAVAILABLE", backendError],
+      ]);
 
       // One line per failed query, each an hour-window query, saying what the backend said.
-      const failed = log.lines().slice(before).filter((l) => l.event === "backend_query_failed");
+      const failed = log
+        .lines()
+        .slice(before)
+        .filter((l) => l.event === "backend_query_failed");
       assert.ok(failed.length > 0, "failed queries are logged");
       for (const line of failed) {
         assert.equal(line.level, LEVEL.warn);

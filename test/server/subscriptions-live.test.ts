@@ -62,7 +62,10 @@ describe("a subscription on the live generator", () => {
     for (const [i, m] of events.entries()) {
       const expected = expectedInbound(model, web, times[i]! - 10, times[i]!).total;
       // Scrapes land anywhere inside each second, and increase() extrapolates from them: a request or two either way.
-      assert.ok(expected > 0 && Math.abs(m.requestCount - expected) <= Math.max(3, expected * 0.25), `at ${times[i]}: ${m.requestCount} vs model ${expected}`);
+      assert.ok(
+        expected > 0 && Math.abs(m.requestCount - expected) <= Math.max(3, expected * 0.25),
+        `at ${times[i]}: ${m.requestCount} vs model ${expected}`,
+      );
       assert.equal(m.window, "10s");
     }
   });

@@ -57,7 +57,10 @@ describe("subscriptions over WebSocket", () => {
     for (const event of stream.events.slice(0, 3)) {
       assert.equal(event.errors, undefined, JSON.stringify(event.errors));
       const resources = event.data!.resources;
-      assert.deepEqual(resources.map((r) => r.name), ["svc-000", "svc-001", "svc-002"]);
+      assert.deepEqual(
+        resources.map((r) => r.name),
+        ["svc-000", "svc-001", "svc-002"],
+      );
       for (const r of resources) {
         const expected = expectedInbound(model, { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name: r.name }, T0 - 60, T0);
         assert.ok(close(r.metrics!.requestCount, expected.total, 1e-6), `${r.name}: ${r.metrics!.requestCount} vs ${expected.total}`);
@@ -79,10 +82,15 @@ describe("subscriptions over WebSocket", () => {
       assert.equal(event.errors, undefined, JSON.stringify(event.errors));
       const graph = event.data!.graph;
       assert.equal(graph.timestamp, new Date(T0 * 1000).toISOString());
-      assert.deepEqual(graph.nodes.map((n) => n.id), ["DEPLOYMENT/scale/svc-000", "DEPLOYMENT/scale/svc-001", "DEPLOYMENT/scale/svc-002"]);
+      assert.deepEqual(
+        graph.nodes.map((n) => n.id),
+        ["DEPLOYMENT/scale/svc-000", "DEPLOYMENT/scale/svc-001", "DEPLOYMENT/scale/svc-002"],
+      );
       assert.equal(graph.edges.length, pairs.length);
       for (const p of pairs) {
-        const e = graph.edges.find((x) => x.source.id === `DEPLOYMENT/scale/${p.from!.name}` && x.destination.id === `DEPLOYMENT/scale/${p.to.name}`);
+        const e = graph.edges.find(
+          (x) => x.source.id === `DEPLOYMENT/scale/${p.from!.name}` && x.destination.id === `DEPLOYMENT/scale/${p.to.name}`,
+        );
         assert.ok(close(e?.metrics?.requestCount, p.counts.total, 1e-6), `${p.from!.name} -> ${p.to.name}`);
       }
     }
@@ -129,7 +137,10 @@ describe("subscriptions over WebSocket", () => {
     const big = await startPrometheus({ model: buildModel(scaleTopology(300)), formats: [linkerd], ...SCALE_HISTORY });
     try {
       const perRun: Record<number, number> = {};
-      for (const [n, on] of [[3, prometheus], [300, big]] as const) {
+      for (const [n, on] of [
+        [3, prometheus],
+        [300, big],
+      ] as const) {
         const { gateway, url } = await serve({ queryTimeoutMs: 60_000 }, on);
         on.resetQueries();
         const runs0 = await runs(gateway);
@@ -170,7 +181,10 @@ describe("subscriptions over WebSocket", () => {
     const variables = { kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE } as const;
     const [a, b] = [record(one, LiveResourcesDocument, variables), record(one, LiveResourcesDocument, variables)];
     await Promise.all([a.until(1), b.until(1)]);
-    const third = (await record(one, LiveResourcesDocument, variables).ended) as { how: string; error: Array<{ extensions: Record<string, string> }> };
+    const third = (await record(one, LiveResourcesDocument, variables).ended) as {
+      how: string;
+      error: Array<{ extensions: Record<string, string> }>;
+    };
     assert.equal(third.how, "error");
     assert.equal(third.error[0]!.extensions.code, "TOO_MANY_SUBSCRIPTIONS");
 

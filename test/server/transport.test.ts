@@ -44,7 +44,9 @@ function rawConnection(): { socket: Socket; closed: Promise<{ text: string; ms: 
   let text = "";
   socket.on("data", (d: Buffer) => (text += d.toString()));
   socket.on("error", () => {});
-  const closed = new Promise<{ text: string; ms: number }>((resolve) => socket.on("close", () => resolve({ text, ms: performance.now() - started })));
+  const closed = new Promise<{ text: string; ms: number }>((resolve) =>
+    socket.on("close", () => resolve({ text, ms: performance.now() - started })),
+  );
   return { socket, closed };
 }
 
@@ -103,7 +105,13 @@ describe("transport flags", () => {
       { "request-timeout": "5s", "max-body-size": "64KiB", "max-connections": "10", "max-query-depth": "6" },
       { MESHQL_MAX_BACKEND_RESPONSE: "1MiB", MESHQL_MAX_HEADER_SIZE: "8192" },
     );
-    assert.deepEqual(o.serverLimits, { requestTimeoutMs: 5000, idleTimeoutMs: 120_000, maxHeaderBytes: 8192, maxBodyBytes: 65536, maxConnections: 10 });
+    assert.deepEqual(o.serverLimits, {
+      requestTimeoutMs: 5000,
+      idleTimeoutMs: 120_000,
+      maxHeaderBytes: 8192,
+      maxBodyBytes: 65536,
+      maxConnections: 10,
+    });
     assert.equal(o.maxBackendResponseBytes, 1024 * 1024);
     assert.equal(o.maxBackendInFlightBytes, 256 * 1024 * 1024);
     assert.deepEqual(o.documentLimits, { maxDepth: 6, maxCost: 10_000 });
@@ -119,7 +127,10 @@ describe("transport flags", () => {
     ["--request-timeout", "soon"],
   ] as const) {
     it(`refuses ${flag} ${value} as a usage error`, () => {
-      assert.throws(() => parseServeOptions({ [flag.slice(2)]: value }, {}), (e: unknown) => e instanceof UsageError && e.message.includes(flag.slice(2)));
+      assert.throws(
+        () => parseServeOptions({ [flag.slice(2)]: value }, {}),
+        (e: unknown) => e instanceof UsageError && e.message.includes(flag.slice(2)),
+      );
     });
   }
 

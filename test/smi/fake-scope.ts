@@ -32,11 +32,18 @@ export class FakeScope implements ResourceScope {
     this.inventorySource = data.inventorySource ?? "kubernetes";
   }
 
-  metricsQuery(input: { window?: string | Window | null; at?: string | Date | null }, fields: { window?: string; at?: string } = {}): MetricsQuery {
+  metricsQuery(
+    input: { window?: string | Window | null; at?: string | Date | null },
+    fields: { window?: string; at?: string } = {},
+  ): MetricsQuery {
     const shown = typeof input.window === "object" && input.window !== null ? `${input.window.seconds}s` : (input.window ?? "-");
     this.calls.push(`metricsQuery ${shown} ${String(input.at ?? "-")}`);
     const window: Window =
-      input.window == null ? { seconds: 30 } : typeof input.window === "string" ? parseWindow(input.window, fields.window ?? "window") : input.window;
+      input.window == null
+        ? { seconds: 30 }
+        : typeof input.window === "string"
+          ? parseWindow(input.window, fields.window ?? "window")
+          : input.window;
     const at = input.at == null ? this.now : typeof input.at === "string" ? parseAt(input.at, this.now, fields.at ?? "at") : input.at;
     return { window, at };
   }
@@ -70,7 +77,15 @@ export class FakeScope implements ResourceScope {
     this.calls.push(`edges ${refKey(ref)}`);
     return (this.data.edges.get(refKey(ref)) ?? [])
       .filter((e) => direction == null || e.direction === direction)
-      .map((e) => ({ direction: e.direction, resource: ref, peer: e.peer, peerView: null, metrics: goldenMetrics(e.stats, q.window, q.at), mtls: true, measure: async () => null }))
+      .map((e) => ({
+        direction: e.direction,
+        resource: ref,
+        peer: e.peer,
+        peerView: null,
+        metrics: goldenMetrics(e.stats, q.window, q.at),
+        mtls: true,
+        measure: async () => null,
+      }))
       .sort(compareEdges);
   }
 }

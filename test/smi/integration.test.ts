@@ -124,15 +124,21 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     for (const m of ["p50_response_latency", "p90_response_latency", "p99_response_latency"]) assert.ok(value(m) > 0, m);
   });
 
-  it("without a cluster, an idle resource is unknown: 404, never a made-up zero (test/server/cluster.test.ts covers the cluster " +
-"case)", async () => {
-    const r = await get(`${B}/namespaces/shop/deployments/legacy-admin`);
-    assert.equal(r.code, 404);
-    assert.equal(r.body.reason, "NotFound");
-  });
+  it(
+    "without a cluster, an idle resource is unknown: 404, never a made-up zero (test/server/cluster.test.ts covers the cluster " + "case)",
+    async () => {
+      const r = await get(`${B}/namespaces/shop/deployments/legacy-admin`);
+      assert.equal(r.code, 404);
+      assert.equal(r.body.reason, "NotFound");
+    },
+  );
 
   it("without a cluster, the edges of a valid name nobody has seen are an empty list, as the reference answered", async () => {
-    for (const url of [`${B}/namespaces/shop/deployments/legacy-admin/edges`, `${B}/namespaces/nowhere/statefulsets/ghost/edges`, `${B}/namespaces/ghost-ns/edges`]) {
+    for (const url of [
+      `${B}/namespaces/shop/deployments/legacy-admin/edges`,
+      `${B}/namespaces/nowhere/statefulsets/ghost/edges`,
+      `${B}/namespaces/ghost-ns/edges`,
+    ]) {
       const r = await get(url);
       assert.equal(r.code, 200, `${url}: ${r.raw}`);
       assert.equal(r.body.kind, "TrafficMetricsList");
@@ -150,7 +156,10 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     }
     assert.equal((await get(`${B}/namespaces/shop/deployments/catalog?t=1h0m0s`)).body.window, "1h0m0s");
     // An empty t is the default window (the gateway's 1m here).
-    assert.equal((await get(`${B}/namespaces/shop/deployments/catalog?t=`)).raw, (await get(`${B}/namespaces/shop/deployments/catalog`)).raw);
+    assert.equal(
+      (await get(`${B}/namespaces/shop/deployments/catalog?t=`)).raw,
+      (await get(`${B}/namespaces/shop/deployments/catalog`)).raw,
+    );
   });
 
   it("every metric entry is always there, in the SDK's order, cut to milli units", async () => {
@@ -165,13 +174,23 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     ]);
     for (const doc of [(await get(`${B}/deployments`)).body, (await get(`${B}/namespaces/shop/deployments/catalog/edges`)).body]) {
       for (const item of doc.items) {
-        assert.deepEqual(item.metrics.map((m: { name: string }) => m.name), ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"]);
+        assert.deepEqual(
+          item.metrics.map((m: { name: string }) => m.name),
+          ["p99_response_latency", "p90_response_latency", "p50_response_latency", "success_count", "failure_count"],
+        );
         for (const m of item.metrics) assert.match(m.value, /^-?\d+(m|k|M|G)?$/, `${m.name} ${m.value} is not in milli units`);
       }
     }
   });
 
-  for (const path of [`${B}/namespaces/shop/deployments/%ZZ`, `${B}/namespaces/shop/deployments/a%`, `${B}/namespaces/shop/deployments/caf%C3`, `${B}/namespaces/%E2%82/deployments`, "/apis/%ZZ", "/openapi/v3/%ZZ"]) {
+  for (const path of [
+    `${B}/namespaces/shop/deployments/%ZZ`,
+    `${B}/namespaces/shop/deployments/a%`,
+    `${B}/namespaces/shop/deployments/caf%C3`,
+    `${B}/namespaces/%E2%82/deployments`,
+    "/apis/%ZZ",
+    "/openapi/v3/%ZZ",
+  ]) {
     it(`undecodable path ${path} → 400 Status, not fastify's body`, async () => {
       const r = await get(path);
       assert.equal(r.code, 400, r.raw);
@@ -230,7 +249,9 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     const kubeconfig = join(home, "config");
     await writeFile(kubeconfig, "");
     const kubectl = (path: string) =>
-      run("/usr/bin/kubectl", ["--server", `http://127.0.0.1:${port}`, "get", "--raw", path], { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: home } });
+      run("/usr/bin/kubectl", ["--server", `http://127.0.0.1:${port}`, "get", "--raw", path], {
+        env: { ...process.env, KUBECONFIG: kubeconfig, HOME: home },
+      });
     const list = JSON.parse((await kubectl(`${B}/namespaces/shop/deployments`)).stdout);
     assert.equal(list.kind, "TrafficMetricsList");
     assert.ok(list.items.some((i: { metadata: { name: string } }) => i.metadata.name === "frontend"));
@@ -238,7 +259,11 @@ describe("SMI API against a real Prometheus", { timeout: 300_000 }, () => {
     assert.equal(one.window, "5m0s");
     assert.deepEqual(one.resource, { kind: "Deployment", namespace: "shop", name: "frontend" });
     const edges = JSON.parse((await kubectl(`${B}/namespaces/shop/deployments/frontend/edges`)).stdout);
-    assert.ok(edges.items.some((i: { edge: { direction: string; resource: { name: string } } }) => i.edge.direction === "to" && i.edge.resource.name === "catalog"));
+    assert.ok(
+      edges.items.some(
+        (i: { edge: { direction: string; resource: { name: string } } }) => i.edge.direction === "to" && i.edge.resource.name === "catalog",
+      ),
+    );
     await assert.rejects(kubectl(`${B}/namespaces/shop/deployments/frontend?t=banana`), (e: { stderr: string }) => {
       assert.match(e.stderr, /BadRequest|Bad Request/);
       assert.match(e.stderr, /banana/);

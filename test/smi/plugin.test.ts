@@ -82,7 +82,13 @@ describe("SMI routes", () => {
     assert.equal(all.body.items[0].resource.namespace, "data");
 
     const edges = await get(a, `${B}/namespaces/shop/deployments/frontend/edges`);
-    assert.deepEqual(edges.body.items.map((i: Json) => [i.edge.direction, i.edge.resource.name]), [["from", "db"], ["to", "catalog"]]);
+    assert.deepEqual(
+      edges.body.items.map((i: Json) => [i.edge.direction, i.edge.resource.name]),
+      [
+        ["from", "db"],
+        ["to", "catalog"],
+      ],
+    );
     // An edge without latency data still has all five entries, latency "0" (the SDK's default).
     assert.deepEqual(edges.body.items[1].metrics, [
       { name: "p99_response_latency", unit: "ms", value: "0" },
@@ -146,7 +152,10 @@ describe("SMI routes", () => {
       assert.equal(r.body.code, 400);
       assert.equal(r.body.details.causes[0].field, field);
       assert.deepEqual(Object.keys(r.body), ["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"]);
-      assert.ok(!scopes.some((s) => s.calls.some((c) => c.startsWith("metrics ") || c.startsWith("edges "))), JSON.stringify(scopes.map((s) => s.calls)));
+      assert.ok(
+        !scopes.some((s) => s.calls.some((c) => c.startsWith("metrics ") || c.startsWith("edges "))),
+        JSON.stringify(scopes.map((s) => s.calls)),
+      );
       await a.close();
     });
   }
@@ -174,28 +183,35 @@ describe("SMI routes", () => {
     });
   }
 
-  it("edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does " +
-"not exist", async () => {
-    const url = `${B}/namespaces/shop/deployments/ghost/edges`;
-    const { app: noCluster } = await app(data({ inventorySource: "backend" }));
-    const r = await get(noCluster, url);
-    assert.equal(r.code, 200, r.raw);
-    assert.equal(
-      r.raw,
-      '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
-'"metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},' +
-'"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
-    );
-    // A get of the same unseen resource stays 404 (the reference answered 500), and a bad name stays 400.
-    assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/ghost`)).code, 404);
-    assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/Gh.ost/edges`)).code, 400);
-    await noCluster.close();
-    const { app: cluster } = await app(data({ inventorySource: "kubernetes" }));
-    assert.equal((await get(cluster, url)).code, 404);
-    await cluster.close();
-  });
+  it(
+    "edges of a valid name nobody has seen: 200 and an empty list without a cluster, 404 where a cluster says it does " + "not exist",
+    async () => {
+      const url = `${B}/namespaces/shop/deployments/ghost/edges`;
+      const { app: noCluster } = await app(data({ inventorySource: "backend" }));
+      const r = await get(noCluster, url);
+      assert.equal(r.code, 200, r.raw);
+      assert.equal(
+        r.raw,
+        '{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1",' +
+          '"metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/shop/deployments/ghost/edges"},' +
+          '"resource":{"kind":"Deployment","namespace":"shop","name":"ghost"},"items":[]}',
+      );
+      // A get of the same unseen resource stays 404 (the reference answered 500), and a bad name stays 400.
+      assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/ghost`)).code, 404);
+      assert.equal((await get(noCluster, `${B}/namespaces/shop/deployments/Gh.ost/edges`)).code, 400);
+      await noCluster.close();
+      const { app: cluster } = await app(data({ inventorySource: "kubernetes" }));
+      assert.equal((await get(cluster, url)).code, 404);
+      await cluster.close();
+    },
+  );
 
-  for (const url of [`${B}/namespaces/shop/deployments/%ZZ`, `${B}/namespaces/shop/deployments/%`, `${B}/namespaces/shop/deployments/caf%C3`, `${B}/namespaces/%E2%82%/pods`]) {
+  for (const url of [
+    `${B}/namespaces/shop/deployments/%ZZ`,
+    `${B}/namespaces/shop/deployments/%`,
+    `${B}/namespaces/shop/deployments/caf%C3`,
+    `${B}/namespaces/%E2%82%/pods`,
+  ]) {
     it(`undecodable path ${url} → 400 Status`, async () => {
       const { app: a, scopes } = await app();
       const r = await get(a, url);
@@ -211,7 +227,7 @@ describe("SMI routes", () => {
 
   it("maps Forbidden, backend failures and unknown errors; never leaks a stack", async () => {
     const cases: Array<[unknown, number, string]> = [
-      [new ForbiddenError("user \"bob\" cannot get deployments in namespace shop"), 403, "Forbidden"],
+      [new ForbiddenError('user "bob" cannot get deployments in namespace shop'), 403, "Forbidden"],
       [new BackendError("unreachable", "connect ECONNREFUSED 10.0.0.7:9090"), 503, "ServiceUnavailable"],
       [new TypeError("cannot read properties of undefined (secret detail)"), 500, "InternalError"],
     ];
@@ -231,7 +247,12 @@ describe("SMI routes", () => {
     assert.equal(r.statusCode, 405);
     assert.equal(JSON.parse(r.body).reason, "MethodNotAllowed");
     // Refused before the body is read: a content type nobody parses is still a 405, not a 415.
-    const post = await a.inject({ method: "POST", url: `${B}/namespaces/shop/deployments`, headers: { "content-type": "application/x-yaml" }, payload: "a: b" });
+    const post = await a.inject({
+      method: "POST",
+      url: `${B}/namespaces/shop/deployments`,
+      headers: { "content-type": "application/x-yaml" },
+      payload: "a: b",
+    });
     assert.equal(post.statusCode, 405);
     assert.equal(JSON.parse(post.body).reason, "MethodNotAllowed");
     await a.close();
@@ -246,16 +267,29 @@ describe("discovery", () => {
     assert.deepEqual(Object.keys(list.body), ["kind", "apiVersion", "groupVersion", "resources"]);
     assert.equal(list.body.groupVersion, "metrics.smi-spec.io/v1alpha1");
     const byName = new Map(list.body.resources.map((r: Json) => [r.name, r]));
-    assert.deepEqual(byName.get("namespaces"), { name: "namespaces", singularName: "namespace", namespaced: false, kind: "TrafficMetrics", verbs: ["get", "list"] });
-    assert.deepEqual(byName.get("deployments/edges"), { name: "deployments/edges", singularName: "", namespaced: true, kind: "TrafficMetrics", verbs: ["get"] });
-    for (const p of ["pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs"]) assert.equal((byName.get(p) as Json).namespaced, true);
+    assert.deepEqual(byName.get("namespaces"), {
+      name: "namespaces",
+      singularName: "namespace",
+      namespaced: false,
+      kind: "TrafficMetrics",
+      verbs: ["get", "list"],
+    });
+    assert.deepEqual(byName.get("deployments/edges"), {
+      name: "deployments/edges",
+      singularName: "",
+      namespaced: true,
+      kind: "TrafficMetrics",
+      verbs: ["get"],
+    });
+    for (const p of ["pods", "deployments", "daemonsets", "statefulsets", "replicasets", "jobs"])
+      assert.equal((byName.get(p) as Json).namespaced, true);
 
     const group = await get(a, "/apis/metrics.smi-spec.io");
     assert.equal(
       group.raw,
       '{"kind":"APIGroup","apiVersion":"v1","name":"metrics.smi-spec.io",' +
-'"versions":[{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}],' +
-'"preferredVersion":{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}}',
+        '"versions":[{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}],' +
+        '"preferredVersion":{"groupVersion":"metrics.smi-spec.io/v1alpha1","version":"v1alpha1"}}',
     );
     const groups = await get(a, "/apis");
     assert.equal(groups.body.kind, "APIGroupList");
@@ -268,7 +302,15 @@ describe("discovery", () => {
     const { app: a } = await app();
     const v2 = await get(a, "/openapi/v2");
     assert.equal(v2.body.swagger, "2.0");
-    for (const p of [`${B}/namespaces/{namespace}/deployments/{name}`, `${B}/namespaces/{namespace}/deployments/{name}/edges`, `${B}/namespaces/{namespace}/pods`, `${B}/jobs`, `${B}/namespaces/{name}`, `${B}/namespaces/{name}/edges`, `${B}/namespaces`]) {
+    for (const p of [
+      `${B}/namespaces/{namespace}/deployments/{name}`,
+      `${B}/namespaces/{namespace}/deployments/{name}/edges`,
+      `${B}/namespaces/{namespace}/pods`,
+      `${B}/jobs`,
+      `${B}/namespaces/{name}`,
+      `${B}/namespaces/{name}/edges`,
+      `${B}/namespaces`,
+    ]) {
       assert.ok(v2.body.paths[p]?.get, `v2 lacks ${p}`);
     }
     assert.ok(v2.body.definitions["io.smi-spec.metrics.v1alpha1.TrafficMetrics"]);

@@ -22,7 +22,11 @@ type Doc = Record<string, unknown>;
 /** The keys, in order, that Go's encoding/json writes for these structs (omitempty fields may be absent). */
 function assertKeys(obj: unknown, order: readonly string[], optional: readonly string[], where: string): void {
   const keys = Object.keys(obj as object);
-  assert.deepEqual(keys, order.filter((k) => keys.includes(k) || !optional.includes(k)), `${where}: keys ${keys.join(",")}`);
+  assert.deepEqual(
+    keys,
+    order.filter((k) => keys.includes(k) || !optional.includes(k)),
+    `${where}: keys ${keys.join(",")}`,
+  );
 }
 
 function assertTrafficMetrics(tm: Doc, where: string): void {
@@ -40,14 +44,21 @@ function assertTrafficMetrics(tm: Doc, where: string): void {
   }
   assertKeys(tm.edge, ["direction", "resource"], [], `${where}.edge`);
   const metrics = tm.metrics as Array<{ name: string; unit?: string; value: string }>;
-  assert.deepEqual(metrics.map((m) => m.name), METRICS, `${where}: all five metrics, in the SDK's order`);
+  assert.deepEqual(
+    metrics.map((m) => m.name),
+    METRICS,
+    `${where}: all five metrics, in the SDK's order`,
+  );
   metrics.forEach((m, i) => {
     assertKeys(m, ["name", "unit", "value"], ["unit"], `${where}.${m.name}`);
     assert.equal(m.unit, i < 3 ? "ms" : undefined, `${where}.${m.name}.unit`);
     // NewMilliQuantity: a whole number of milli units, never finer.
     const q = parseQuantity(m.value);
     const milli = { mantissa: q.mantissa * 1000n, exponent: q.exponent };
-    const whole = { mantissa: (milli.exponent >= 0 ? milli.mantissa * 10n ** BigInt(milli.exponent) : milli.mantissa / 10n ** BigInt(-milli.exponent)), exponent: 0 };
+    const whole = {
+      mantissa: milli.exponent >= 0 ? milli.mantissa * 10n ** BigInt(milli.exponent) : milli.mantissa / 10n ** BigInt(-milli.exponent),
+      exponent: 0,
+    };
     assert.equal(compareDecimals(milli, whole), 0, `${where}.${m.name} ${m.value} is finer than milli units`);
   });
 }

@@ -16,7 +16,11 @@ export interface LiveClient {
 /** `url` is the gateway's base (http or https); `socket` carries TLS client certificates or upgrade headers. */
 export function liveClient(
   url: string,
-  options: { connectionParams?: Record<string, unknown>; socket?: ClientOptions; /** false: keep the connection when no stream is left */ lazy?: boolean } = {},
+  options: {
+    connectionParams?: Record<string, unknown>;
+    socket?: ClientOptions /** false: keep the connection when no stream is left */;
+    lazy?: boolean;
+  } = {},
 ): LiveClient {
   const closes: LiveClient["closes"] = [];
   const socketOptions = options.socket ?? {};

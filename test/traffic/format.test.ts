@@ -25,7 +25,11 @@ describe("allFamilies", () => {
       name: "c",
       families: () => [{ type: "counter", name: "process_x_total", help: "h", series: [] }],
     };
-    assert.throws(() => allFamilies(model, [counter, { ...counter, families: () => [{ type: "gauge", name: "process_x_total", help: "h", series: [] }] }]), /both counter and gauge/);
+    assert.throws(
+      () =>
+        allFamilies(model, [counter, { ...counter, families: () => [{ type: "gauge", name: "process_x_total", help: "h", series: [] }] }]),
+      /both counter and gauge/,
+    );
   });
 
   it("the Linkerd writer's families are unique and well formed", () => {

@@ -127,7 +127,14 @@ describe("expectations", () => {
     assert.equal(buckets[buckets.length - 1]!.count, expectedInbound(model, REFS.db, T0 - 300, T0).total);
     const p50 = histogramQuantile(0.5, buckets);
     assert.ok(p50 > 0.5 && p50 < 3, `p50 ${p50}`);
-    assert.ok(Number.isNaN(histogramQuantile(0.5, buckets.map((b) => ({ ...b, count: 0 })))));
+    assert.ok(
+      Number.isNaN(
+        histogramQuantile(
+          0.5,
+          buckets.map((b) => ({ ...b, count: 0 })),
+        ),
+      ),
+    );
   });
 });
 
@@ -144,7 +151,13 @@ describe("histogramQuantile", () => {
     assert.equal(histogramQuantile(0.375, b), 1.25);
     assert.equal(histogramQuantile(1, b), 4);
     // A rank in the +Inf bucket answers the highest finite bound.
-    assert.equal(histogramQuantile(0.99, [{ le: 1, count: 1 }, { le: Infinity, count: 10 }]), 1);
+    assert.equal(
+      histogramQuantile(0.99, [
+        { le: 1, count: 1 },
+        { le: Infinity, count: 10 },
+      ]),
+      1,
+    );
   });
 });
 

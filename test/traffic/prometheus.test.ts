@@ -52,7 +52,14 @@ const counts = (e: ExpectedCounts) => ({ success: e.success, failure: e.failure 
 
 /** The label selector a Linkerd query uses for a resource on the server side. */
 function inboundSelector(r: ResourceRef): string {
-  const label = { DEPLOYMENT: "deployment", DAEMONSET: "daemonset", STATEFULSET: "statefulset", REPLICASET: "replicaset", JOB: "k8s_job", POD: "pod" } as const;
+  const label = {
+    DEPLOYMENT: "deployment",
+    DAEMONSET: "daemonset",
+    STATEFULSET: "statefulset",
+    REPLICASET: "replicaset",
+    JOB: "k8s_job",
+    POD: "pod",
+  } as const;
   if (r.kind === "NAMESPACE") return `namespace="${r.name}"`;
   return `namespace="${r.namespace}",${label[r.kind]}="${r.name}"`;
 }
@@ -87,7 +94,10 @@ describe("inbound counts equal the model's", () => {
 
   it("pod", async () => {
     const pod = workloadOf(model, { namespace: DATA, name: "db" }).pods[1]!;
-    const got = await byClassification(`sum by (classification) (increase(response_total{direction="inbound",namespace="data",pod="${pod.name}"}[5m]))`, T0);
+    const got = await byClassification(
+      `sum by (classification) (increase(response_total{direction="inbound",namespace="data",pod="${pod.name}"}[5m]))`,
+      T0,
+    );
     assert.deepEqual(got, counts(expectedInbound(model, ref("POD", DATA, pod.name), T0 - 300, T0)));
   });
 
@@ -95,8 +105,8 @@ describe("inbound counts equal the model's", () => {
     const w = workloadOf(model, { namespace: SHOP, name: "catalog" });
     const got = await byClassification(
       "sum by (classification) " +
-`(increase(response_total{direction="inbound",namespace="shop",deployment="catalog",` +
-`pod_template_hash="${w.podTemplateHash}"}[1m]))`,
+        `(increase(response_total{direction="inbound",namespace="shop",deployment="catalog",` +
+        `pod_template_hash="${w.podTemplateHash}"}[1m]))`,
       T0,
     );
     assert.deepEqual(got, counts(expectedInbound(model, ref("REPLICASET", SHOP, w.replicaSet!), T0 - 60, T0)));
@@ -123,7 +133,7 @@ describe("edges equal the model's", () => {
   it("cross-namespace both ways: data -> shop and shop -> data", async () => {
     const toShop = await byClassification(
       "sum by (classification) " +
-`(increase(response_total{direction="outbound",namespace="data",deployment="reports",` +
+        `(increase(response_total{direction="outbound",namespace="data",deployment="reports",` +
         `dst_namespace="shop",dst_deployment="catalog"}[1h]))`,
       T0 - 600,
     );
@@ -138,14 +148,17 @@ describe("edges equal the model's", () => {
   it("a Job destination is dst_k8s_job", async () => {
     const got = await byClassification(
       "sum by (classification) " +
-`(increase(response_total{direction="outbound",namespace="data",dst_namespace="data",dst_k8s_job="nightly-export"}[10m]))`,
+        `(increase(response_total{direction="outbound",namespace="data",dst_namespace="data",dst_k8s_job="nightly-export"}[10m]))`,
       T0,
     );
     assert.deepEqual(got, counts(expectedEdgeCounts(model, REFS.reports, REFS.nightlyExport, T0 - 600, T0)));
   });
 
   it("the plaintext DaemonSet edge is tls=no_identity on both sides, without identities", async () => {
-    const out = await client.query(`sum by (tls, server_id) (increase(response_total{direction="outbound",daemonset="node-agent"}[1m]))`, at(T0));
+    const out = await client.query(
+      `sum by (tls, server_id) (increase(response_total{direction="outbound",daemonset="node-agent"}[1m]))`,
+      at(T0),
+    );
     assert.deepEqual(
       out.map((s) => s.labels),
       [{ tls: "no_identity" }],
@@ -155,14 +168,21 @@ describe("edges equal the model's", () => {
     const seen = inbound.map((s) => `${s.labels.tls}/${s.labels.client_id ?? "-"}`).sort();
     assert.deepEqual(
       [...new Set(seen)],
-      ["no_identity/-", "true/frontend.shop.serviceaccount.identity.linkerd.cluster.local", "true/reports.data.serviceaccount.identity.linkerd.cluster.local"],
+      [
+        "no_identity/-",
+        "true/frontend.shop.serviceaccount.identity.linkerd.cluster.local",
+        "true/reports.data.serviceaccount.identity.linkerd.cluster.local",
+      ],
     );
   });
 });
 
 describe("latency histograms equal the model's", () => {
   it("bucket increases, bucket by bucket", async () => {
-    const rows = await client.query(`sum by (le) (increase(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="cart"}[5m]))`, at(T0));
+    const rows = await client.query(
+      `sum by (le) (increase(response_latency_ms_bucket{direction="inbound",namespace="shop",deployment="cart"}[5m]))`,
+      at(T0),
+    );
     const got = new Map(rows.map((s) => [Number(s.labels.le === "+Inf" ? Infinity : s.labels.le), s.value]));
     const want = expectedInboundBuckets(model, REFS.cart, T0 - 300, T0, LINKERD_LATENCY_BOUNDS_MS);
     assert.equal(got.size, want.length);
@@ -174,7 +194,7 @@ describe("latency histograms equal the model's", () => {
     for (const q of [0.5, 0.9, 0.99]) {
       const [row] = await client.query(
         `histogram_quantile(${q}, sum by (le) ` +
-`(rate(response_latency_ms_bucket{direction="inbound",namespace="data",statefulset="db"}[1h])))`,
+          `(rate(response_latency_ms_bucket{direction="inbound",namespace="data",statefulset="db"}[1h])))`,
         at(T0),
       );
       const expected = histogramQuantile(q, want);

@@ -23,7 +23,7 @@ before(async () => {
   console.log(
     `# scale(300) prometheus ready in ${((performance.now() - started) / 1000).toFixed(1)}s (${b.cached ? "cached" : "fresh"}: ` +
       `${(b.stats.openMetricsBytes / 1e6).toFixed(0)} MB, ${b.stats.samples} samples, write ${b.stats.writeSeconds}s, promtool ` +
-`${b.stats.promtoolSeconds}s)`,
+      `${b.stats.promtoolSeconds}s)`,
   );
   client = new PrometheusClient({ baseUrl: prom.url });
 });
@@ -53,7 +53,9 @@ describe("generator at scale: scaleTopology(300), Linkerd format", () => {
       new Date(T0 * 1000),
     );
     const r = (name: string) => ({ kind: "DEPLOYMENT", namespace: SCALE_NAMESPACE, name }) as const;
-    const want = model.edges.map((e) => `${e.from.name} -> ${e.to.name}: ${expectedEdgeCounts(model, r(e.from.name), r(e.to.name), T0 - 300, T0).total}`);
+    const want = model.edges.map(
+      (e) => `${e.from.name} -> ${e.to.name}: ${expectedEdgeCounts(model, r(e.from.name), r(e.to.name), T0 - 300, T0).total}`,
+    );
     const got = rows.map((s) => `${s.labels.deployment} -> ${s.labels.dst_deployment}: ${s.value}`);
     assert.equal(want.length, 300);
     assert.deepEqual(got.sort(), want.sort());

@@ -373,7 +373,8 @@ describe("console and IDE in Chromium", { timeout: 240_000 }, () => {
     const closed = new Promise<void>((resolve) => sockets[0]!.on("close", () => resolve()));
     // The input takes the browser's local time: five minutes before the gateway's clock.
     const local = (await page.evaluate(
-      `(() => { const d = new Date(${(T0 - 300) * 1000}); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`,
+      `(() => { const d = new Date(${(T0 - 300) * 1000}); ` +
+        "return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()",
     )) as string;
     await page.fill("#at", local);
     await page.dispatchEvent("#at", "change");

@@ -9,6 +9,8 @@ import type { Graph, GraphEdge, GraphNode, Metrics } from "./graph.ts";
 import type { Selection } from "./graph-view.ts";
 import { nodeLabel } from "./labels.ts";
 
+const UNKNOWN_EDGE_NOTE = " · what the destination received beyond what its known callers sent";
+
 /** The golden metrics rows, in the order people read them; `field` names them for tests. */
 export const METRIC_ROWS: ReadonlyArray<{ field: string; label: string; value: (m: Metrics) => string }> = [
   { field: "rps", label: "Requests per second", value: (m) => formatRps(m.requestsPerSecond) },
@@ -48,7 +50,7 @@ export function renderDetails(panel: HTMLElement, { graph, selection, query }: D
     const edge = graph.edges.find((e) => e.id === selection.id);
     if (!edge) return;
     panel.append(el("h2", {}, `${name(edge.source)} → ${name(edge.destination)}`));
-    const unknown = nodes.get(edge.source)?.type === "UNKNOWN" ? " · what the destination received beyond what its known callers sent" : "";
+    const unknown = nodes.get(edge.source)?.type === "UNKNOWN" ? UNKNOWN_EDGE_NOTE : "";
     panel.append(el("p", { class: "sub" }, `mTLS: ${formatBool(edge.mtls, "yes", "no")}${unknown}`));
     panel.append(metricsTable(edge.metrics));
   }
@@ -56,7 +58,11 @@ export function renderDetails(panel: HTMLElement, { graph, selection, query }: D
 }
 
 function describe(n: GraphNode): string {
-  if (n.type === "UNKNOWN") return "Callers the mesh cannot name: unmeshed clients, ingress without a proxy. Its edges carry what their destinations received beyond what known callers sent.";
+  if (n.type === "UNKNOWN")
+    return (
+      "Callers the mesh cannot name: unmeshed clients, ingress without a proxy. " +
+      "Its edges carry what their destinations received beyond what known callers sent."
+    );
   if (n.type === "HIDDEN") return "A peer you may not see: its name is withheld, its traffic still counts.";
   const parts = [
     n.resource?.kind.toLowerCase() ?? "",
@@ -105,7 +111,12 @@ let cached: { key: string; minute: number; series: Promise<Series>; shown: { ser
 /** The sparklines on the page, for tests: what uPlot was given to draw. */
 const drawn = new Map<string, uPlot>();
 
-const LINES: ReadonlyArray<{ field: string; label: string; pick: (p: SeriesPoint) => number | null; format: (v: number | null) => string }> = [
+const LINES: ReadonlyArray<{
+  field: string;
+  label: string;
+  pick: (p: SeriesPoint) => number | null;
+  format: (v: number | null) => string;
+}> = [
   { field: "success", label: "Success rate", pick: (p) => p.successRate, format: formatPercent },
   { field: "rps", label: "Requests per second", pick: (p) => p.requestsPerSecond, format: formatRps },
   { field: "p99", label: "Latency p99", pick: (p) => p.latency.p99, format: formatLatency },
@@ -153,7 +164,13 @@ function drawSparklines(box: HTMLElement, series: Series, end: number): void {
     const target = el(
       "div",
       { class: "spark", "data-series": line.field },
-      el("div", { class: "spark-text" }, el("span", {}, line.label), el("span", { "data-field": "last" }, `last ${line.format(last)}`), el("span", { class: "range" }, range)),
+      el(
+        "div",
+        { class: "spark-text" },
+        el("span", {}, line.label),
+        el("span", { "data-field": "last" }, `last ${line.format(last)}`),
+        el("span", { class: "range" }, range),
+      ),
     );
     box.append(target);
     drawn.set(
@@ -179,7 +196,9 @@ function drawSparklines(box: HTMLElement, series: Series, end: number): void {
 
 /** What each sparkline was given, by field: x in seconds, y as the series answered it. */
 export function sparklineData(): Record<string, { x: number[]; y: Array<number | null> }> {
-  return Object.fromEntries([...drawn].map(([field, u]) => [field, { x: [...(u.data[0] as number[])], y: [...(u.data[1] as Array<number | null>)] }]));
+  return Object.fromEntries(
+    [...drawn].map(([field, u]) => [field, { x: [...(u.data[0] as number[])], y: [...(u.data[1] as Array<number | null>)] }]),
+  );
 }
 
 function el(tag: string, attributes: Record<string, string>, ...children: Array<Node | string>): HTMLElement {

@@ -8,7 +8,11 @@ export function formatNumber(value: number | null | undefined): string {
   if (value == null || !Number.isFinite(value)) return MISSING;
   if (value === 0) return "0";
   const abs = Math.abs(value);
-  for (const [limit, suffix] of [[1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) {
+  for (const [limit, suffix] of [
+    [1e9, "G"],
+    [1e6, "M"],
+    [1e3, "k"],
+  ] as const) {
     // Round first, so that 999,600 reads "1.00M" rather than "1.00e+3k".
     if (Number(abs.toPrecision(3)) >= limit) return `${sig3(value / limit)}${suffix}`;
   }

@@ -48,9 +48,18 @@ const STYLE: StylesheetJson = [
     },
   },
   { selector: "node.outside", style: { "border-style": "dashed", "border-color": "#4f5255", "background-opacity": 0.55 } },
-  { selector: "node.unmeshed", style: { shape: "round-rectangle", "background-color": "#ffffff", "border-color": "#6a6e73", "border-style": "dashed" } },
-  { selector: "node.unknown", style: { shape: "diamond", "background-color": "#6a6e73", "border-style": "dotted", "border-color": "#1f2328" } },
-  { selector: "node.hidden", style: { shape: "hexagon", "background-color": "#b8bbbe", "border-style": "dotted", "border-color": "#1f2328" } },
+  {
+    selector: "node.unmeshed",
+    style: { shape: "round-rectangle", "background-color": "#ffffff", "border-color": "#6a6e73", "border-style": "dashed" },
+  },
+  {
+    selector: "node.unknown",
+    style: { shape: "diamond", "background-color": "#6a6e73", "border-style": "dotted", "border-color": "#1f2328" },
+  },
+  {
+    selector: "node.hidden",
+    style: { shape: "hexagon", "background-color": "#b8bbbe", "border-style": "dotted", "border-color": "#1f2328" },
+  },
   {
     selector: `node#${cssId(IDLE_GROUP)}`,
     style: {
@@ -105,7 +114,8 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
   const elements = (graph: Graph): ElementDefinition[] => {
     const namespaces = new Set(graph.nodes.flatMap((n) => (n.resource && !n.outside ? [n.resource.namespace] : [])));
     const out: ElementDefinition[] = [];
-    if (graph.nodes.some((n) => n.idle)) out.push({ group: "nodes", data: { id: IDLE_GROUP, label: "idle: no traffic seen in this window" }, selectable: false });
+    if (graph.nodes.some((n) => n.idle))
+      out.push({ group: "nodes", data: { id: IDLE_GROUP, label: "idle: no traffic seen in this window" }, selectable: false });
     for (const n of graph.nodes) {
       out.push({
         group: "nodes",
@@ -117,9 +127,12 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
           search: `${n.resource?.namespace ?? ""}/${n.resource?.name ?? nodeLabel(n, false)} ${n.resource?.kind ?? ""}`.toLowerCase(),
           ...(n.idle ? { parent: IDLE_GROUP } : {}),
         },
-        classes: [n.outside ? "outside" : "", n.type === "UNKNOWN" ? "unknown" : "", n.type === "HIDDEN" ? "hidden" : "", n.meshed === false ? "unmeshed" : ""].filter(
-          Boolean,
-        ),
+        classes: [
+          n.outside ? "outside" : "",
+          n.type === "UNKNOWN" ? "unknown" : "",
+          n.type === "HIDDEN" ? "hidden" : "",
+          n.meshed === false ? "unmeshed" : "",
+        ].filter(Boolean),
       });
     }
     for (const e of graph.edges) {
@@ -185,7 +198,11 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
       cy.elements().removeClass("dim match");
       if (!needle) return 0;
       const hits = cy.nodes().filter((n) => String(n.data("search") ?? "").includes(needle));
-      cy.elements().not(hits).not(hits.connectedEdges()).not(`#${cssId(IDLE_GROUP)}`).addClass("dim");
+      cy.elements()
+        .not(hits)
+        .not(hits.connectedEdges())
+        .not(`#${cssId(IDLE_GROUP)}`)
+        .addClass("dim");
       hits.addClass("match");
       if (hits.nonempty()) cy.animate({ fit: { eles: hits, padding: 60 }, duration: 200 });
       return hits.length;
@@ -193,7 +210,11 @@ export function createGraphView(container: HTMLElement, onSelect: (s: Selection)
     nodePosition: (id) => position(cy?.getElementById(id), false),
     edgeMidpoint: (id) => position(cy?.getElementById(id), true),
     drawn: () => ({
-      nodes: cy?.nodes().filter((n) => n.id() !== IDLE_GROUP).map((n) => n.id()) ?? [],
+      nodes:
+        cy
+          ?.nodes()
+          .filter((n) => n.id() !== IDLE_GROUP)
+          .map((n) => n.id()) ?? [],
       edges: cy?.edges().map((e) => e.id()) ?? [],
     }),
   };

@@ -36,7 +36,8 @@ export const NODE_SERIES_QUERY = `query ConsoleNodeSeries($kind: ResourceKind!, 
  * (Edge.series): the console asks it of one end of an edge between two named workloads.
  */
 export const EDGE_SERIES_QUERY = `query ConsoleEdgeSeries(
-  $kind: ResourceKind!, $namespace: String, $name: String!, $direction: EdgeDirection!, $peerKinds: [ResourceKind!], $window: Duration, $at: DateTime
+  $kind: ResourceKind!, $namespace: String, $name: String!, $direction: EdgeDirection!, $peerKinds: [ResourceKind!],
+  $window: Duration, $at: DateTime
 ) {
   resource(kind: $kind, namespace: $namespace, name: $name) {
     edges(direction: $direction, peerKinds: $peerKinds, window: $window, at: $at) {

@@ -105,6 +105,7 @@ async function labelsCheck(backend: PrometheusClient, mesh: MeshName, now: Date)
   return fail(
     title,
     `missing: ${missing.join("; ")}`,
-    "keep these series and labels in the backend (check relabelling rules: labeldrop, metric_relabel_configs; on VictoriaMetrics, -maxLabelsPerTimeseries: see docs/backends.md)",
+    "keep these series and labels in the backend (check relabelling rules: labeldrop, metric_relabel_configs; " +
+      "on VictoriaMetrics, -maxLabelsPerTimeseries: see docs/backends.md)",
   );
 }

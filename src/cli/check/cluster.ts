@@ -16,7 +16,14 @@ const EXPIRY_WARNING_DAYS = 30;
 
 interface ApiService {
   readonly spec?: { readonly caBundle?: string; readonly service?: { readonly namespace?: string; readonly name?: string } };
-  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[] };
+  readonly status?: {
+    readonly conditions?: readonly {
+      readonly type: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly message?: string;
+    }[];
+  };
 }
 
 export interface ClusterCheckOptions {
@@ -60,13 +67,19 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
               `the APIService ${APISERVICE} is Available`,
               `Available is ${available?.status ?? "unset"}${reason}`,
               `check that the Service ${apiService.spec?.service?.namespace ?? "?"}/${apiService.spec?.service?.name ?? "?"} has ` +
-"ready endpoints and that meshql serves HTTPS there",
+                "ready endpoints and that meshql serves HTTPS there",
             ),
       );
     } catch (e) {
       const missing = isKubeApiError(e) && e.status === 404;
       results.push(
-        fail(`the APIService ${APISERVICE} exists`, `tried GET ${server}${APISERVICE_PATH}: ${why(e)}`, missing ? "apply the manifests in deploy/ (kubectl apply -k deploy/...)" : "check the kubeconfig's credentials and that they may get apiservices"),
+        fail(
+          `the APIService ${APISERVICE} exists`,
+          `tried GET ${server}${APISERVICE_PATH}: ${why(e)}`,
+          missing
+            ? "apply the manifests in deploy/ (kubectl apply -k deploy/...)"
+            : "check the kubeconfig's credentials and that they may get apiservices",
+        ),
       );
     }
 
@@ -76,14 +89,29 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
     const title = "the requestheader (front-proxy) configuration is readable";
     try {
       const header = await loadRequestHeaderSettings(o.kube, authn);
-      results.push(header.settings ? ok(title, header.note) : fail(title, header.note, "pass --requestheader-client-ca-file, or run meshql against a cluster whose API server has --requestheader-client-ca-file"));
+      results.push(
+        header.settings
+          ? ok(title, header.note)
+          : fail(
+              title,
+              header.note,
+              "pass --requestheader-client-ca-file, or run meshql against a cluster whose API server has --requestheader-client-ca-file",
+            ),
+      );
     } catch (e) {
       results.push(
-        fail(title, `tried ${server}/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication: ${why(e)}`, "bind the Role kube-system/extension-apiserver-authentication-reader to meshql's service account"),
+        fail(
+          title,
+          `tried ${server}/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication: ${why(e)}`,
+          "bind the Role kube-system/extension-apiserver-authentication-reader to meshql's service account",
+        ),
       );
     }
 
-    for (const [client, group, resource] of [[authn, "authentication.k8s.io", "tokenreviews"], [authz, "authorization.k8s.io", "subjectaccessreviews"]] as const) {
+    for (const [client, group, resource] of [
+      [authn, "authentication.k8s.io", "tokenreviews"],
+      [authz, "authorization.k8s.io", "subjectaccessreviews"],
+    ] as const) {
       const title = `meshql may create ${resource}.${group}`;
       const hint = "bind the ClusterRole system:auth-delegator to meshql's service account";
       try {
@@ -92,7 +120,11 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
           kind: "SelfSubjectAccessReview",
           spec: { resourceAttributes: { group, resource, verb: "create" } },
         });
-        results.push(review.status?.allowed ? ok(title) : fail(title, `the API server at ${server} says no${review.status?.reason ? `: ${review.status.reason}` : ""}`, hint));
+        results.push(
+          review.status?.allowed
+            ? ok(title)
+            : fail(title, `the API server at ${server} says no${review.status?.reason ? `: ${review.status.reason}` : ""}`, hint),
+        );
       } catch (e) {
         results.push(fail(title, `tried POST ${server}${SSAR_PATH}: ${why(e)}`, hint));
       }
@@ -105,24 +137,39 @@ export async function clusterChecks(o: ClusterCheckOptions): Promise<CheckResult
 
 function servingCertificate(o: ClusterCheckOptions, apiService: ApiService | null): CheckResult {
   const title = "the serving certificate is valid";
-  if (!o.tls) return fail(title, "no --tls-cert-file: meshql would serve plain HTTP, which the API server's aggregator does not accept", "pass --tls-cert-file and --tls-private-key-file");
+  if (!o.tls)
+    return fail(
+      title,
+      "no --tls-cert-file: meshql would serve plain HTTP, which the API server's aggregator does not accept",
+      "pass --tls-cert-file and --tls-private-key-file",
+    );
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(readFileSync(o.tls.certFile));
   } catch (e) {
-    return fail(title, `cannot read ${o.tls.certFile}: ${e instanceof Error ? e.message : String(e)}`, "give --tls-cert-file a PEM certificate");
+    return fail(
+      title,
+      `cannot read ${o.tls.certFile}: ${e instanceof Error ? e.message : String(e)}`,
+      "give --tls-cert-file a PEM certificate",
+    );
   }
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
   const days = (to.getTime() - o.now.getTime()) / 86_400_000;
-  if (o.now < from || days < 0) return fail(title, `${o.tls.certFile} is valid from ${from.toISOString()} to ${to.toISOString()}`, "renew the certificate");
+  if (o.now < from || days < 0)
+    return fail(title, `${o.tls.certFile} is valid from ${from.toISOString()} to ${to.toISOString()}`, "renew the certificate");
   const caBundle = apiService?.spec?.caBundle;
   if (caBundle) {
     const ca = new X509Certificate(Buffer.from(caBundle, "base64"));
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-      return fail(title, `${o.tls.certFile} is not signed by the APIService's caBundle (${ca.subject.replaceAll("\n", ", ")})`, "sign the serving certificate with that CA, or update spec.caBundle");
+      return fail(
+        title,
+        `${o.tls.certFile} is not signed by the APIService's caBundle (${ca.subject.replaceAll("\n", ", ")})`,
+        "sign the serving certificate with that CA, or update spec.caBundle",
+      );
     }
   }
-  if (days < EXPIRY_WARNING_DAYS) return warn(title, `${o.tls.certFile} expires in ${Math.floor(days)} days (${to.toISOString()})`, "renew the certificate soon");
+  if (days < EXPIRY_WARNING_DAYS)
+    return warn(title, `${o.tls.certFile} expires in ${Math.floor(days)} days (${to.toISOString()})`, "renew the certificate soon");
   return ok(title, `expires ${to.toISOString().slice(0, 10)}${caBundle ? ", signed by the APIService's caBundle" : ""}`);
 }

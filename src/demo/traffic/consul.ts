@@ -26,7 +26,17 @@
 
 import { countAt } from "./counters.ts";
 import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarSeries } from "./format.ts";
-import { bytesReadAt, bytesWrittenAt, connectionsClosedAt, connectionsOpenAt, connectionsOpenedAt, type Flow, type Pod, type TrafficModel, type Workload } from "./model.ts";
+import {
+  bytesReadAt,
+  bytesWrittenAt,
+  connectionsClosedAt,
+  connectionsOpenAt,
+  connectionsOpenedAt,
+  type Flow,
+  type Pod,
+  type TrafficModel,
+  type Workload,
+} from "./model.ts";
 import { deploymentPodName } from "./names.ts";
 import { connectionSeries, constantSeries, flowCounter, flowHistogram, groupConnections, groupFlows, processFamilies } from "./series.ts";
 
@@ -132,14 +142,38 @@ class Families {
 }
 
 /** The stats of one HTTP hop, Envoy style: per class, completed, total and the time histogram. */
-function addHop(out: Families, stat: "http_downstream" | "cluster_upstream", flows: readonly Flow[], labelsOf: (f: Flow) => Record<string, string>): void {
+function addHop(
+  out: Families,
+  stat: "http_downstream" | "cluster_upstream",
+  flows: readonly Flow[],
+  labelsOf: (f: Flow) => Record<string, string>,
+): void {
   const base = `envoy_${stat}_rq`;
   const byClass = groupFlows(flows, withClass(labelsOf));
   const all = groupFlows(flows, labelsOf);
-  out.scalar("gauge", `${base}_xx`, `Envoy ${stat} requests by response code class`, byClass.map((g) => flowCounter(g)));
-  out.scalar("gauge", `${base}_completed`, `Envoy ${stat} completed requests`, all.map((g) => flowCounter(g)));
-  out.scalar("counter", `${base}_total`, `Envoy ${stat} requests`, all.map((g) => flowCounter(g)));
-  out.histogram(`${base}_time`, `Envoy ${stat} request time (ms)`, all.map((g) => flowHistogram(g, ENVOY_LATENCY_BOUNDS_MS)));
+  out.scalar(
+    "gauge",
+    `${base}_xx`,
+    `Envoy ${stat} requests by response code class`,
+    byClass.map((g) => flowCounter(g)),
+  );
+  out.scalar(
+    "gauge",
+    `${base}_completed`,
+    `Envoy ${stat} completed requests`,
+    all.map((g) => flowCounter(g)),
+  );
+  out.scalar(
+    "counter",
+    `${base}_total`,
+    `Envoy ${stat} requests`,
+    all.map((g) => flowCounter(g)),
+  );
+  out.histogram(
+    `${base}_time`,
+    `Envoy ${stat} request time (ms)`,
+    all.map((g) => flowHistogram(g, ENVOY_LATENCY_BOUNDS_MS)),
+  );
 }
 
 /**
@@ -150,14 +184,30 @@ function addHop(out: Families, stat: "http_downstream" | "cluster_upstream", flo
  */
 function addConnections(out: Families, model: TrafficModel, namespaces: ConsulNamespaces): void {
   const groups = [
-    ...groupConnections(model.connections.filter((c) => c.dst.workload.meshed), (c) => localApp(c, namespaces)),
-    ...groupConnections(model.connections.filter((c) => c.src.workload.meshed), (c) => upstream(c, namespaces)),
+    ...groupConnections(
+      model.connections.filter((c) => c.dst.workload.meshed),
+      (c) => localApp(c, namespaces),
+    ),
+    ...groupConnections(
+      model.connections.filter((c) => c.src.workload.meshed),
+      (c) => upstream(c, namespaces),
+    ),
   ];
   out.scalar("gauge", "envoy_cluster_upstream_cx_active", "Envoy cluster active connections", connectionSeries(groups, connectionsOpenAt));
   out.scalar("counter", "envoy_cluster_upstream_cx_total", "Envoy cluster connections", connectionSeries(groups, connectionsOpenedAt));
-  out.scalar("gauge", "envoy_cluster_upstream_cx_destroy", "Envoy cluster destroyed connections", connectionSeries(groups, connectionsClosedAt));
+  out.scalar(
+    "gauge",
+    "envoy_cluster_upstream_cx_destroy",
+    "Envoy cluster destroyed connections",
+    connectionSeries(groups, connectionsClosedAt),
+  );
   out.scalar("counter", "envoy_cluster_upstream_cx_tx_bytes_total", "Envoy cluster bytes sent", connectionSeries(groups, bytesReadAt));
-  out.scalar("counter", "envoy_cluster_upstream_cx_rx_bytes_total", "Envoy cluster bytes received", connectionSeries(groups, bytesWrittenAt));
+  out.scalar(
+    "counter",
+    "envoy_cluster_upstream_cx_rx_bytes_total",
+    "Envoy cluster bytes received",
+    connectionSeries(groups, bytesWrittenAt),
+  );
 }
 
 function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulNamespaces): MetricFamily[] {
@@ -174,14 +224,36 @@ function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulName
   const sidecars = model.pods.filter((p) => p.workload.meshed);
   const scrapes = sidecars.map((p) => ({ ...consulPodLabels(p, namespaces), envoy_http_conn_manager_prefix: METRICS_LISTENER }));
   const perScrape = (labels: Labels): ScalarSeries => ({ labels, value: (t: number) => countAt(1 / SCRAPE_INTERVAL_SECONDS, t) });
-  out.scalar("gauge", "envoy_http_downstream_rq_xx", "", scrapes.map((l) => perScrape({ ...l, envoy_response_code_class: "2" })));
+  out.scalar(
+    "gauge",
+    "envoy_http_downstream_rq_xx",
+    "",
+    scrapes.map((l) => perScrape({ ...l, envoy_response_code_class: "2" })),
+  );
   out.scalar("gauge", "envoy_http_downstream_rq_completed", "", scrapes.map(perScrape));
-  out.scalar("gauge", "envoy_server_live", "Envoy server liveness", sidecars.map((p) => constantSeries(consulPodLabels(p, namespaces), 1)));
-  out.scalar("gauge", "envoy_control_plane_connected_state", "Envoy xDS connection state", sidecars.map((p) => constantSeries(consulPodLabels(p, namespaces), 1)));
+  out.scalar(
+    "gauge",
+    "envoy_server_live",
+    "Envoy server liveness",
+    sidecars.map((p) => constantSeries(consulPodLabels(p, namespaces), 1)),
+  );
+  out.scalar(
+    "gauge",
+    "envoy_control_plane_connected_state",
+    "Envoy xDS connection state",
+    sidecars.map((p) => constantSeries(consulPodLabels(p, namespaces), 1)),
+  );
 
   if (!model.namespaces.includes(CONTROL_PLANE_NS)) {
     const servers = [0, 1, 2].map((i) => ({
-      labels: { namespace: CONTROL_PLANE_NS, pod: `consul-server-${i}`, app: "consul", component: "server", job: "kubernetes-pods", instance: `10.41.1.${i + 2}:8500` },
+      labels: {
+        namespace: CONTROL_PLANE_NS,
+        pod: `consul-server-${i}`,
+        app: "consul",
+        component: "server",
+        job: "kubernetes-pods",
+        instance: `10.41.1.${i + 2}:8500`,
+      },
       seed: i + 1,
     }));
     const injector = {
@@ -198,7 +270,12 @@ function build(model: TrafficModel, trafficOnly: boolean, namespaces: ConsulName
     for (const f of processFamilies([...servers, injector])) {
       if (f.type !== "histogram") out.scalar(f.type, f.name, f.help, f.series);
     }
-    out.scalar("gauge", "consul_server_isLeader", "Whether this Consul server is the raft leader", servers.map((s, i) => constantSeries(s.labels, i === 0 ? 1 : 0)));
+    out.scalar(
+      "gauge",
+      "consul_server_isLeader",
+      "Whether this Consul server is the raft leader",
+      servers.map((s, i) => constantSeries(s.labels, i === 0 ? 1 : 0)),
+    );
   }
   return out.list();
 }

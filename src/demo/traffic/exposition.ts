@@ -11,7 +11,8 @@ export function renderExposition(families: readonly MetricFamily[], t: number): 
     if (family.type === "histogram") {
       for (const s of family.series) {
         const b = s.buckets(t);
-        for (const [i, le] of family.bounds.entries()) lines.push(`${family.name}_bucket${renderLabels(s.labels, `le="${formatBound(le)}"`)} ${b[i]}`);
+        for (const [i, le] of family.bounds.entries())
+          lines.push(`${family.name}_bucket${renderLabels(s.labels, `le="${formatBound(le)}"`)} ${b[i]}`);
         lines.push(`${family.name}_bucket${renderLabels(s.labels, 'le="+Inf"')} ${b[b.length - 1]}`);
         lines.push(`${family.name}_sum${renderLabels(s.labels)} ${formatValue(s.sum(t))}`);
         lines.push(`${family.name}_count${renderLabels(s.labels)} ${b[b.length - 1]}`);

@@ -16,9 +16,27 @@
 
 import { countAt } from "./counters.ts";
 import type { HistogramFamily, HistogramSeries, Labels, MeshFormat, MetricFamily, ScalarFamily } from "./format.ts";
-import { bytesReadAt, bytesWrittenAt, connectionsClosedAt, connectionsOpenedAt, type Flow, type Pod, type TrafficModel, type Workload } from "./model.ts";
+import {
+  bytesReadAt,
+  bytesWrittenAt,
+  connectionsClosedAt,
+  connectionsOpenedAt,
+  type Flow,
+  type Pod,
+  type TrafficModel,
+  type Workload,
+} from "./model.ts";
 import { deploymentPodName } from "./names.ts";
-import { connectionSeries, constantSeries, type FlowGroup, flowCounter, flowHistogram, groupConnections, groupFlows, processFamilies } from "./series.ts";
+import {
+  connectionSeries,
+  constantSeries,
+  type FlowGroup,
+  flowCounter,
+  flowHistogram,
+  groupConnections,
+  groupFlows,
+  processFamilies,
+} from "./series.ts";
 
 /** Istio's default buckets for istio_request_duration_milliseconds (Envoy's defaults), in ms; +Inf implied. */
 export const ISTIO_LATENCY_BOUNDS_MS: readonly number[] = [
@@ -96,7 +114,11 @@ function destinationSide(dst: Pod, authenticated: boolean): Record<string, strin
 }
 
 /** The labels of a request's or a connection's series, by the reporter's sidecar. */
-function hopLabels(hop: Pick<Flow, "src" | "dst" | "edge">, reporter: "source" | "destination", protocol: "http" | "tcp"): Record<string, string> {
+function hopLabels(
+  hop: Pick<Flow, "src" | "dst" | "edge">,
+  reporter: "source" | "destination",
+  protocol: "http" | "tcp",
+): Record<string, string> {
   const meshedSource = hop.src.workload.meshed;
   const mtls = hop.edge.tls && meshedSource && hop.dst.workload.meshed;
   const scraped = reporter === "source" ? hop.src : hop.dst;
@@ -123,14 +145,35 @@ function requestLabels(flow: Flow, reporter: "source" | "destination"): Record<s
  */
 function tcpFamilies(model: TrafficModel): MetricFamily[] {
   const groups = [
-    ...groupConnections(model.connections.filter((c) => c.src.workload.meshed), (c) => hopLabels(c, "source", "tcp")),
-    ...groupConnections(model.connections.filter((c) => c.dst.workload.meshed), (c) => hopLabels(c, "destination", "tcp")),
+    ...groupConnections(
+      model.connections.filter((c) => c.src.workload.meshed),
+      (c) => hopLabels(c, "source", "tcp"),
+    ),
+    ...groupConnections(
+      model.connections.filter((c) => c.dst.workload.meshed),
+      (c) => hopLabels(c, "destination", "tcp"),
+    ),
   ];
   return [
-    { type: "counter", name: "istio_tcp_received_bytes_total", help: "tcp_received_bytes_total", series: connectionSeries(groups, bytesReadAt) },
+    {
+      type: "counter",
+      name: "istio_tcp_received_bytes_total",
+      help: "tcp_received_bytes_total",
+      series: connectionSeries(groups, bytesReadAt),
+    },
     { type: "counter", name: "istio_tcp_sent_bytes_total", help: "tcp_sent_bytes_total", series: connectionSeries(groups, bytesWrittenAt) },
-    { type: "counter", name: "istio_tcp_connections_opened_total", help: "tcp_connections_opened_total", series: connectionSeries(groups, connectionsOpenedAt) },
-    { type: "counter", name: "istio_tcp_connections_closed_total", help: "tcp_connections_closed_total", series: connectionSeries(groups, connectionsClosedAt) },
+    {
+      type: "counter",
+      name: "istio_tcp_connections_opened_total",
+      help: "tcp_connections_opened_total",
+      series: connectionSeries(groups, connectionsOpenedAt),
+    },
+    {
+      type: "counter",
+      name: "istio_tcp_connections_closed_total",
+      help: "tcp_connections_closed_total",
+      series: connectionSeries(groups, connectionsClosedAt),
+    },
   ];
 }
 
@@ -154,10 +197,7 @@ function constantHistogram(g: FlowGroup, bounds: readonly number[], value: numbe
 function requestGroups(model: TrafficModel): FlowGroup[] {
   const bySource = model.flows.filter((f) => f.src.workload.meshed);
   const byDestination = model.flows.filter((f) => f.dst.workload.meshed);
-  return [
-    ...groupFlows(bySource, (f) => requestLabels(f, "source")),
-    ...groupFlows(byDestination, (f) => requestLabels(f, "destination")),
-  ];
+  return [...groupFlows(bySource, (f) => requestLabels(f, "source")), ...groupFlows(byDestination, (f) => requestLabels(f, "destination"))];
 }
 
 function trafficFamilies(model: TrafficModel): MetricFamily[] {
@@ -232,7 +272,8 @@ export interface IstioFormatOptions {
 export function istioFormat(options: IstioFormatOptions = {}): MeshFormat {
   return {
     name: options.trafficOnly ? "istio-traffic" : "istio",
-    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...tcpFamilies(model), ...noiseFamilies(model)]),
+    families: (model) =>
+      options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...tcpFamilies(model), ...noiseFamilies(model)],
   };
 }
 

@@ -17,7 +17,15 @@ export interface LatencyDistribution {
 
 /** Points for a typical service: fastest, p50, p90, p99, slowest. */
 export function latencyOf(min: number, p50: number, p90: number, p99: number, max: number): LatencySpec {
-  return { points: [[0, min], [0.5, p50], [0.9, p90], [0.99, p99], [1, max]] };
+  return {
+    points: [
+      [0, min],
+      [0.5, p50],
+      [0.9, p90],
+      [0.99, p99],
+      [1, max],
+    ],
+  };
 }
 
 export function latencyDistribution(spec: LatencySpec): LatencyDistribution {
@@ -51,4 +59,3 @@ export function latencyDistribution(spec: LatencySpec): LatencyDistribution {
   };
   return { points: pts, cdf, meanMs: mean };
 }
-

@@ -27,7 +27,16 @@ import {
   type WorkloadKind,
 } from "./model.ts";
 import { deploymentPodName, podTemplateHash } from "./names.ts";
-import { connectionSeries, constantSeries, flowCounter, flowHistogram, groupConnections, groupFlows, PROCESS_START_SECONDS, processCpuSeries } from "./series.ts";
+import {
+  connectionSeries,
+  constantSeries,
+  flowCounter,
+  flowHistogram,
+  groupConnections,
+  groupFlows,
+  PROCESS_START_SECONDS,
+  processCpuSeries,
+} from "./series.ts";
 
 /** Linkerd's response_latency_ms bucket bounds, in milliseconds (+Inf implied). */
 export const LINKERD_LATENCY_BOUNDS_MS: readonly number[] = [
@@ -187,28 +196,56 @@ function tcpFamilies(model: TrafficModel): MetricFamily[] {
     const { authority: _, ...rest } = base;
     return { ...rest, peer };
   };
-  const inbound = groupConnections(model.connections.filter((c) => c.dst.workload.meshed), (c) => tcpLabels(inboundLabels(c), "src"));
-  const outbound = groupConnections(model.connections.filter((c) => c.src.workload.meshed), (c) => tcpLabels(outboundLabels(c), "dst"));
+  const inbound = groupConnections(
+    model.connections.filter((c) => c.dst.workload.meshed),
+    (c) => tcpLabels(inboundLabels(c), "src"),
+  );
+  const outbound = groupConnections(
+    model.connections.filter((c) => c.src.workload.meshed),
+    (c) => tcpLabels(outboundLabels(c), "dst"),
+  );
   const both = (server: (c: Connections, t: number) => number, client: (c: Connections, t: number) => number) => [
     ...connectionSeries(inbound, server),
     ...connectionSeries(outbound, client),
   ];
   return [
-    { type: "gauge", name: "tcp_open_connections", help: "Number of currently-open connections", series: both(connectionsOpenAt, connectionsOpenAt) },
-    { type: "counter", name: "tcp_read_bytes_total", help: "Total count of bytes read from peers", series: both(bytesReadAt, bytesWrittenAt) },
-    { type: "counter", name: "tcp_write_bytes_total", help: "Total count of bytes written to peers", series: both(bytesWrittenAt, bytesReadAt) },
-    { type: "counter", name: "tcp_open_total", help: "Total count of opened connections", series: both(connectionsOpenedAt, connectionsOpenedAt) },
-    { type: "counter", name: "tcp_close_total", help: "Total count of closed connections", series: both(connectionsClosedAt, connectionsClosedAt) },
+    {
+      type: "gauge",
+      name: "tcp_open_connections",
+      help: "Number of currently-open connections",
+      series: both(connectionsOpenAt, connectionsOpenAt),
+    },
+    {
+      type: "counter",
+      name: "tcp_read_bytes_total",
+      help: "Total count of bytes read from peers",
+      series: both(bytesReadAt, bytesWrittenAt),
+    },
+    {
+      type: "counter",
+      name: "tcp_write_bytes_total",
+      help: "Total count of bytes written to peers",
+      series: both(bytesWrittenAt, bytesReadAt),
+    },
+    {
+      type: "counter",
+      name: "tcp_open_total",
+      help: "Total count of opened connections",
+      series: both(connectionsOpenedAt, connectionsOpenedAt),
+    },
+    {
+      type: "counter",
+      name: "tcp_close_total",
+      help: "Total count of closed connections",
+      series: both(connectionsClosedAt, connectionsClosedAt),
+    },
   ];
 }
 
 /** Process and build series: realistic noise a query must not pick up by accident. */
 function noiseFamilies(model: TrafficModel): MetricFamily[] {
   const meshedPods = model.pods.filter((p) => p.workload.meshed);
-  const proxies = [
-    ...meshedPods.map((p, i) => ({ labels: linkerdPodLabels(p) as Labels, seed: 100 + i })),
-    ...controlPlanePods(model),
-  ];
+  const proxies = [...meshedPods.map((p, i) => ({ labels: linkerdPodLabels(p) as Labels, seed: 100 + i })), ...controlPlanePods(model)];
   const families: MetricFamily[] = [
     {
       type: "gauge",
@@ -248,7 +285,8 @@ export function linkerdFormat(options: LinkerdFormatOptions = {}): MeshFormat {
   return {
     name: options.trafficOnly ? "linkerd-traffic" : "linkerd",
     source: import.meta.url,
-    families: (model) => (options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...tcpFamilies(model), ...noiseFamilies(model)]),
+    families: (model) =>
+      options.trafficOnly ? trafficFamilies(model) : [...trafficFamilies(model), ...tcpFamilies(model), ...noiseFamilies(model)],
   };
 }
 

@@ -209,7 +209,15 @@ export function buildModel(spec: TopologySpec): TrafficModel {
     for (const [code, weight] of Object.entries(es.status)) {
       if (weight > 0) status.set(Number(code), weight / total);
     }
-    const edge: Edge = { from, to, rps: es.rps, status, latency: latencyDistribution(es.latency), tls: es.tls, tcp: { ...DEFAULT_TCP, ...es.tcp } };
+    const edge: Edge = {
+      from,
+      to,
+      rps: es.rps,
+      status,
+      latency: latencyDistribution(es.latency),
+      tls: es.tls,
+      tcp: { ...DEFAULT_TCP, ...es.tcp },
+    };
     edges.push(edge);
     const pairs = from.pods.length * to.pods.length;
     for (const src of from.pods) {

@@ -24,8 +24,26 @@ const workload = (name: string, kind: WorkloadKind, replicas: number, extra: Par
 });
 
 const DEPLOYMENTS = [
-  "web-frontend", "api-gateway", "auth", "users", "catalog", "search", "recommendations", "cart", "checkout", "payments",
-  "fraud-check", "shipping", "inventory", "pricing", "notifications", "email", "reviews", "images", "ads", "legacy-reports",
+  "web-frontend",
+  "api-gateway",
+  "auth",
+  "users",
+  "catalog",
+  "search",
+  "recommendations",
+  "cart",
+  "checkout",
+  "payments",
+  "fraud-check",
+  "shipping",
+  "inventory",
+  "pricing",
+  "notifications",
+  "email",
+  "reviews",
+  "images",
+  "ads",
+  "legacy-reports",
 ];
 
 const workloads: WorkloadSpec[] = [
@@ -89,7 +107,16 @@ const local = (name: string) => ({ namespace: STOREFRONT, name });
 export const storefront: TopologySpec = {
   workloads,
   edges: [
-    ...hops.map(([from, to, rps, status = OK, latency = fast, tls = true]): EdgeSpec => ({ from: local(from), to: local(to), rps, status, latency, tls })),
+    ...hops.map(
+      ([from, to, rps, status = OK, latency = fast, tls = true]): EdgeSpec => ({
+        from: local(from),
+        to: local(to),
+        rps,
+        status,
+        latency,
+        tls,
+      }),
+    ),
     // Across namespaces, both ways.
     { from: local("recommendations"), to: { namespace: "emojivoto", name: "emoji" }, rps: 0.5, status: OK, latency: fast, tls: true },
     { from: { namespace: "emojivoto", name: "web" }, to: local("ads"), rps: 0.5, status: { 200: 0.9, 500: 0.1 }, latency: fast, tls: true },
