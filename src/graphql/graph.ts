@@ -85,6 +85,16 @@ export class Graph {
   }
 }
 
+/** Query.graph and Subscription.graph: the edges' latency is read only when their metrics select it. */
+export async function resolveGraph(
+  scope: RequestScope,
+  namespaces: readonly string[] | null | undefined,
+  q: MetricsQuery,
+  info: GraphQLResolveInfo,
+): Promise<Graph> {
+  return Graph.of(await scope.graph(namespaces, q, selectsLatency(info, "edges", "metrics")));
+}
+
 @Resolver()
 export class GraphQueryResolver {
   @Query(() => Graph, { description: "The workload graph of the namespaces; without namespaces, of every namespace the user may list." })
@@ -100,8 +110,7 @@ export class GraphQueryResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg("at", () => DateTimeScalar, { nullable: true }) at?: Date | null,
   ): Promise<Graph> {
-    const q = scope.metricsQuery({ window, at });
-    return Graph.of(await scope.graph(namespaces, q, selectsLatency(info, "edges", "metrics")));
+    return resolveGraph(scope, namespaces, scope.metricsQuery({ window, at }), info);
   }
 }
 

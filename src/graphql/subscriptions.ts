@@ -9,8 +9,7 @@ import type { ResourceKind as DomainKind } from "../domain/kinds.ts";
 import type { GraphQLContext } from "./context.ts";
 import { findResource, listResources } from "./resolvers.ts";
 import { DurationScalar } from "./scalars.ts";
-import { selectsLatency } from "./selection.ts";
-import { Graph } from "./graph.ts";
+import { Graph, resolveGraph } from "./graph.ts";
 import { Resource, ResourceKind } from "./types.ts";
 
 const EVERY_HELP = "How often an event comes; null: the backend's scrape interval, which is also the minimum.";
@@ -73,6 +72,6 @@ export class SubscriptionResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg(EVERY_ARGUMENT, () => DurationScalar, { nullable: true, description: EVERY_HELP }) _every?: string | null,
   ): Promise<Graph> {
-    return Graph.of(await scope.graph(namespaces, scope.metricsQuery({ window }), selectsLatency(info, "edges", "metrics")));
+    return resolveGraph(scope, namespaces, scope.metricsQuery({ window }), info);
   }
 }
